@@ -1,0 +1,45 @@
+# Connect Lab. Every target creates or reuses .venv and installs what it needs.
+#   make run    every notebook, headless, on the embedded emulator (report in build/)
+#   make test   lint + unit/contract tests + notebooks through nbval
+#   make lab    JupyterLab on the tutorial
+#   make bench  the performance record (emulator vs localstripe)
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export STRIPE_CLI_TELEMETRY_OPTOUT := 1
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: run test lab bench lint venv system clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+# System packages and npm tools used by the browser tests and the Stripe CLI notebooks.
+system: $(VENV)/.system
+$(VENV)/.system: scripts/install-system.sh | $(STAMP)
+	bash scripts/install-system.sh
+	@touch $@
+
+run: $(STAMP) system
+	$(BIN)/python -m harness run
+
+test: $(STAMP) system
+	$(BIN)/ruff check harness tests bench
+	$(BIN)/python -m pytest -q --nbval --nbval-sanitize-with tests/notebooks/sanitize.cfg \
+		--nbval-current-env tests notebooks
+
+lab: $(STAMP) system
+	$(BIN)/jupyter lab notebooks/
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench.py
+
+clean:
+	rm -rf build .pytest_cache

@@ -1,0 +1,60 @@
+"""The emulator's clock and ID generator.
+
+Time can be advanced (it drives ``available_on``, payouts, dispute deadlines). In seeded
+mode the clock starts at a fixed instant and IDs come from a seeded RNG, so a notebook's
+outputs are the same on every run.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+import string
+import time
+
+from .store import Store
+
+ALPHABET = string.ascii_letters + string.digits
+SEEDED_EPOCH = 1767268800  # 2026-01-01 12:00:00 UTC
+
+
+class Clock:
+    """Emulator time = a base (wall clock, or a fixed epoch when seeded) + an offset.
+
+    Each platform has its own offset, so one workshop learner advancing time does not
+    move everyone else's funds.
+    """
+
+    def __init__(self, store: Store, frozen_at: int | None = None) -> None:
+        self.store = store
+        self.frozen_at = frozen_at
+
+    def offset(self, platform: str) -> int:
+        return int(self.store.get_meta(f"clock_offset:{platform}", "0") or 0)
+
+    def now(self, platform: str = "") -> int:
+        base = self.frozen_at if self.frozen_at is not None else int(time.time())
+        return base + (self.offset(platform) if platform else 0)
+
+    def advance(self, platform: str, seconds: int) -> int:
+        self.store.set_meta(f"clock_offset:{platform}", str(self.offset(platform) + int(seconds)))
+        return self.now(platform)
+
+
+class IdFactory:
+    """Stripe-looking IDs: ``pi_`` + 24 alphanumerics; deterministic when seeded."""
+
+    def __init__(self, seed: int | None = None) -> None:
+        self._rng: random.Random | None = random.Random(seed) if seed is not None else None
+
+    def token(self, length: int = 24) -> str:
+        if self._rng is not None:
+            return "".join(self._rng.choice(ALPHABET) for _ in range(length))
+        return "".join(secrets.choice(ALPHABET) for _ in range(length))
+
+    def new(self, prefix: str, length: int = 24) -> str:
+        return f"{prefix}_{self.token(length)}"
+
+    def request_id(self) -> str:
+        # Request IDs are never part of notebook output, so they are always random.
+        return "req_" + "".join(secrets.choice(ALPHABET) for _ in range(14))

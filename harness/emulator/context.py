@@ -1,0 +1,94 @@
+"""The per-request context a resource handler receives: who is asking, as whom, and when."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .errors import NotFound
+
+if TYPE_CHECKING:
+    from . import Emulator
+
+
+@dataclass
+class Context:
+    emulator: Emulator
+    platform: str  # the platform account's ID (one per secret key)
+    account: str  # the account the request acts as (the platform, or Stripe-Account)
+    api_version: str
+    key_type: str = "secret"  # or "publishable"
+    livemode: bool = False
+    signals: list[tuple[str, dict[str, Any], dict[str, Any] | None, str]] = field(
+        default_factory=list
+    )
+
+    # -- shortcuts into the emulator -----------------------------------------------------
+    @property
+    def store(self):
+        return self.emulator.store
+
+    @property
+    def ledger(self):
+        return self.emulator.ledger
+
+    @property
+    def settings(self):
+        return self.emulator.settings
+
+    @property
+    def is_connected(self) -> bool:
+        """True when the request acts as a connected account (Stripe-Account header)."""
+        return self.account != self.platform
+
+    def now(self) -> int:
+        return self.emulator.clock.now(self.platform)
+
+    def new_id(self, prefix: str, length: int = 24) -> str:
+        return self.emulator.ids.new(prefix, length)
+
+    def token(self, length: int = 24) -> str:
+        return self.emulator.ids.token(length)
+
+    def version_at_least(self, version: str) -> bool:
+        """Compare API versions by their date part (``2026-09-30.endive`` -> ``2026-09-30``)."""
+        return self.api_version.split(".")[0] >= version.split(".")[0]
+
+    # -- objects --------------------------------------------------------------------------
+    def insert(self, obj: dict[str, Any], ns: str | None = None, parent: str | None = None):
+        return self.store.insert(ns or self.account, obj, parent=parent)
+
+    def save(self, obj: dict[str, Any]) -> dict[str, Any]:
+        return self.store.save(obj)
+
+    def find(self, object_id: str, object_type: str) -> tuple[str, dict[str, Any]] | None:
+        found = self.store.get(object_id)
+        if found is None or found[1].get("object") != object_type:
+            return None
+        return found
+
+    def get(self, object_id: str, object_type: str, *, param: str = "id", ns: str | None = None):
+        """Load an object owned by the acting account, or answer Stripe's 404."""
+        found = self.find(object_id, object_type)
+        if found is None or found[0] != (ns or self.account):
+            raise NotFound(object_type, object_id, param=param)
+        return found[1]
+
+    def visible(self, ns: str) -> bool:
+        """May this request see objects in ``ns``? Its own, and for a platform its accounts'."""
+        if ns == self.account:
+            return True
+        if self.is_connected:
+            return False
+        owner = self.store.get(ns)
+        return owner is not None and owner[0] == self.platform
+
+    def emit(
+        self,
+        event_type: str,
+        obj: dict[str, Any],
+        previous: dict[str, Any] | None = None,
+        account: str | None = None,
+    ) -> None:
+        """Record that something happened; the events module turns signals into Events."""
+        self.signals.append((event_type, obj, previous, account or self.account))

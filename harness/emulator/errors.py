@@ -1,0 +1,111 @@
+"""Stripe-shaped API errors.
+
+Resources raise these; the HTTP layer turns them into Stripe's error body
+``{"error": {"type", "code", "param", "message", "doc_url", ...}}`` with Stripe's status.
+See https://docs.stripe.com/api/errors.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# Stripe still writes doc_url on the old host (seen in 2025-26 responses).
+DOC_BASE = "https://stripe.com/docs/error-codes/"
+
+
+class StripeError(Exception):
+    """An error that the emulator answers with, never a 500."""
+
+    status = 400
+    type = "invalid_request_error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        param: str | None = None,
+        status: int | None = None,
+        extra: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.param = param
+        if status is not None:
+            self.status = status
+        self.extra = dict(extra or {})
+        self.headers = dict(headers or {})
+
+    def body(self) -> dict[str, Any]:
+        err: dict[str, Any] = {"type": self.type, "message": self.message}
+        if self.code:
+            err["code"] = self.code
+            err["doc_url"] = DOC_BASE + self.code.replace("_", "-")
+        if self.param:
+            err["param"] = self.param
+        err.update(self.extra)
+        return {"error": err}
+
+
+class InvalidRequest(StripeError):
+    status = 400
+    type = "invalid_request_error"
+
+
+class NotFound(InvalidRequest):
+    status = 404
+
+    def __init__(self, kind: str, object_id: str, param: str = "id") -> None:
+        super().__init__(
+            f"No such {kind}: '{object_id}'", code="resource_missing", param=param
+        )
+
+
+class AuthenticationFailed(StripeError):
+    status = 401
+    type = "invalid_request_error"
+
+
+class PermissionDenied(StripeError):
+    status = 403
+    type = "invalid_request_error"
+
+
+class CardDeclined(StripeError):
+    status = 402
+    type = "card_error"
+
+
+class IdempotencyConflict(StripeError):
+    status = 400
+    type = "idempotency_error"
+
+
+class RateLimited(StripeError):
+    status = 429
+    type = "invalid_request_error"
+
+
+class ApiError(StripeError):
+    """Used by fault injection only: Stripe's own 500-class answer."""
+
+    status = 500
+    type = "api_error"
+
+
+def unknown_param(name: str) -> InvalidRequest:
+    return InvalidRequest(
+        f"Received unknown parameter: {name}", code="parameter_unknown", param=name
+    )
+
+
+def missing_param(name: str) -> InvalidRequest:
+    return InvalidRequest(
+        f"Missing required param: {name}.", code="parameter_missing", param=name
+    )
+
+
+def invalid_param(name: str, message: str, code: str = "parameter_invalid") -> InvalidRequest:
+    return InvalidRequest(message, code=code, param=name)

@@ -1,0 +1,78 @@
+"""Where resource modules plug into the core.
+
+A resource module registers its routes, the ID prefixes it can load (for ``expand[]``),
+and hooks such as "a new platform appeared". The core only ever asks the registry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .context import Context
+
+Handler = Callable[..., Any]
+Loader = Callable[["Context", str], "dict[str, Any] | None"]
+
+
+@dataclass
+class Route:
+    method: str
+    path: str
+    handler: Handler
+    publishable: bool = False  # accepted with a pk_test_ key (Stripe.js calls)
+    raw: bool = False  # handler gets the werkzeug request and returns a Response
+    params: dict[str, Any] | None = None  # schema (harness.emulator.params); None = any
+
+
+@dataclass
+class Registry:
+    routes: list[Route] = field(default_factory=list)
+    loaders: dict[str, Loader] = field(default_factory=dict)
+    platform_hooks: list[Callable[[Context], None]] = field(default_factory=list)
+    signal_hooks: list[Callable[[Context], None]] = field(default_factory=list)
+
+    def route(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        publishable: bool = False,
+        raw: bool = False,
+    ):
+        """Register a handler; ``params`` is its schema, validated before it runs."""
+
+        def wrap(fn: Handler) -> Handler:
+            self.routes.append(Route(method, path, fn, publishable, raw, params))
+            return fn
+
+        return wrap
+
+    def loader(self, *prefixes: str):
+        """Register how to load an object by ID prefix; ``expand[]`` uses this."""
+
+        def wrap(fn: Loader) -> Loader:
+            for prefix in prefixes:
+                self.loaders[prefix] = fn
+            return fn
+
+        return wrap
+
+    def on_new_platform(self, fn: Callable[[Context], None]) -> Callable[[Context], None]:
+        self.platform_hooks.append(fn)
+        return fn
+
+
+    def on_signals(self, fn: Callable[[Context], None]) -> Callable[[Context], None]:
+        """Called at the end of each request with the signals its handlers emitted."""
+        self.signal_hooks.append(fn)
+        return fn
+
+
+registry = Registry()
+route = registry.route
+loader = registry.loader
+on_new_platform = registry.on_new_platform

@@ -1,0 +1,447 @@
+"""Account and Capability: the platform itself and its connected accounts (homeowners).
+
+Requirements follow Stripe's model (https://docs.stripe.com/connect/required-verification-information):
+what is not yet supplied is ``currently_due``; capabilities turn ``active`` when nothing is
+due; ``charges_enabled``/``payouts_enabled`` follow the capabilities and the bank account.
+Express accounts supply their details in Stripe-hosted onboarding; custom accounts supply
+them through the API.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..context import Context
+from ..errors import InvalidRequest, NotFound, PermissionDenied
+from ..listing import store_page
+from ..params import LIST_PARAMS, Bool, Enum, Int, Metadata, Obj, Range, Str
+from ..registry import loader, on_new_platform, route
+from ._shape import build
+
+CAPABILITIES = ("card_payments", "transfers")
+# What a US individual must supply for card_payments + transfers.
+REQUIRED = (
+    "business_profile.mcc", "business_profile.url", "business_type", "external_account",
+    "individual.address.city", "individual.address.line1", "individual.address.postal_code",
+    "individual.address.state", "individual.dob.day", "individual.dob.month",
+    "individual.dob.year", "individual.email", "individual.first_name",
+    "individual.last_name", "individual.phone", "individual.ssn_last_4",
+    "tos_acceptance.date", "tos_acceptance.ip",
+)
+TEST_BANK = {"country": "US", "currency": "usd", "routing_number": "110000000",
+             "account_number": "000123456789", "account_holder_type": "individual"}
+
+ADDRESS = Obj(fields={k: Str() for k in ("city", "country", "line1", "line2", "postal_code",
+                                          "state")})
+INDIVIDUAL = Obj(fields={
+    "address": ADDRESS, "dob": Obj(fields={"day": Int(), "month": Int(), "year": Int()}),
+    "email": Str(), "first_name": Str(), "last_name": Str(), "phone": Str(),
+    "ssn_last_4": Str(), "id_number": Str(), "metadata": Metadata()})
+BANK = Obj(fields={"object": Enum(choices=("bank_account",)), "country": Str(),
+                   "currency": Str(), "routing_number": Str(), "account_number": Str(),
+                   "account_holder_name": Str(),
+                   "account_holder_type": Enum(choices=("individual", "company"))})
+WRITABLE = {
+    "email": Str(),
+    "business_type": Enum(choices=("individual", "company", "non_profit",
+                                   "government_entity")),
+    "business_profile": Obj(fields={k: Str() for k in (
+        "mcc", "url", "name", "product_description", "support_email", "support_phone",
+        "support_url")}),
+    "capabilities": Obj(fields={c: Obj(fields={"requested": Bool()}) for c in CAPABILITIES}),
+    "individual": INDIVIDUAL,
+    "tos_acceptance": Obj(fields={"date": Int(), "ip": Str(), "user_agent": Str(),
+                                  "service_agreement": Enum(choices=("full", "recipient"))}),
+    "external_account": Str(),
+    "metadata": Metadata(),
+    "default_currency": Str(),
+    "settings": Obj(fields={
+        "payouts": Obj(fields={
+            "schedule": Obj(fields={
+                "interval": Enum(choices=("daily", "weekly", "monthly", "manual")),
+                "delay_days": Str(), "weekly_anchor": Enum(choices=(
+                    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
+                    "sunday")), "monthly_anchor": Int(min=1, max=31)}),
+            "statement_descriptor": Str(max_length=22),
+            "debit_negative_balances": Bool()}),
+        "branding": Obj(fields={"icon": Str(), "logo": Str(), "primary_color": Str(),
+                                "secondary_color": Str()}),
+    }),
+}
+CREATE = {
+    **WRITABLE,
+    "type": Enum(choices=("express", "standard", "custom")),
+    "country": Str(),
+    "controller": Obj(fields={
+        "fees": Obj(fields={"payer": Enum(choices=("account", "application"))}),
+        "losses": Obj(fields={"payments": Enum(choices=("application", "stripe"))}),
+        "requirement_collection": Enum(choices=("application", "stripe")),
+        "stripe_dashboard": Obj(fields={"type": Enum(choices=("express", "full", "none"))}),
+    }),
+}
+
+
+# -- model ----------------------------------------------------------------------------------
+def _get_path(data: dict[str, Any], path: str) -> Any:
+    node: Any = data
+    for part in path.split("."):
+        if not isinstance(node, dict):
+            return None
+        node = node.get(part)
+    return node
+
+
+def _supplied(account: dict[str, Any], details: dict[str, Any]) -> set[str]:
+    out = set()
+    for path in REQUIRED:
+        if path == "external_account":
+            if account["external_accounts"]["data"]:
+                out.add(path)
+        elif path.startswith(("business_profile", "business_type")):
+            if _get_path(account, path):
+                out.add(path)
+        elif _get_path(details, path) not in (None, ""):
+            out.add(path)
+    return out
+
+
+def _requirements(due: list[str]) -> dict[str, Any]:
+    return {"alternatives": [], "current_deadline": None, "currently_due": due,
+            "disabled_reason": "requirements.past_due" if due else None, "errors": [],
+            "eventually_due": due, "past_due": due, "pending_verification": []}
+
+
+def refresh(ctx: Context, account: dict[str, Any]) -> dict[str, Any]:
+    """Recompute requirements, capabilities and the enabled flags from what is supplied."""
+    details = ctx.store.get_meta(f"account_details:{account['id']}")
+    import json
+
+    supplied = _supplied(account, json.loads(details) if details else {})
+    due = [p for p in REQUIRED if p not in supplied]
+    account["requirements"] = _requirements(due)
+    account["future_requirements"] = {**_requirements([]), "disabled_reason": None}
+    for name in list(account["capabilities"]):
+        account["capabilities"][name] = "inactive" if due else "active"
+    caps = account["capabilities"]
+    account["charges_enabled"] = caps.get("card_payments") == "active"
+    account["payouts_enabled"] = not due
+    if not due:
+        account["details_submitted"] = True
+    return account
+
+
+def _merge_details(ctx: Context, account_id: str, params: dict[str, Any]) -> None:
+    import json
+
+    raw = ctx.store.get_meta(f"account_details:{account_id}")
+    details = json.loads(raw) if raw else {}
+    for key in ("individual", "tos_acceptance"):
+        if key in params:
+            details[key] = _deep_merge(details.get(key, {}), params[key])
+    ctx.store.set_meta(f"account_details:{account_id}", json.dumps(details))
+
+
+def _deep_merge(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    out = dict(old)
+    for key, value in new.items():
+        out[key] = _deep_merge(out.get(key, {}), value) if isinstance(value, dict) else value
+    return out
+
+
+def bank_account(ctx: Context, account_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    number = data.get("account_number", TEST_BANK["account_number"])
+    return {
+        "id": ctx.new_id("ba"), "object": "bank_account", "account": account_id,
+        "account_holder_name": data.get("account_holder_name"),
+        "account_holder_type": data.get("account_holder_type", "individual"),
+        "account_type": None, "available_payout_methods": ["standard", "instant"],
+        "bank_name": "STRIPE TEST BANK", "country": data.get("country", "US"),
+        "currency": data.get("currency", "usd"), "default_for_currency": True,
+        "fingerprint": ctx.token(16), "future_requirements": None, "last4": number[-4:],
+        "metadata": {}, "requirements": None,
+        "routing_number": data.get("routing_number", TEST_BANK["routing_number"]),
+        "status": "new",
+    }
+
+
+def add_external_account(ctx: Context, account: dict[str, Any], token: str) -> None:
+    if not token.startswith(("btok_", "tok_")):
+        raise InvalidRequest(f"No such token: '{token}'", code="resource_missing",
+                             param="external_account")
+    bank = bank_account(ctx, account["id"], TEST_BANK)
+    for existing in account["external_accounts"]["data"]:
+        existing["default_for_currency"] = False
+    account["external_accounts"]["data"].insert(0, bank)
+
+
+def _apply(ctx: Context, account: dict[str, Any], params: dict[str, Any]) -> None:
+    for key in ("email", "business_type", "default_currency"):
+        if key in params:
+            account[key] = params[key]
+    if "business_profile" in params:
+        account["business_profile"].update(params["business_profile"])
+    if "metadata" in params:
+        merged = {**account["metadata"], **params["metadata"]}
+        account["metadata"] = {k: v for k, v in merged.items() if v != ""} \
+            if params["metadata"] else {}
+    for name, spec in (params.get("capabilities") or {}).items():
+        if spec.get("requested"):
+            account["capabilities"].setdefault(name, "inactive")
+        else:
+            account["capabilities"].pop(name, None)
+    if "settings" in params:
+        settings = params["settings"]
+        payouts = settings.get("payouts", {})
+        schedule = account["settings"]["payouts"]["schedule"]
+        if "schedule" in payouts:
+            new = payouts["schedule"]
+            if "delay_days" in new:
+                if new["delay_days"] == "minimum":
+                    new["delay_days"] = 2
+                elif new["delay_days"].isdigit():
+                    new["delay_days"] = int(new["delay_days"])
+                else:
+                    raise InvalidRequest(
+                        "Invalid settings[payouts][schedule][delay_days]: must be an integer "
+                        "or `minimum`", param="settings[payouts][schedule][delay_days]")
+            schedule.update(new)
+        for key in ("statement_descriptor", "debit_negative_balances"):
+            if key in payouts:
+                account["settings"]["payouts"][key] = payouts[key]
+        if "branding" in settings:
+            account["settings"]["branding"].update(settings["branding"])
+    if "tos_acceptance" in params:
+        account["tos_acceptance"] = {**(account["tos_acceptance"] or {}),
+                                     **params["tos_acceptance"]}
+    if "external_account" in params:
+        add_external_account(ctx, account, params["external_account"])
+    _merge_details(ctx, account["id"], params)
+
+
+def new_account(ctx: Context, account_id: str, params: dict[str, Any]) -> dict[str, Any]:
+    controller = params.get("controller") or {}
+    kind = params.get("type")
+    if kind and controller:
+        raise InvalidRequest("You cannot specify both `type` and `controller`.",
+                             code="parameters_exclusive", param="controller")
+    if not kind:
+        dashboard = (controller.get("stripe_dashboard") or {}).get("type", "full")
+        kind = {"express": "express", "full": "standard", "none": "custom"}[dashboard]
+    country = (params.get("country") or "US").upper()
+    account = build(
+        "Account",
+        id=account_id, object="account", type=kind, business_type=None,
+        business_profile={"annual_revenue": None, "estimated_worker_count": None, "mcc": None,
+                          "minority_owned_business_designation": None,
+                          "monthly_estimated_revenue": {"amount": 0, "currency": "usd"},
+                          "name": None, "product_description": None, "support_address": None,
+                          "support_email": None, "support_phone": None, "support_url": None,
+                          "url": None},
+        capabilities={}, charges_enabled=False, country=country, created=ctx.now(),
+        controller={
+            "fees": {"payer": "application" if kind == "express" else "account"},
+            "is_controller": True,
+            "losses": {"payments": "application" if kind in ("express", "custom") else "stripe"},
+            "requirement_collection": "application" if kind == "custom" else "stripe",
+            "stripe_dashboard": {"type": {"express": "express", "standard": "full",
+                                          "custom": "none"}[kind]},
+            "type": "application",
+            **{k: v for k, v in controller.items() if k != "stripe_dashboard"},
+        },
+        default_currency="usd", details_submitted=False, email=None,
+        external_accounts={"object": "list", "data": [], "has_more": False,
+                           "url": f"/v1/accounts/{account_id}/external_accounts"},
+        metadata={}, payouts_enabled=False,
+        settings={
+            "branding": {"icon": None, "logo": None, "primary_color": None,
+                         "secondary_color": None},
+            "card_payments": {"statement_descriptor_prefix": None},
+            "dashboard": {"display_name": None, "timezone": "Etc/UTC"},
+            "payments": {"statement_descriptor": None},
+            "payouts": {"debit_negative_balances": kind != "standard",
+                        "schedule": {"delay_days": 2, "interval": "daily"},
+                        "statement_descriptor": None},
+        },
+        tos_acceptance={"date": None, "ip": None, "user_agent": None},
+    )
+    _apply(ctx, account, params)
+    return refresh(ctx, account)
+
+
+@on_new_platform
+def create_platform_account(ctx: Context) -> None:
+    """Each secret key is a platform: give it an Account and an OAuth client_id."""
+    account = new_account(ctx, ctx.platform, {"type": "standard"})
+    account.update(charges_enabled=True, payouts_enabled=True, details_submitted=True,
+                   business_type="company", email="platform@connect-lab.test",
+                   requirements=_requirements([]))
+    account["business_profile"]["name"] = "Connect Lab Rentals"
+    account["capabilities"] = {"card_payments": "active", "transfers": "active"}
+    account["controller"] = {"type": "account"}
+    ctx.insert(account, ns=ctx.platform)
+    ctx.store.set_meta(f"client_id:{ctx.platform}", ctx.new_id("ca", 32))
+
+
+def complete_onboarding(ctx: Context, account: dict[str, Any]) -> dict[str, Any]:
+    """What a homeowner finishing Stripe-hosted onboarding supplies: every requirement."""
+    import json
+
+    if account["business_type"] is None:
+        account["business_type"] = "individual"
+    profile = account["business_profile"]
+    profile["mcc"] = profile["mcc"] or "6513"  # real estate agents and managers - rentals
+    profile["url"] = profile["url"] or "https://connect-lab.test/homeowner"
+    if not account["external_accounts"]["data"]:
+        account["external_accounts"]["data"].append(bank_account(ctx, account["id"], TEST_BANK))
+    details = {
+        "individual": {
+            "address": {"city": "San Francisco", "line1": "address_full_match",
+                        "postal_code": "94111", "state": "CA"},
+            "dob": {"day": 1, "month": 1, "year": 1901}, "email": account["email"] or
+            "homeowner@example.com", "first_name": "Test", "last_name": "Homeowner",
+            "phone": "0000000000", "ssn_last_4": "0000"},
+        "tos_acceptance": {"date": ctx.now(), "ip": "127.0.0.1"},
+    }
+    ctx.store.set_meta(f"account_details:{account['id']}", json.dumps(details))
+    account["tos_acceptance"] = {"date": ctx.now(), "ip": "127.0.0.1", "user_agent": None}
+    for name in CAPABILITIES:
+        account["capabilities"].setdefault(name, "inactive")
+    return refresh(ctx, account)
+
+
+def _connected(ctx: Context, account_id: str) -> dict[str, Any]:
+    found = ctx.find(account_id, "account")
+    if found is None or found[0] != ctx.platform:
+        raise PermissionDenied(
+            f"The provided key does not have access to account '{account_id}' (or that account "
+            "does not exist). Application access may have been revoked.",
+            code="account_invalid")
+    if ctx.is_connected and account_id != ctx.account:
+        raise PermissionDenied("A connected account cannot read another account.",
+                               code="account_invalid")
+    return found[1]
+
+
+def save_and_announce(ctx: Context, before: dict[str, Any], account: dict[str, Any]) -> dict:
+    ctx.save(account)
+    previous = {k: before[k] for k in account if before.get(k) != account[k]}
+    if previous:
+        ctx.emit("account.updated", account, previous, account=account["id"])
+    return account
+
+
+# -- HTTP -------------------------------------------------------------------------------------
+@route("POST", "/v1/accounts", params=CREATE)
+def create(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    if ctx.is_connected:
+        raise PermissionDenied("Connected accounts cannot create accounts.")
+    account = new_account(ctx, ctx.new_id("acct", 16), params)
+    ctx.insert(account, ns=ctx.platform)
+    return account
+
+
+@route("GET", "/v1/account", params={})
+def retrieve_own(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    return ctx.find(ctx.account, "account")[1]
+
+
+@route("GET", "/v1/accounts/<id>", params={})
+def retrieve(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
+    return _connected(ctx, id)
+
+
+@route("POST", "/v1/accounts/<id>", params=WRITABLE)
+def update(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
+    account = _connected(ctx, id)
+    before = {k: (dict(v) if isinstance(v, dict) else v) for k, v in account.items()}
+    import copy
+
+    before = copy.deepcopy(account)
+    _apply(ctx, account, params)
+    return save_and_announce(ctx, before, refresh(ctx, account))
+
+
+@route("DELETE", "/v1/accounts/<id>", params={})
+def delete(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
+    if id == ctx.platform:
+        raise InvalidRequest("You cannot delete your own platform account.", param="account")
+    _connected(ctx, id)
+    ctx.store.delete(id)
+    return {"id": id, "object": "account", "deleted": True}
+
+
+@route("GET", "/v1/accounts", params={**LIST_PARAMS, "created": Range()})
+def list_(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    result = store_page(ctx, params, "/v1/accounts", type="account", ns=ctx.platform)
+    result["data"] = [a for a in result["data"] if a["id"] != ctx.platform]
+    return result
+
+
+def _capability(account: dict[str, Any], name: str) -> dict[str, Any]:
+    status = account["capabilities"].get(name)
+    if status is None:
+        raise NotFound("capability", name, param="capability")
+    return build(
+        "Capability", id=name, object="capability", account=account["id"],
+        future_requirements=_requirements([]) | {"disabled_reason": None},
+        requested=True, requested_at=account["created"],
+        requirements=account["requirements"], status=status,
+    )
+
+
+@route("GET", "/v1/accounts/<account>/capabilities", params={})
+def list_capabilities(ctx: Context, params: dict[str, Any], account: str) -> dict[str, Any]:
+    acct = _connected(ctx, account)
+    data = [_capability(acct, name) for name in sorted(acct["capabilities"])]
+    return {"object": "list", "data": data, "has_more": False,
+            "url": f"/v1/accounts/{account}/capabilities"}
+
+
+@route("GET", "/v1/accounts/<account>/capabilities/<name>", params={})
+def retrieve_capability(ctx: Context, params: dict[str, Any], account: str, name: str) -> dict:
+    return _capability(_connected(ctx, account), name)
+
+
+@route("POST", "/v1/accounts/<account>/capabilities/<name>", params={"requested": Bool()})
+def update_capability(ctx: Context, params: dict[str, Any], account: str, name: str) -> dict:
+    if name not in CAPABILITIES:
+        raise InvalidRequest(f"Invalid capability: {name}", param="capability")
+    acct = _connected(ctx, account)
+    import copy
+
+    before = copy.deepcopy(acct)
+    _apply(ctx, acct, {"capabilities": {name: {"requested": params.get("requested", True)}}})
+    save_and_announce(ctx, before, refresh(ctx, acct))
+    if name not in acct["capabilities"]:
+        return build("Capability", id=name, object="capability", account=account,
+                     future_requirements=None, requested=False, requested_at=None,
+                     requirements=None, status="unrequested")
+    return _capability(acct, name)
+
+
+@route("GET", "/v1/accounts/<account>/external_accounts", params={**LIST_PARAMS,
+       "object": Enum(choices=("bank_account", "card"))})
+def list_external(ctx: Context, params: dict[str, Any], account: str) -> dict[str, Any]:
+    acct = _connected(ctx, account)
+    return {**acct["external_accounts"], "has_more": False}
+
+
+@route("POST", "/v1/accounts/<account>/external_accounts",
+       params={"external_account": Str(required=True), "default_for_currency": Bool(),
+               "metadata": Metadata()})
+def create_external(ctx: Context, params: dict[str, Any], account: str) -> dict[str, Any]:
+    acct = _connected(ctx, account)
+    import copy
+
+    before = copy.deepcopy(acct)
+    add_external_account(ctx, acct, params["external_account"])
+    save_and_announce(ctx, before, refresh(ctx, acct))
+    return acct["external_accounts"]["data"][0]
+
+
+@loader("acct")
+def load(ctx: Context, object_id: str) -> dict[str, Any] | None:
+    found = ctx.find(object_id, "account")
+    if found is None or found[0] != ctx.platform:
+        return None
+    return found[1]

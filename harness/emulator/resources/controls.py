@@ -1,0 +1,85 @@
+"""Controls only the emulator has, under ``/_emulator/`` and authenticated with the
+platform's secret key. Each has a harness wrapper that does the honest equivalent in
+Stripe test mode."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..context import Context
+from ..errors import InvalidRequest, PermissionDenied
+from ..params import Enum, Int, Str
+from ..registry import route
+from . import accounts, payment_intents
+
+
+def _platform_only(ctx: Context) -> None:
+    if ctx.key_type != "secret" or ctx.is_connected:
+        raise PermissionDenied("Emulator controls need the platform's secret key and no "
+                               "Stripe-Account header.")
+
+
+@route("POST", "/_emulator/accounts/<id>/complete_onboarding", params={})
+def complete_onboarding(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
+    _platform_only(ctx)
+    account = accounts._connected(ctx, id)
+    import copy
+
+    before = copy.deepcopy(account)
+    return accounts.save_and_announce(ctx, before, accounts.complete_onboarding(ctx, account))
+
+
+@route("POST", "/_emulator/clock/advance", params={"seconds": Int(required=True, min=0,
+                                                                  max=10 * 366 * 86400)})
+def advance_clock(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    _platform_only(ctx)
+    now = ctx.emulator.clock.advance(ctx.platform, params["seconds"])
+    return {"object": "emulator.clock", "now": now}
+
+
+@route("GET", "/_emulator/clock", params={})
+def clock(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    return {"object": "emulator.clock", "now": ctx.now()}
+
+
+@route("POST", "/_emulator/faults",
+       params={"path": Str(required=True), "status": Enum(choices=("429", "500", "503")),
+               "count": Int(min=0, max=100)})
+def faults(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    _platform_only(ctx)
+    if not params["path"].startswith("/v1/"):
+        raise InvalidRequest("path must start with /v1/", param="path")
+    count = params.get("count", 1)
+    if count == 0:
+        ctx.emulator.faults.clear(ctx.platform)
+    else:
+        ctx.emulator.faults.add(ctx.platform, params["path"], int(params.get("status", "500")),
+                                count)
+    return {"object": "emulator.faults", "path": params["path"], "count": count}
+
+
+@route("POST", "/_emulator/reset", params={})
+def reset(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    """Forget this platform's objects and money (other platforms keep theirs)."""
+    _platform_only(ctx)
+    store = ctx.store
+    accounts_ns = [row[0] for row in store.execute(
+        "SELECT id FROM objects WHERE ns=? AND type='account' AND id != ?",
+        (ctx.platform, ctx.platform))]
+    namespaces = [ctx.platform, *accounts_ns]
+    marks = ",".join("?" * len(namespaces))
+    store.execute(f"DELETE FROM objects WHERE ns IN ({marks}) AND id != ?",
+                  (*namespaces, ctx.platform))
+    store.execute(f"DELETE FROM ledger WHERE ns IN ({marks})", namespaces)
+    store.execute("DELETE FROM meta WHERE name=?", (f"clock_offset:{ctx.platform}",))
+    return {"object": "emulator.reset", "platform": ctx.platform}
+
+
+@route("POST", "/_emulator/3ds/<id>", params={"client_secret": Str(required=True),
+                                              "outcome": Enum(choices=("complete", "fail"))},
+       publishable=True)
+def three_d_secure(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
+    """The cardholder's answer to the 3DS challenge (the stand-in's modal posts here)."""
+    pi = payment_intents._own(ctx, id, dict(params))
+    pi = payment_intents.authenticate(ctx, pi, params.get("outcome", "complete") == "complete")
+    return payment_intents.public_view(ctx, pi)

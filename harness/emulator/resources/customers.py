@@ -1,0 +1,86 @@
+"""Customer: the renter, who can keep payment methods for later."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..context import Context
+from ..listing import store_page
+from ..params import LIST_PARAMS, Metadata, Range, Str
+from ..registry import loader, route
+from ._shape import build
+
+WRITABLE = {
+    "email": Str(nullable=True, max_length=512),
+    "name": Str(nullable=True, max_length=256),
+    "phone": Str(nullable=True, max_length=20),
+    "description": Str(nullable=True),
+    "metadata": Metadata(),
+}
+
+
+def new_customer(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    customer = build(
+        "Customer",
+        id=ctx.new_id("cus", 14),
+        object="customer",
+        created=ctx.now(),
+        livemode=False,
+        balance=0,
+        delinquent=False,
+        default_source=None,
+        tax_exempt="none",
+        test_clock=None,
+        invoice_prefix=ctx.token(8).upper(),
+        invoice_settings={"custom_fields": None, "default_payment_method": None,
+                          "footer": None, "rendering_options": None},
+        next_invoice_sequence=1,
+        preferred_locales=[],
+        email=params.get("email"),
+        name=params.get("name"),
+        phone=params.get("phone"),
+        description=params.get("description"),
+        metadata=params.get("metadata") or {},
+    )
+    return ctx.insert(customer)
+
+
+@route("POST", "/v1/customers", params=WRITABLE)
+def create(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    return new_customer(ctx, params)
+
+
+@route("GET", "/v1/customers/<id>", params={})
+def retrieve(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
+    return ctx.get(id, "customer", param="customer")
+
+
+@route("POST", "/v1/customers/<id>", params=WRITABLE)
+def update(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
+    customer = ctx.get(id, "customer", param="customer")
+    for key, value in params.items():
+        if key == "metadata":
+            merged = {**customer["metadata"], **value}
+            customer["metadata"] = {k: v for k, v in merged.items() if v != ""}
+        else:
+            customer[key] = value
+    return ctx.save(customer)
+
+
+@route("DELETE", "/v1/customers/<id>", params={})
+def delete(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
+    ctx.get(id, "customer", param="customer")
+    ctx.store.delete(id)
+    return {"id": id, "object": "customer", "deleted": True}
+
+
+@route("GET", "/v1/customers", params={**LIST_PARAMS, "email": Str(), "created": Range()})
+def list_(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    where = {"email": params["email"]} if "email" in params else None
+    return store_page(ctx, params, "/v1/customers", type="customer", where=where)
+
+
+@loader("cus")
+def load(ctx: Context, object_id: str) -> dict[str, Any] | None:
+    found = ctx.find(object_id, "customer")
+    return found[1] if found and ctx.visible(found[0]) else None

@@ -1,0 +1,186 @@
+"""Every money movement of a card payment, written in one place.
+
+Capturing a charge posts Stripe's fee; a destination charge then transfers to the
+connected account, which receives a payment (``py_``) and pays the application fee back
+to the platform. Sources, per rule:
+- https://docs.stripe.com/connect/destination-charges ("funds are immediately and
+  automatically transferred to the connected account's pending balance"; the platform
+  pays Stripe's fees);
+- https://docs.stripe.com/connect/marketplace/tasks/app-fees ("the full charge amount is
+  immediately transferred ... The application_fee_amount ... is then transferred back");
+- https://docs.stripe.com/api/balance_transactions/object (types, signs, net = amount - fee);
+- https://docs.stripe.com/reports/balance-transaction-types (reporting categories).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..context import Context
+from ..ledger import Entry
+from ._shape import build, midnight_after
+
+STRIPE_FEE_DESCRIPTION = "Stripe processing fees"
+
+
+def available_on(ctx: Context, bypass_pending: bool) -> int:
+    """Card funds wait ``payout_delay_days`` (00:00 UTC); the bypassPending card skips it."""
+    now = ctx.now()
+    return now if bypass_pending else midnight_after(now, ctx.settings.payout_delay_days)
+
+
+def post(ctx: Context, ns: str, **kwargs: Any) -> Entry:
+    return ctx.ledger.post(id=ctx.new_id("txn"), ns=ns, created=ctx.now(), **kwargs)
+
+
+def application_id(ctx: Context, platform: str) -> str:
+    return ctx.store.get_meta(f"client_id:{platform}") or f"ca_{platform[5:]}"
+
+
+def capture_charge(
+    ctx: Context,
+    charge: dict[str, Any],
+    amount: int,
+    *,
+    bypass_pending: bool,
+    ns: str,
+) -> None:
+    """Capture ``amount`` of ``charge`` (stored in ``ns``) and move all the money it moves."""
+    when = available_on(ctx, bypass_pending)
+    currency = charge["currency"]
+    direct_fee = charge["application_fee_amount"] if ns != ctx.platform else None
+    fee_details = [{
+        "amount": ctx.settings.stripe_fee(amount),
+        "application": None,
+        "currency": currency,
+        "description": STRIPE_FEE_DESCRIPTION,
+        "type": "stripe_fee",
+    }]
+    if direct_fee:  # a direct charge on a connected account: it pays the platform's fee
+        fee_details.append(_app_fee_detail(ctx, direct_fee, currency))
+    txn = post(ctx, ns, currency=currency, amount=amount, type="charge",
+               reporting_category="charge", source=charge["id"], available_on=when,
+               fee_details=fee_details, description=charge["description"])
+    charge.update(captured=True, amount_captured=amount, balance_transaction=txn.id)
+    if amount < charge["amount"]:  # the uncaptured rest is released to the cardholder
+        charge.update(amount_refunded=charge["amount"] - amount)
+
+    destination = (charge.get("transfer_data") or {}).get("destination")
+    if destination:
+        _destination_transfer(ctx, charge, amount, when)
+    elif direct_fee:
+        fee = _application_fee(ctx, charge, direct_fee, account=ns, payment=charge["id"],
+                               originating=None, when=when)
+        charge["application_fee"] = fee["id"]
+
+
+def _app_fee_detail(ctx: Context, amount: int, currency: str) -> dict[str, Any]:
+    return {
+        "amount": amount,
+        "application": application_id(ctx, ctx.platform),
+        "currency": currency,
+        "description": "Application fee",
+        "type": "application_fee",
+    }
+
+
+def _destination_transfer(ctx: Context, charge: dict[str, Any], captured: int, when: int) -> None:
+    platform, currency = ctx.platform, charge["currency"]
+    destination = charge["transfer_data"]["destination"]
+    fixed = charge["transfer_data"].get("amount")
+    transfer_amount = min(fixed, captured) if fixed is not None else captured
+    fee_amount = charge["application_fee_amount"] if fixed is None else None
+    if fee_amount is not None:
+        fee_amount = min(fee_amount, captured)
+
+    transfer_id, payment_id = ctx.new_id("tr"), ctx.new_id("py")
+    out = post(ctx, platform, currency=currency, amount=-transfer_amount, type="transfer",
+               reporting_category="transfer", source=transfer_id, available_on=when)
+    transfer = build(
+        "Transfer",
+        id=transfer_id, object="transfer", amount=transfer_amount, amount_reversed=0,
+        balance_transaction=out.id, created=ctx.now(), currency=currency, description=None,
+        destination=destination, destination_payment=payment_id, livemode=False,
+        metadata={}, reversals=_empty_list(f"/v1/transfers/{transfer_id}/reversals"),
+        reversed=False, source_transaction=charge["id"], source_type="card",
+        transfer_group=charge.get("transfer_group"),
+    )
+    ctx.insert(transfer, ns=platform)
+
+    fee_details = [_app_fee_detail(ctx, fee_amount, currency)] if fee_amount else []
+    incoming = post(ctx, destination, currency=currency, amount=transfer_amount, type="payment",
+                    reporting_category="charge", source=payment_id, available_on=when,
+                    fee_details=fee_details)
+    payment = new_charge(
+        ctx, payment_id, amount=transfer_amount, currency=currency, captured=True,
+        status="succeeded", balance_transaction=incoming.id, source_transfer=transfer_id,
+        payment_method_details={"type": "stripe_account", "stripe_account": {}},
+    )
+    payment["amount_captured"] = transfer_amount
+    if fee_amount:
+        fee = _application_fee(ctx, charge, fee_amount, account=destination, payment=payment_id,
+                               originating=charge["id"], when=when)
+        payment["application_fee"] = fee["id"]
+        payment["application_fee_amount"] = fee_amount
+        charge["application_fee"] = fee["id"]
+    ctx.insert(payment, ns=destination)
+    charge["transfer"] = transfer_id
+    ctx.emit("transfer.created", transfer)
+
+
+def _application_fee(
+    ctx: Context,
+    charge: dict[str, Any],
+    amount: int,
+    *,
+    account: str,
+    payment: str,
+    originating: str | None,
+    when: int,
+) -> dict[str, Any]:
+    fee_id = ctx.new_id("fee")
+    txn = post(ctx, ctx.platform, currency=charge["currency"], amount=amount,
+               type="application_fee", reporting_category="platform_earning", source=fee_id,
+               available_on=when,
+               description=f"Application fee from {account}")
+    fee = build(
+        "ApplicationFee",
+        id=fee_id, object="application_fee", account=account, amount=amount,
+        amount_refunded=0, application=application_id(ctx, ctx.platform),
+        balance_transaction=txn.id, charge=payment, created=ctx.now(),
+        currency=charge["currency"], fee_source={"charge": payment, "payout": None,
+                                                 "type": "charge"},
+        livemode=False, originating_transaction=originating, refunded=False,
+        refunds=_empty_list(f"/v1/application_fees/{fee_id}/refunds"),
+    )
+    ctx.insert(fee, ns=ctx.platform)
+    ctx.emit("application_fee.created", fee)
+    return fee
+
+
+def _empty_list(url: str) -> dict[str, Any]:
+    return {"object": "list", "data": [], "has_more": False, "url": url}
+
+
+def new_charge(ctx: Context, charge_id: str, **values: Any) -> dict[str, Any]:
+    """A Charge with Stripe's defaults; callers set what differs."""
+    base: dict[str, Any] = dict(
+        id=charge_id, object="charge", amount=0, amount_captured=0, amount_refunded=0,
+        application=None, application_fee=None, application_fee_amount=None,
+        authorization_code=None, balance_transaction=None,
+        billing_details={"address": {k: None for k in ("city", "country", "line1", "line2",
+                                                        "postal_code", "state")},
+                         "email": None, "name": None, "phone": None, "tax_id": None},
+        calculated_statement_descriptor="CONNECT LAB", captured=False, created=ctx.now(),
+        currency="usd", customer=None, description=None, disputed=False,
+        failure_balance_transaction=None, failure_code=None, failure_message=None,
+        fraud_details={}, livemode=False, metadata={}, on_behalf_of=None, outcome=None,
+        paid=True, payment_intent=None, payment_method=None, payment_method_details=None,
+        receipt_email=None, receipt_number=None, receipt_url=None, refunded=False,
+        refunds=_empty_list(f"/v1/charges/{charge_id}/refunds"), review=None, shipping=None,
+        source=None, source_transfer=None, statement_descriptor=None,
+        statement_descriptor_suffix=None, status="succeeded", transfer=None,
+        transfer_data=None, transfer_group=None,
+    )
+    base.update(values)
+    return build("Charge", **base)

@@ -1,0 +1,622 @@
+"""PaymentIntent: the renter's payment, from creation through confirmation to capture.
+
+Statuses follow https://docs.stripe.com/payments/paymentintents/lifecycle:
+requires_payment_method -> requires_confirmation -> requires_action -> (processing) ->
+requires_capture | succeeded, or canceled. Card payments settle synchronously here, so
+``processing`` is never observed, as with cards on Stripe in practice.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..context import Context
+from ..errors import CardDeclined, InvalidRequest, NotFound
+from ..listing import store_page
+from ..params import (
+    LIST_PARAMS,
+    Bool,
+    Enum,
+    Int,
+    ListOf,
+    Metadata,
+    Obj,
+    Range,
+    Str,
+    exclusive,
+)
+from ..registry import loader, route
+from ..settings import ENDIVE
+from . import money
+from ._shape import build, check_amount, check_currency
+from .payment_methods import BILLING, CARD, card_from_params, new_card_pm, resolve, test_card_for
+from .test_cards import DECLINE_MESSAGES
+
+CONFIRMABLE = ("requires_payment_method", "requires_confirmation", "requires_action")
+CANCELABLE = ("requires_payment_method", "requires_capture", "requires_reauthorization",
+              "requires_confirmation", "requires_action", "processing")
+# What a publishable key may read (https://docs.stripe.com/api/payment_intents/retrieve).
+PUBLIC_FIELDS = {
+    "id", "object", "amount", "amount_details", "automatic_payment_methods", "canceled_at",
+    "cancellation_reason", "capture_method", "client_secret", "confirmation_method",
+    "created", "currency", "description", "excluded_payment_method_types",
+    "last_payment_error", "livemode", "next_action", "payment_method",
+    "payment_method_configuration_details", "payment_method_types", "processing",
+    "receipt_email", "setup_future_usage", "shipping", "source", "status",
+}
+
+PM_DATA = Obj(fields={"type": Enum(choices=("card",)), "card": CARD,
+                      "billing_details": BILLING, "metadata": Metadata()})
+TRANSFER_DATA = Obj(fields={"destination": Str(), "amount": Int(min=1)})
+PAYMENT_SHARED = {
+    "payment_method": Str(),
+    "payment_method_data": PM_DATA,
+    "payment_method_types": ListOf(item=Str()),
+    "receipt_email": Str(nullable=True),
+    "setup_future_usage": Enum(choices=("off_session", "on_session"), nullable=True),
+    "capture_method": Enum(choices=("automatic", "automatic_async", "manual")),
+    "shipping": Obj(fields={"address": Obj(fields={k: Str(nullable=True) for k in (
+        "city", "country", "line1", "line2", "postal_code", "state")}),
+        "name": Str(), "phone": Str(nullable=True), "carrier": Str(nullable=True),
+        "tracking_number": Str(nullable=True)}, nullable=True),
+}
+CONFIRM_ONLY = {
+    "return_url": Str(),
+    "off_session": Bool(),
+    "error_on_requires_action": Bool(),
+    "use_stripe_sdk": Bool(),
+    "mandate_data": Obj(fields={}),
+    "client_secret": Str(),
+}
+CREATE = {
+    "amount": Int(required=True, min=1),
+    "currency": Str(required=True),
+    "customer": Str(),
+    "description": Str(nullable=True, max_length=1000),
+    "metadata": Metadata(),
+    "confirm": Bool(),
+    "confirmation_method": Enum(choices=("automatic", "manual")),
+    "allowed_payment_method_types": ListOf(item=Str()),
+    "excluded_payment_method_types": ListOf(item=Str()),
+    "automatic_payment_methods": Obj(fields={
+        "enabled": Bool(required=True),
+        "allow_redirects": Enum(choices=("always", "never"))}),
+    "application_fee_amount": Int(min=0),
+    "transfer_data": TRANSFER_DATA,
+    "on_behalf_of": Str(),
+    "transfer_group": Str(),
+    "statement_descriptor": Str(max_length=22),
+    "statement_descriptor_suffix": Str(max_length=22),
+    **PAYMENT_SHARED,
+    **{k: v for k, v in CONFIRM_ONLY.items() if k != "client_secret"},
+}
+UPDATE = {
+    "amount": Int(min=1),
+    "currency": Str(),
+    "customer": Str(nullable=True),
+    "description": Str(nullable=True, max_length=1000),
+    "metadata": Metadata(),
+    "application_fee_amount": Int(min=0, nullable=True),
+    "transfer_data": Obj(fields={"amount": Int(min=1)}),
+    "transfer_group": Str(),
+    "statement_descriptor": Str(max_length=22, nullable=True),
+    "statement_descriptor_suffix": Str(max_length=22, nullable=True),
+    **PAYMENT_SHARED,
+}
+CONFIRM = {**PAYMENT_SHARED, **CONFIRM_ONLY}
+CAPTURE = {
+    "amount_to_capture": Int(min=1),
+    "application_fee_amount": Int(min=0),
+    "transfer_data": Obj(fields={"amount": Int(min=1)}),
+    "metadata": Metadata(),
+    "final_capture": Bool(),
+    "statement_descriptor": Str(max_length=22),
+    "statement_descriptor_suffix": Str(max_length=22),
+}
+CANCEL = {"cancellation_reason": Enum(choices=(
+    "duplicate", "fraudulent", "requested_by_customer", "abandoned"))}
+
+
+# -- rules --------------------------------------------------------------------------------
+def _check_payment_method_types(ctx: Context, params: dict[str, Any]) -> None:
+    """Endive removed payment_method_types as a writable parameter (400 on this version)."""
+    if "payment_method_types" in params and ctx.version_at_least(ENDIVE):
+        raise InvalidRequest(
+            "The `payment_method_types` parameter is not supported on API version "
+            f"{ctx.api_version}. Use `automatic_payment_methods` (dynamic payment methods), "
+            "`allowed_payment_method_types` or `excluded_payment_method_types` instead. See "
+            "https://docs.stripe.com/changelog/endive/2026-09-30/"
+            "removes-the-payment-method-types-parameter-from-payment-intents-and-setup-intents",
+            code="payment_method_types_no_longer_supported",
+            param="payment_method_types",
+        )
+    if "allowed_payment_method_types" in params and not ctx.version_at_least("2026-07-29"):
+        raise InvalidRequest(
+            "Received unknown parameter: allowed_payment_method_types",
+            code="parameter_unknown", param="allowed_payment_method_types",
+        )
+    exclusive(params, ("payment_method_types", "allowed_payment_method_types",
+                       "automatic_payment_methods"))
+    for name in ("payment_method_types", "allowed_payment_method_types"):
+        for i, kind in enumerate(params.get(name) or []):
+            if kind != "card":
+                raise InvalidRequest(
+                    f"The payment method type \"{kind}\" is not supported by the Connect Lab "
+                    "emulator, which emulates cards only.", param=f"{name}[{i}]",
+                )
+
+
+def _connected_account(ctx: Context, account_id: str, param: str) -> dict[str, Any]:
+    found = ctx.find(account_id, "account")
+    if found is None or found[0] != ctx.platform or account_id == ctx.platform:
+        raise InvalidRequest(f"No such destination: '{account_id}'", code="resource_missing",
+                             param=param)
+    return found[1]
+
+
+def _check_destination(ctx: Context, pi: dict[str, Any]) -> None:
+    transfer = pi.get("transfer_data") or {}
+    fee = pi.get("application_fee_amount")
+    if "amount" in transfer and transfer.get("amount") is not None and fee is not None:
+        raise InvalidRequest(
+            "You may only specify one of these parameters: application_fee_amount, "
+            "transfer_data[amount].", code="parameters_exclusive", param="transfer_data[amount]",
+        )
+    if fee is not None and fee > pi["amount"]:
+        raise InvalidRequest(
+            "The application fee amount must be less than or equal to the PaymentIntent's "
+            "amount.", param="application_fee_amount",
+        )
+    if fee is not None and not transfer.get("destination") and not ctx.is_connected:
+        raise InvalidRequest(
+            "Can only apply an application_fee_amount when the PaymentIntent is attempting a "
+            "direct payment (using an OAuth key or Stripe-Account header) or destination "
+            "payment (using `transfer_data[destination]`).", param="application_fee_amount",
+        )
+    if transfer.get("amount") is not None and transfer["amount"] > pi["amount"]:
+        raise InvalidRequest(
+            "The transfer_data[amount] must be less than or equal to the PaymentIntent's "
+            "amount.", param="transfer_data[amount]",
+        )
+    if transfer.get("destination"):
+        if ctx.is_connected:
+            raise InvalidRequest("transfer_data[destination] cannot be used with the "
+                                 "Stripe-Account header.", param="transfer_data[destination]")
+        account = _connected_account(ctx, transfer["destination"], "transfer_data[destination]")
+        capabilities = account.get("capabilities") or {}
+        if "active" not in (capabilities.get("transfers"), capabilities.get("legacy_payments")):
+            raise InvalidRequest(
+                "Your destination account needs to have at least one of the following "
+                "capabilities enabled: transfers, crypto_transfers, legacy_payments",
+                code="insufficient_capabilities_for_transfer",
+                param="transfer_data[destination]",
+            )
+    if pi.get("on_behalf_of"):
+        _connected_account(ctx, pi["on_behalf_of"], "on_behalf_of")
+
+
+def unexpected_state(pi: dict[str, Any], message: str) -> InvalidRequest:
+    return InvalidRequest(message, code="payment_intent_unexpected_state",
+                          extra={"payment_intent": pi})
+
+
+def _set_payment_method(ctx: Context, pi: dict[str, Any], params: dict[str, Any]) -> None:
+    if "payment_method_data" in params:
+        data = params["payment_method_data"]
+        if data.get("type") != "card" or "card" not in data:
+            raise InvalidRequest("Missing required param: payment_method_data[card].",
+                                 code="parameter_missing", param="payment_method_data[card]")
+        card, month, year = card_from_params(ctx, data["card"])
+        pm = new_card_pm(ctx, card, exp_month=month, exp_year=year,
+                         billing=data.get("billing_details"), metadata=data.get("metadata"),
+                         cvc_checked="cvc" in data["card"])
+        pi["payment_method"] = pm["id"]
+    elif params.get("payment_method"):
+        pm = resolve(ctx, params["payment_method"])
+        if pi.get("customer") and pm["customer"] not in (None, pi["customer"]):
+            raise InvalidRequest(
+                f"The provided PaymentMethod {pm['id']} belongs to another customer.",
+                param="payment_method",
+            )
+        pi["payment_method"] = pm["id"]
+
+
+# -- lifecycle ------------------------------------------------------------------------------
+def new_payment_intent(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    _check_payment_method_types(ctx, params)
+    currency = check_currency(params["currency"])
+    check_amount(params["amount"], currency)
+    if params.get("customer"):
+        ctx.get(params["customer"], "customer", param="customer")
+    pi_id = ctx.new_id("pi")
+    explicit = params.get("payment_method_types") or params.get("allowed_payment_method_types")
+    pi = build(
+        "PaymentIntent",
+        id=pi_id, object="payment_intent", amount=params["amount"], amount_capturable=0,
+        amount_details={"tip": {}}, amount_received=0, application=None,
+        application_fee_amount=params.get("application_fee_amount"),
+        allowed_payment_method_types=params.get("allowed_payment_method_types"),
+        automatic_payment_methods=None if explicit else {
+            "allow_redirects": "always", "enabled": True,
+            **params.get("automatic_payment_methods", {})},
+        canceled_at=None, cancellation_reason=None,
+        capture_method=params.get("capture_method", "automatic_async"),
+        client_secret=f"{pi_id}_secret_{ctx.token(25)}",
+        confirmation_method=params.get("confirmation_method", "automatic"),
+        created=ctx.now(), currency=currency, customer=params.get("customer"),
+        customer_account=None, description=params.get("description"),
+        excluded_payment_method_types=params.get("excluded_payment_method_types"),
+        last_payment_error=None, latest_charge=None, livemode=False,
+        metadata=params.get("metadata") or {}, next_action=None,
+        on_behalf_of=params.get("on_behalf_of"), payment_method=None,
+        payment_method_configuration_details=None,
+        payment_method_options={"card": {"installments": None, "mandate_options": None,
+                                         "network": None,
+                                         "request_three_d_secure": "automatic"}},
+        payment_method_types=["card"], payment_record=None, processing=None,
+        receipt_email=params.get("receipt_email"), review=None,
+        setup_future_usage=params.get("setup_future_usage"), shipping=params.get("shipping"),
+        source=None, statement_descriptor=params.get("statement_descriptor"),
+        statement_descriptor_suffix=params.get("statement_descriptor_suffix"),
+        status="requires_payment_method",
+        transfer_data=params.get("transfer_data"),
+        transfer_group=params.get("transfer_group"),
+    )
+    if pi["transfer_data"] is not None:
+        pi["transfer_data"] = {"amount": None, **pi["transfer_data"]}
+    _check_destination(ctx, pi)
+    _set_payment_method(ctx, pi, params)
+    if pi["payment_method"]:
+        pi["status"] = "requires_confirmation"
+    ctx.insert(pi)
+    ctx.emit("payment_intent.created", pi)
+    if params.get("confirm"):
+        return confirm_intent(ctx, pi, params)
+    return pi
+
+
+def confirm_intent(ctx: Context, pi: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    if pi["status"] == "succeeded":
+        raise unexpected_state(pi, "You cannot confirm this PaymentIntent because it has "
+                                   "already succeeded after being previously confirmed.")
+    if pi["status"] not in CONFIRMABLE:
+        raise unexpected_state(
+            pi, f"You cannot confirm this PaymentIntent because it has a status of "
+                f"{pi['status']}. Only a PaymentIntent with one of the following statuses may "
+                "be confirmed: requires_payment_method, requires_confirmation, requires_action.")
+    previous_pm = pi["payment_method"]
+    _set_payment_method(ctx, pi, params)
+    for key in ("receipt_email", "setup_future_usage", "capture_method", "shipping"):
+        if key in params:
+            pi[key] = params[key]
+    if not pi["payment_method"]:
+        raise unexpected_state(
+            pi, "You cannot confirm this PaymentIntent because it's missing a payment method. "
+                "You can either update the PaymentIntent with a payment method and then confirm "
+                "it again, or confirm it again directly with a payment method.")
+    _check_destination(ctx, pi)
+    pm = ctx.get(pi["payment_method"], "payment_method", param="payment_method")
+    card = test_card_for(ctx, pm)
+    authenticated = ctx.store.get_meta(f"3ds:{pi['id']}") == pm["id"]
+    if pi["status"] == "requires_action" and pm["id"] == previous_pm and not authenticated:
+        return ctx.save(pi)  # still waiting for the cardholder
+    if card.three_d_secure and not authenticated:
+        if params.get("off_session") or params.get("error_on_requires_action"):
+            return _decline(ctx, pi, pm, "authentication_required", "authentication_required",
+                            "Your card was declined. This transaction requires authentication.")
+        pi["status"] = "requires_action"
+        pi["next_action"] = _three_d_secure_action(ctx, pi, params.get("return_url"))
+        ctx.save(pi)
+        ctx.emit("payment_intent.requires_action", pi)
+        return pi
+    if card.decline_code:
+        return _decline(ctx, pi, pm, card.error_code, card.decline_code,
+                        DECLINE_MESSAGES[card.decline_code])
+    return _authorize(ctx, pi, pm, card)
+
+
+def _three_d_secure_action(ctx: Context, pi: dict[str, Any], return_url: str | None) -> dict:
+    url = f"/_emulator/3ds/{pi['id']}"
+    if return_url:
+        return {"type": "redirect_to_url",
+                "redirect_to_url": {"return_url": return_url, "url": url}}
+    return {"type": "use_stripe_sdk",
+            "use_stripe_sdk": {"type": "three_d_secure_redirect", "stripe_js": url,
+                               "source": pi["payment_method"]}}
+
+
+def authenticate(ctx: Context, pi: dict[str, Any], success: bool) -> dict[str, Any]:
+    """The cardholder finished (or failed) the 3DS challenge: continue the confirmation."""
+    if pi["status"] != "requires_action":
+        raise unexpected_state(pi, "This PaymentIntent is not waiting for authentication.")
+    pm = ctx.get(pi["payment_method"], "payment_method", param="payment_method")
+    pi["next_action"] = None
+    if not success:
+        pi["status"] = "requires_payment_method"
+        pi["last_payment_error"] = {
+            "code": "payment_intent_authentication_failure",
+            "doc_url": "https://stripe.com/docs/error-codes/payment-intent-authentication-failure",
+            "message": "The provided PaymentMethod has failed authentication. You can provide "
+                       "payment_method_data or a new PaymentMethod to attempt to fulfill this "
+                       "PaymentIntent again.",
+            "payment_method": pm,
+            "type": "invalid_request_error",
+        }
+        pi["payment_method"] = None
+        ctx.save(pi)
+        ctx.emit("payment_intent.payment_failed", pi)
+        return pi
+    ctx.store.set_meta(f"3ds:{pi['id']}", pm["id"])
+    card = test_card_for(ctx, pm)
+    if card.decline_code:
+        try:
+            return _decline(ctx, pi, pm, card.error_code, card.decline_code,
+                            DECLINE_MESSAGES[card.decline_code])
+        except CardDeclined:
+            return ctx.get(pi["id"], "payment_intent")
+    return _authorize(ctx, pi, pm, card, three_d_secure=True)
+
+
+def _card_details(pm: dict[str, Any], amount: int, three_d_secure: bool) -> dict[str, Any]:
+    card = pm["card"]
+    return {
+        "type": "card",
+        "card": {
+            "amount_authorized": amount, "authorization_code": None, "brand": card["brand"],
+            "checks": card["checks"], "country": card["country"],
+            "exp_month": card["exp_month"], "exp_year": card["exp_year"],
+            "extended_authorization": {"status": "disabled"},
+            "fingerprint": card["fingerprint"], "funding": card["funding"],
+            "incremental_authorization": {"status": "unavailable"}, "installments": None,
+            "last4": card["last4"], "mandate": None,
+            "multicapture": {"status": "unavailable"}, "network": card["brand"],
+            "network_token": {"used": False}, "network_transaction_id": None,
+            "overcapture": {"maximum_amount_capturable": amount, "status": "unavailable"},
+            "regulated_status": "unregulated",
+            "three_d_secure": {"authentication_flow": "challenge", "result": "authenticated",
+                               "version": "2.2.0"} if three_d_secure else None,
+            "wallet": None,
+        },
+    }
+
+
+def _charge_for(ctx: Context, pi: dict[str, Any], pm: dict[str, Any], **values: Any) -> dict:
+    return money.new_charge(
+        ctx, ctx.new_id("ch"), amount=pi["amount"], currency=pi["currency"],
+        application_fee_amount=pi["application_fee_amount"],
+        billing_details=pm["billing_details"], customer=pi["customer"],
+        description=pi["description"], metadata=dict(pi["metadata"]),
+        on_behalf_of=pi["on_behalf_of"], payment_intent=pi["id"], payment_method=pm["id"],
+        receipt_email=pi["receipt_email"], shipping=pi["shipping"],
+        statement_descriptor=pi["statement_descriptor"],
+        statement_descriptor_suffix=pi["statement_descriptor_suffix"],
+        transfer_data=pi["transfer_data"], transfer_group=pi["transfer_group"], **values,
+    )
+
+
+def _decline(
+    ctx: Context, pi: dict[str, Any], pm: dict[str, Any], code: str, decline_code: str,
+    message: str,
+) -> dict[str, Any]:
+    charge = _charge_for(
+        ctx, pi, pm, status="failed", paid=False, captured=False, failure_code=code,
+        failure_message=message,
+        outcome={"advice_code": "try_again_later", "network_advice_code": None,
+                 "network_decline_code": "01", "network_status": "declined_by_network",
+                 "reason": decline_code, "risk_level": "normal", "risk_score": 30,
+                 "seller_message": "The bank did not return any further details with this "
+                                   "decline.", "type": "issuer_declined"},
+        payment_method_details=_card_details(pm, pi["amount"], False),
+    )
+    ctx.insert(charge)
+    error = {
+        "charge": charge["id"], "code": code, "decline_code": decline_code,
+        "doc_url": f"https://stripe.com/docs/error-codes/{code.replace('_', '-')}",
+        "message": message, "payment_method": pm, "type": "card_error",
+    }
+    pi.update(status="requires_payment_method", latest_charge=charge["id"],
+              last_payment_error=error, payment_method=None, next_action=None)
+    ctx.save(pi)
+    ctx.emit("charge.failed", charge)
+    ctx.emit("payment_intent.payment_failed", pi)
+    exc = CardDeclined(message, code=code, param="",
+                       extra={"charge": charge["id"], "decline_code": decline_code,
+                              "payment_intent": pi, "payment_method": pm})
+    exc.commit = True  # the failed charge and the PaymentIntent's new state are kept
+    raise exc
+
+
+def _authorize(ctx: Context, pi: dict[str, Any], pm: dict[str, Any], card: Any,
+               three_d_secure: bool = False) -> dict[str, Any]:
+    charge = _charge_for(
+        ctx, pi, pm, status="succeeded", paid=True, captured=False,
+        outcome={"advice_code": None, "network_advice_code": None,
+                 "network_decline_code": None, "network_status": "approved_by_network",
+                 "reason": None, "risk_level": "normal", "risk_score": 30,
+                 "seller_message": "Payment complete.", "type": "authorized"},
+        payment_method_details=_card_details(pm, pi["amount"], three_d_secure),
+        receipt_url=f"https://pay.stripe.com/receipts/payment/{ctx.token(40)}",
+    )
+    pi.update(latest_charge=charge["id"], last_payment_error=None, next_action=None)
+    if pi["capture_method"] == "manual":
+        pi.update(status="requires_capture", amount_capturable=pi["amount"])
+        ctx.insert(charge)
+        ctx.save(pi)
+        ctx.emit("charge.succeeded", charge)
+        ctx.emit("payment_intent.amount_capturable_updated", pi)
+        return pi
+    money.capture_charge(ctx, charge, pi["amount"], bypass_pending=card.bypass_pending,
+                         ns=ctx.account)
+    ctx.insert(charge)
+    pi.update(status="succeeded", amount_received=pi["amount"])
+    ctx.save(pi)
+    ctx.emit("charge.succeeded", charge)
+    ctx.emit("payment_intent.succeeded", pi)
+    return pi
+
+
+def capture_intent(ctx: Context, pi: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    if pi["status"] != "requires_capture":
+        if pi["status"] == "succeeded":
+            message = "This PaymentIntent could not be captured because it has already been " \
+                      "captured."
+        else:
+            message = (f"This PaymentIntent could not be captured because it has a status of "
+                       f"{pi['status']}. Only a PaymentIntent with one of the following "
+                       "statuses may be captured: requires_capture.")
+        raise unexpected_state(pi, message)
+    amount = params.get("amount_to_capture", pi["amount_capturable"])
+    if amount > pi["amount_capturable"]:
+        raise InvalidRequest(
+            "The amount_to_capture must be less than or equal to the amount_capturable "
+            f"({pi['amount_capturable']}).", code="amount_too_large", param="amount_to_capture")
+    if "application_fee_amount" in params:
+        pi["application_fee_amount"] = params["application_fee_amount"]
+    if "transfer_data" in params and pi["transfer_data"]:
+        pi["transfer_data"] = {**pi["transfer_data"], **params["transfer_data"]}
+    if "metadata" in params:
+        pi["metadata"] = _merge(pi["metadata"], params["metadata"])
+    _check_destination(ctx, {**pi, "amount": amount})
+    charge = ctx.get(pi["latest_charge"], "charge", param="charge")
+    charge["application_fee_amount"] = pi["application_fee_amount"]
+    charge["transfer_data"] = pi["transfer_data"]
+    pm = ctx.get(charge["payment_method"], "payment_method", param="payment_method")
+    money.capture_charge(ctx, charge, amount, bypass_pending=test_card_for(ctx, pm).bypass_pending,
+                         ns=ctx.account)
+    ctx.save(charge)
+    pi.update(status="succeeded", amount_received=amount, amount_capturable=0)
+    ctx.save(pi)
+    ctx.emit("charge.captured", charge)
+    ctx.emit("payment_intent.succeeded", pi)
+    return pi
+
+
+def cancel_intent(ctx: Context, pi: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    if pi["status"] not in CANCELABLE:
+        raise unexpected_state(
+            pi, f"You cannot cancel this PaymentIntent because it has a status of "
+                f"{pi['status']}. Only a PaymentIntent with one of the following statuses may "
+                "be canceled: " + ", ".join(CANCELABLE) + ".")
+    if pi["status"] == "requires_capture":  # release the authorization
+        charge = ctx.get(pi["latest_charge"], "charge", param="charge")
+        charge.update(refunded=True, amount_refunded=charge["amount"])
+        ctx.save(charge)
+        ctx.emit("charge.refunded", charge)
+    pi.update(status="canceled", canceled_at=ctx.now(), amount_capturable=0, next_action=None,
+              cancellation_reason=params.get("cancellation_reason"))
+    ctx.save(pi)
+    ctx.emit("payment_intent.canceled", pi)
+    return pi
+
+
+def _merge(old: dict[str, str], new: dict[str, str]) -> dict[str, str]:
+    if not new:
+        return {}
+    return {k: v for k, v in {**old, **new}.items() if v != ""}
+
+
+# -- HTTP ----------------------------------------------------------------------------------
+def _own(ctx: Context, pi_id: str, params: dict[str, Any]) -> dict[str, Any]:
+    """Load a PaymentIntent; a publishable key must also prove the client secret."""
+    pi = ctx.get(pi_id, "payment_intent", param="intent")
+    if ctx.key_type == "publishable":
+        secret = params.pop("client_secret", None)
+        if secret is None:
+            raise InvalidRequest("Missing required param: client_secret.",
+                                 code="parameter_missing", param="client_secret")
+        if secret != pi["client_secret"]:
+            raise InvalidRequest(
+                "The client_secret provided does not match the client_secret associated with "
+                "the PaymentIntent.", code="payment_intent_invalid_parameter",
+                param="client_secret")
+    else:
+        params.pop("client_secret", None)
+    return pi
+
+
+def public_view(ctx: Context, pi: dict[str, Any]) -> dict[str, Any]:
+    if ctx.key_type == "publishable":
+        return {k: v for k, v in pi.items() if k in PUBLIC_FIELDS}
+    return pi
+
+
+@route("POST", "/v1/payment_intents", params=CREATE)
+def create(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    return new_payment_intent(ctx, params)
+
+
+@route("GET", "/v1/payment_intents/<id>", params={"client_secret": Str()}, publishable=True)
+def retrieve(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
+    return public_view(ctx, _own(ctx, id, params))
+
+
+@route("POST", "/v1/payment_intents/<id>", params=UPDATE)
+def update(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
+    pi = _own(ctx, id, params)
+    _check_payment_method_types(ctx, params)
+    money_fields = {"amount", "currency", "payment_method", "payment_method_data",
+                    "application_fee_amount", "transfer_data", "capture_method", "customer"}
+    if money_fields & set(params) and pi["status"] not in CONFIRMABLE:
+        raise unexpected_state(
+            pi, f"You cannot update this PaymentIntent because it has a status of "
+                f"{pi['status']}. Only a PaymentIntent with one of the following statuses may "
+                "be updated: requires_payment_method, requires_confirmation, requires_action.")
+    for key in ("amount", "description", "receipt_email", "setup_future_usage", "shipping",
+                "capture_method", "application_fee_amount", "transfer_group",
+                "statement_descriptor", "statement_descriptor_suffix"):
+        if key in params:
+            pi[key] = params[key]
+    if "currency" in params:
+        pi["currency"] = check_currency(params["currency"])
+    if "customer" in params:
+        if params["customer"]:
+            ctx.get(params["customer"], "customer", param="customer")
+        pi["customer"] = params["customer"]
+    if "metadata" in params:
+        pi["metadata"] = _merge(pi["metadata"], params["metadata"])
+    if "transfer_data" in params:
+        if not pi["transfer_data"]:
+            raise InvalidRequest("transfer_data[amount] can only be updated on a destination "
+                                 "charge.", param="transfer_data[amount]")
+        pi["transfer_data"] = {**pi["transfer_data"], **params["transfer_data"]}
+    check_amount(pi["amount"], pi["currency"])
+    _check_destination(ctx, pi)
+    if "payment_method" in params or "payment_method_data" in params:
+        _set_payment_method(ctx, pi, params)
+        if pi["payment_method"] and pi["status"] in CONFIRMABLE:
+            pi["status"] = "requires_confirmation"
+            pi["next_action"] = None
+    ctx.save(pi)
+    return pi
+
+
+@route("POST", "/v1/payment_intents/<id>/confirm", params=CONFIRM, publishable=True)
+def confirm(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
+    pi = _own(ctx, id, params)
+    _check_payment_method_types(ctx, params)
+    return public_view(ctx, confirm_intent(ctx, pi, params))
+
+
+@route("POST", "/v1/payment_intents/<id>/capture", params=CAPTURE)
+def capture(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
+    return capture_intent(ctx, _own(ctx, id, params), params)
+
+
+@route("POST", "/v1/payment_intents/<id>/cancel", params=CANCEL)
+def cancel(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
+    return cancel_intent(ctx, _own(ctx, id, params), params)
+
+
+@route("GET", "/v1/payment_intents", params={**LIST_PARAMS, "customer": Str(), "created": Range()})
+def list_(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    where = {"customer": params["customer"]} if "customer" in params else None
+    return store_page(ctx, params, "/v1/payment_intents", type="payment_intent", where=where)
+
+
+@loader("pi")
+def load(ctx: Context, object_id: str) -> dict[str, Any] | None:
+    found = ctx.find(object_id, "payment_intent")
+    return found[1] if found and ctx.visible(found[0]) else None
+
+
+__all__ = ["authenticate", "new_payment_intent", "NotFound"]

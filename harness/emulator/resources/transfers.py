@@ -1,0 +1,137 @@
+"""Transfer: money from the platform to a connected account ("separate charges and
+transfers", https://docs.stripe.com/connect/separate-charges-and-transfers).
+
+With ``source_transaction`` the transfer is funded by that charge, even while the charge
+is pending; without it, only the platform's *available* balance can fund it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..context import Context
+from ..errors import InvalidRequest
+from ..listing import store_page
+from ..params import LIST_PARAMS, Int, Metadata, Range, Str
+from ..registry import loader, route
+from . import money
+from ._shape import build, check_currency
+from .payment_intents import _connected_account
+
+CREATE = {
+    "amount": Int(required=True, min=1),
+    "currency": Str(required=True),
+    "destination": Str(required=True),
+    "source_transaction": Str(),
+    "transfer_group": Str(),
+    "description": Str(),
+    "metadata": Metadata(),
+    "source_type": Str(),
+}
+
+
+def transferred_from(ctx: Context, charge_id: str) -> int:
+    """How much of a charge earlier transfers already used."""
+    rows = ctx.store.query(type="transfer", ns=ctx.platform,
+                           where={"source_transaction": charge_id}, limit=1000)
+    return sum(t["amount"] - t["amount_reversed"] for t in rows)
+
+
+@route("POST", "/v1/transfers", params=CREATE)
+def create(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    if ctx.is_connected:
+        raise InvalidRequest("Transfers can only be created by the platform.",
+                             param="destination")
+    currency = check_currency(params["currency"])
+    account = _connected_account(ctx, params["destination"], "destination")
+    if account["capabilities"].get("transfers") != "active":
+        raise InvalidRequest(
+            "Your destination account needs to have at least one of the following "
+            "capabilities enabled: transfers, crypto_transfers, legacy_payments",
+            code="insufficient_capabilities_for_transfer", param="destination")
+    amount = params["amount"]
+    when = ctx.now()
+    source = params.get("source_transaction")
+    if source:
+        charge = ctx.get(source, "charge", param="source_transaction")
+        if charge["status"] != "succeeded" or not charge["captured"]:
+            raise InvalidRequest(
+                f"The source_transaction {source} has not been captured or has failed.",
+                param="source_transaction")
+        if charge["currency"] != currency:
+            raise InvalidRequest(
+                "The currency of source_transaction's balance transaction "
+                f"({charge['currency']}) must be the same as the transfer currency "
+                f"({currency}).", param="currency")
+        room = charge["amount_captured"] - charge["amount_refunded"] - \
+            transferred_from(ctx, source)
+        if amount > room:
+            raise InvalidRequest(
+                f"Transfer amount ({amount}) exceeds the amount of the source_transaction "
+                f"that is still available to transfer ({room}).", param="amount")
+        when = ctx.ledger.get(charge["balance_transaction"]).available_on
+    elif ctx.ledger.available(ctx.platform, currency, ctx.now()) < amount:
+        raise InvalidRequest(
+            "You have insufficient available funds in your Stripe account. Try adding funds "
+            "directly to your available balance by creating Charges using the "
+            "4000000000000077 test card. See: https://stripe.com/docs/testing#available-balance",
+            code="balance_insufficient", param="amount")
+
+    transfer_id, payment_id = ctx.new_id("tr"), ctx.new_id("py")
+    out = money.post(ctx, ctx.platform, currency=currency, amount=-amount, type="transfer",
+                     reporting_category="transfer", source=transfer_id, available_on=when,
+                     description=params.get("description"))
+    transfer = build(
+        "Transfer", id=transfer_id, object="transfer", amount=amount, amount_reversed=0,
+        balance_transaction=out.id, created=ctx.now(), currency=currency,
+        description=params.get("description"), destination=account["id"],
+        destination_payment=payment_id, livemode=False, metadata=params.get("metadata") or {},
+        reversals={"object": "list", "data": [], "has_more": False,
+                   "url": f"/v1/transfers/{transfer_id}/reversals"},
+        reversed=False, source_transaction=source, source_type="card",
+        transfer_group=params.get("transfer_group"),
+    )
+    ctx.insert(transfer)
+    incoming = money.post(ctx, account["id"], currency=currency, amount=amount, type="payment",
+                          reporting_category="charge", source=payment_id, available_on=when)
+    payment = money.new_charge(
+        ctx, payment_id, amount=amount, amount_captured=amount, currency=currency,
+        captured=True, balance_transaction=incoming.id, source_transfer=transfer_id,
+        transfer_group=params.get("transfer_group"),
+        payment_method_details={"type": "stripe_account", "stripe_account": {}},
+    )
+    ctx.insert(payment, ns=account["id"])
+    ctx.emit("transfer.created", transfer)
+    return transfer
+
+
+@route("GET", "/v1/transfers/<id>", params={})
+def retrieve(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
+    return ctx.get(id, "transfer", param="transfer")
+
+
+@route("POST", "/v1/transfers/<id>", params={"description": Str(nullable=True),
+                                             "metadata": Metadata()})
+def update(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
+    transfer = ctx.get(id, "transfer", param="transfer")
+    if "description" in params:
+        transfer["description"] = params["description"]
+    if "metadata" in params:
+        merged = {**transfer["metadata"], **params["metadata"]}
+        transfer["metadata"] = {k: v for k, v in merged.items() if v}
+    ctx.save(transfer)
+    ctx.emit("transfer.updated", transfer)
+    return transfer
+
+
+@route("GET", "/v1/transfers", params={**LIST_PARAMS, "destination": Str(),
+                                       "transfer_group": Str(), "created": Range()})
+def list_(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    where = {k: params[k] for k in ("destination", "transfer_group") if k in params}
+    return store_page(ctx, params, "/v1/transfers", type="transfer", where=where or None)
+
+
+@loader("tr")
+def load(ctx: Context, object_id: str) -> dict[str, Any] | None:
+    found = ctx.find(object_id, "transfer")
+    return found[1] if found and ctx.visible(found[0]) else None

@@ -1,0 +1,187 @@
+"""SQLite storage for every emulated object, keyed by (namespace, id).
+
+The namespace is the Stripe account that owns an object, so platforms and their
+connected accounts are isolated for free. One SQLite transaction per API request:
+either all of a request's writes land or none do.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS objects (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    ns TEXT NOT NULL,
+    type TEXT NOT NULL,
+    parent TEXT,
+    created INTEGER NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS objects_ns_type ON objects (ns, type, seq);
+CREATE INDEX IF NOT EXISTS objects_parent ON objects (parent, type, seq);
+CREATE TABLE IF NOT EXISTS idempotency (
+    scope TEXT NOT NULL,
+    key TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    created INTEGER NOT NULL,
+    PRIMARY KEY (scope, key)
+);
+CREATE TABLE IF NOT EXISTS meta (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+"""
+
+
+class Store:
+    """A thread-safe SQLite store. ``path=':memory:'`` by default, a file when asked."""
+
+    def __init__(self, path: str = ":memory:") -> None:
+        self.path = path
+        self.conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self.conn.row_factory = sqlite3.Row
+        if path != ":memory:":
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.lock = threading.RLock()
+        self._depth = 0
+        self.conn.executescript(SCHEMA)
+
+    # -- transactions ---------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Serialise writers and make the block atomic; nested use joins the outer one."""
+        with self.lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                return
+            self.conn.execute("BEGIN IMMEDIATE")
+            self._depth = 1
+            try:
+                yield
+            except BaseException as exc:
+                if getattr(exc, "commit", False):
+                    self.conn.execute("COMMIT")
+                else:
+                    self.conn.execute("ROLLBACK")
+                raise
+            else:
+                self.conn.execute("COMMIT")
+            finally:
+                self._depth = 0
+
+    def execute(self, sql: str, args: tuple | list = ()) -> sqlite3.Cursor:
+        with self.lock:
+            return self.conn.execute(sql, args)
+
+    # -- objects ----------------------------------------------------------------------
+    def insert(self, ns: str, obj: dict[str, Any], parent: str | None = None) -> dict[str, Any]:
+        self.execute(
+            "INSERT INTO objects (id, ns, type, parent, created, data) VALUES (?,?,?,?,?,?)",
+            (obj["id"], ns, obj["object"], parent, obj.get("created") or 0, json.dumps(obj)),
+        )
+        return obj
+
+    def save(self, obj: dict[str, Any]) -> dict[str, Any]:
+        cur = self.execute("UPDATE objects SET data=? WHERE id=?", (json.dumps(obj), obj["id"]))
+        if cur.rowcount != 1:
+            raise KeyError(obj["id"])
+        return obj
+
+    def delete(self, object_id: str) -> None:
+        self.execute("DELETE FROM objects WHERE id=?", (object_id,))
+
+    def get(self, object_id: str) -> tuple[str, dict[str, Any]] | None:
+        row = self.execute("SELECT ns, data FROM objects WHERE id=?", (object_id,)).fetchone()
+        if row is None:
+            return None
+        return row["ns"], json.loads(row["data"])
+
+    def seq_of(self, object_id: str) -> int | None:
+        row = self.execute("SELECT seq FROM objects WHERE id=?", (object_id,)).fetchone()
+        return None if row is None else row["seq"]
+
+    def query(
+        self,
+        *,
+        type: str,
+        ns: str | None = None,
+        parent: str | None = None,
+        where: dict[str, Any] | None = None,
+        created: dict[str, int] | None = None,
+        before_seq: int | None = None,
+        after_seq: int | None = None,
+        limit: int = 10,
+        ascending: bool = False,
+    ) -> list[dict[str, Any]]:
+        """Newest first (Stripe's list order) unless ``ascending``; filters on JSON fields."""
+        sql = ["SELECT data FROM objects WHERE type=?"]
+        args: list[Any] = [type]
+        if ns is not None:
+            sql.append("AND ns=?")
+            args.append(ns)
+        if parent is not None:
+            sql.append("AND parent=?")
+            args.append(parent)
+        for field, value in (where or {}).items():
+            sql.append(f"AND json_extract(data, '$.{field}') IS ?")
+            args.append(value)
+        ops = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "eq": "="}
+        for op, value in (created or {}).items():
+            sql.append(f"AND created {ops[op]} ?")
+            args.append(value)
+        if before_seq is not None:
+            sql.append("AND seq < ?")
+            args.append(before_seq)
+        if after_seq is not None:
+            sql.append("AND seq > ?")
+            args.append(after_seq)
+        sql.append("ORDER BY seq " + ("ASC" if ascending else "DESC") + " LIMIT ?")
+        args.append(limit)
+        rows = self.execute(" ".join(sql), args).fetchall()
+        return [json.loads(r["data"]) for r in rows]
+
+    def count(self) -> int:
+        return self.execute("SELECT COUNT(*) FROM objects").fetchone()[0]
+
+    # -- meta ---------------------------------------------------------------------------
+    def get_meta(self, name: str, default: str | None = None) -> str | None:
+        row = self.execute("SELECT value FROM meta WHERE name=?", (name,)).fetchone()
+        return default if row is None else row["value"]
+
+    def set_meta(self, name: str, value: str) -> None:
+        self.execute(
+            "INSERT INTO meta (name, value) VALUES (?, ?) "
+            "ON CONFLICT(name) DO UPDATE SET value=excluded.value",
+            (name, value),
+        )
+
+    def reset(self) -> None:
+        """Forget everything, in every table (the ledger's too)."""
+        with self.lock:
+            names = [
+                r[0]
+                for r in self.conn.execute(
+                    "SELECT name FROM sqlite_master WHERE type='table'"
+                    " AND name NOT LIKE 'sqlite_%'"
+                )
+            ]
+            for name in names:
+                self.conn.execute(f"DELETE FROM {name}")
+
+    def close(self) -> None:
+        with self.lock:
+            self.conn.close()

@@ -1,0 +1,108 @@
+"""``harness.start()``: one call that gives a notebook a working Stripe.
+
+On the emulator it starts the emulator in a background thread (seeded, so outputs are
+stable) and points the SDK at it. In test mode it only configures the SDK.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import stripe
+
+from . import config as config_mod
+from .server import BackgroundServer
+
+STRIPE_API_BASE = "https://api.stripe.com"
+
+
+@dataclass
+class Lab:
+    """What a notebook needs: the backend, the API base, keys and a configured client."""
+
+    config: config_mod.Config
+    api_base: str
+    client: stripe.StripeClient
+    emulator: Any = None
+    server: BackgroundServer | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def backend(self) -> str:
+        return self.config.backend
+
+    @property
+    def publishable_key(self) -> str:
+        return self.config.publishable_key
+
+    def control(self, path: str, **params: Any) -> dict[str, Any]:
+        """POST an emulator-only control (``/_emulator/...``) with the platform's key."""
+        if not self.config.is_emulator:
+            raise RuntimeError(f"{path} exists only on the emulator")
+        return _post_control(self, path, params)
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+
+    def __repr__(self) -> str:
+        return f"<Lab backend={self.backend} api_base={self.api_base}>"
+
+
+def _post_control(lab: Lab, path: str, params: dict[str, Any]) -> dict[str, Any]:
+    import json
+    import urllib.parse
+    import urllib.request
+
+    request = urllib.request.Request(
+        lab.api_base + path,
+        data=urllib.parse.urlencode(params).encode(),
+        headers={"Authorization": f"Bearer {lab.config.secret_key}"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        body = json.loads(exc.read() or b"{}")
+        message = body.get("error", {}).get("message", str(exc))
+        raise RuntimeError(f"{path}: {message}") from None
+
+
+def start(
+    *,
+    seed: int | None = 42,
+    db: str = ":memory:",
+    api_version: str | None = None,
+    env: dict[str, str] | None = None,
+) -> Lab:
+    """Start (or connect to) Stripe for this kernel and configure the SDK's globals too."""
+    cfg = config_mod.from_env(env)
+    emulator = server = None
+    if cfg.is_emulator:
+        from .emulator import Emulator, Settings
+
+        settings = Settings(seed=seed)
+        if api_version:
+            settings.default_api_version = api_version
+        emulator = Emulator(db=db, settings=settings)
+        server = BackgroundServer(emulator).start()
+        api_base = server.url
+    else:
+        api_base = STRIPE_API_BASE
+    client = stripe.StripeClient(
+        cfg.secret_key,
+        base_addresses={"api": api_base, "connect": api_base if cfg.is_emulator else None,
+                        "files": api_base if cfg.is_emulator else None},
+        max_network_retries=2,
+    )
+    stripe.api_key = cfg.secret_key
+    stripe.api_base = api_base
+    if cfg.is_emulator:
+        stripe.connect_api_base = api_base
+    stripe.max_network_retries = 2
+    if cfg.client_id:
+        stripe.client_id = cfg.client_id
+    return Lab(cfg, api_base, client, emulator, server)
