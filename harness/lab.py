@@ -42,6 +42,46 @@ class Lab:
             raise RuntimeError(f"{path} exists only on the emulator")
         return _post_control(self, path, params)
 
+    def complete_onboarding(self, account_id: str, return_url: str = "https://example.com") -> str:
+        """Finish a homeowner's onboarding.
+
+        Emulator: the homeowner "fills in" Stripe's hosted form at once. Test mode: a person
+        must do it, so this makes an Account Link and returns its URL to open.
+        """
+        if self.config.is_emulator:
+            self.control(f"/_emulator/accounts/{account_id}/complete_onboarding")
+            return "onboarding completed (emulator)"
+        link = self.client.v1.account_links.create(
+            {"account": account_id, "type": "account_onboarding",
+             "refresh_url": return_url, "return_url": return_url}
+        )
+        return f"open this link and finish onboarding: {link.url}"
+
+    def advance_clock(self, seconds: int) -> int:
+        """Move the emulator's clock forward (pending funds become available on time).
+
+        Real Stripe time cannot be moved: in test mode, pay with ``pm_card_bypassPending``
+        to get available funds at once instead.
+        """
+        if not self.config.is_emulator:
+            raise RuntimeError(
+                "Stripe test mode has no clock to advance; use pm_card_bypassPending for "
+                "funds that are available immediately."
+            )
+        return int(self.control("/_emulator/clock/advance", seconds=seconds)["now"])
+
+    def now(self) -> int:
+        """The current time as the backend sees it (the emulator's clock, or the wall clock)."""
+        if not self.config.is_emulator:
+            import time
+
+            return int(time.time())
+        return self.emulator.clock.now(self.platform_id)
+
+    @property
+    def platform_id(self) -> str:
+        return self.client.v1.accounts.retrieve_current().id
+
     def stop(self) -> None:
         if self.server is not None:
             self.server.stop()

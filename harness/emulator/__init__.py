@@ -38,6 +38,9 @@ class Emulator:
         self.ids = IdFactory(self._effective_seed())
         self.faults = Faults()
         self.app = HttpLayer(self, registry.routes)
+        self.workers: dict[str, Any] = {}
+        for hook in registry.start_hooks:
+            hook(self)
 
     def _effective_seed(self) -> int | None:
         """A file database restarted with the same seed must not reuse IDs."""
@@ -104,6 +107,12 @@ class Emulator:
 
     def reset(self) -> None:
         self.store.reset()
+
+    def close(self) -> None:
+        """Stop background workers (webhook delivery) and close the database."""
+        for hook in registry.stop_hooks:
+            hook(self)
+        self.store.close()
 
 
 __all__ = ["Emulator", "Settings", "SDK_API_VERSION"]

@@ -19,6 +19,8 @@ class Context:
     api_version: str
     key_type: str = "secret"  # or "publishable"
     livemode: bool = False
+    request_id: str | None = None
+    idempotency_key: str | None = None
     signals: list[tuple[str, dict[str, Any], dict[str, Any] | None, str]] = field(
         default_factory=list
     )

@@ -68,7 +68,7 @@ class HttpLayer:
         request = Request(environ)
         request_id = self.emulator.ids.request_id()
         try:
-            response = self.dispatch(request)
+            response = self.dispatch(request, request_id)
         except StripeError as exc:
             response = json_response(exc.status, exc.body(), exc.headers)
         except Exception:  # a bug: say so in Stripe's shape, never a bare traceback
@@ -83,7 +83,7 @@ class HttpLayer:
         return response(environ, start_response)
 
     # -- the pipeline -------------------------------------------------------------------------
-    def dispatch(self, request: Request) -> Response:
+    def dispatch(self, request: Request, request_id: str = "") -> Response:
         adapter = self.url_map.bind_to_environ(request.environ)
         try:
             endpoint, path_args = adapter.match()
@@ -109,7 +109,9 @@ class HttpLayer:
         account = self.acting_account(request, platform, key)
         version = request.headers.get("Stripe-Version") or self.emulator.platform_version(platform)
         self.emulator.check_version(version)
-        ctx = Context(self.emulator, platform, account, version, key_type)
+        ctx = Context(self.emulator, platform, account, version, key_type,
+                      request_id=request_id,
+                      idempotency_key=request.headers.get("Idempotency-Key"))
         expand_paths = params.pop("expand", [])
         if isinstance(expand_paths, str):
             expand_paths = [expand_paths]

@@ -33,6 +33,8 @@ class Registry:
     loaders: dict[str, Loader] = field(default_factory=dict)
     platform_hooks: list[Callable[[Context], None]] = field(default_factory=list)
     signal_hooks: list[Callable[[Context], None]] = field(default_factory=list)
+    start_hooks: list[Callable[[Any], None]] = field(default_factory=list)
+    stop_hooks: list[Callable[[Any], None]] = field(default_factory=list)
 
     def route(
         self,
@@ -72,7 +74,20 @@ class Registry:
         return fn
 
 
+    def on_start(self, fn: Callable[[Any], None]) -> Callable[[Any], None]:
+        """Called with the Emulator once it exists (create tables, start workers)."""
+        self.start_hooks.append(fn)
+        return fn
+
+    def on_stop(self, fn: Callable[[Any], None]) -> Callable[[Any], None]:
+        self.stop_hooks.append(fn)
+        return fn
+
+
 registry = Registry()
 route = registry.route
 loader = registry.loader
 on_new_platform = registry.on_new_platform
+on_signals = registry.on_signals
+on_start = registry.on_start
+on_stop = registry.on_stop

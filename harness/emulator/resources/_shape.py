@@ -17,7 +17,8 @@ from ..errors import InvalidRequest
 @functools.cache
 def declared_fields(class_name: str) -> tuple[str, ...]:
     cls = _resolve(class_name)
-    return tuple(k for k in _annotations(cls) if k != "OBJECT_NAME")
+    # ``_retrieve_params``, ``_field_encodings`` ... are the SDK's internals, not API fields.
+    return tuple(k for k in _annotations(cls) if k != "OBJECT_NAME" and not k.startswith("_"))
 
 
 def _annotations(cls: type) -> dict[str, Any]:

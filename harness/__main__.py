@@ -1,0 +1,57 @@
+"""``python -m harness``: run the emulator standalone, or run every notebook.
+
+    python -m harness emulator [--db PATH] [--port N] [--seed N] [--api-version V]
+    python -m harness run [NAME ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+
+
+def _emulator(args: argparse.Namespace) -> int:
+    from .emulator import Emulator, Settings
+    from .server import BackgroundServer
+
+    settings = Settings(seed=args.seed)
+    if args.api_version:
+        settings.default_api_version = args.api_version
+    emulator = Emulator(db=args.db, settings=settings)
+    server = BackgroundServer(emulator, host="127.0.0.1", port=args.port).start()
+    print(f"Connect Lab emulator on {server.url} (db: {args.db})", flush=True)
+    print("Use any sk_test_… key: each distinct key is its own platform.", flush=True)
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    try:
+        done.wait()
+    except KeyboardInterrupt:
+        pass
+    server.stop()
+    emulator.store.close()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m harness")
+    sub = parser.add_subparsers(dest="command", required=True)
+    emu = sub.add_parser("emulator", help="run the offline Stripe emulator standalone")
+    emu.add_argument("--db", default=":memory:", help="SQLite file (default: in memory)")
+    emu.add_argument("--port", type=int, default=12111, help="port on 127.0.0.1 (0 = free)")
+    emu.add_argument("--seed", type=int, default=None, help="deterministic IDs and clock")
+    emu.add_argument("--api-version", default=None,
+                     help="default API version of new platforms (default 2026-07-29.dahlia)")
+    run = sub.add_parser("run", help="execute every notebook headless on the emulator")
+    run.add_argument("names", nargs="*", help="only notebooks whose name contains these")
+    args = parser.parse_args(argv)
+    if args.command == "emulator":
+        return _emulator(args)
+    from .runner import main as run_main
+
+    return run_main(args.names)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

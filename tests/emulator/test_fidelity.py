@@ -1,0 +1,226 @@
+"""Fidelity rule 2: every object the emulator returns uses only fields stripe-python 16
+declares for its class (inherited annotations included), and carries every field the class
+declares non-Optional.
+
+A broad scenario runs through the official SDK over a recording transport, so the raw JSON
+of every response (errors included) is checked, not what the SDK makes of it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import stripe
+
+from .support import (
+    Problems,
+    check_body,
+    control,
+    onboarded_account,
+    publishable,
+    raw,
+    recording_client,
+)
+
+EXPECTED_TYPES = {
+    "account", "application_fee", "balance", "balance_transaction", "bank_account",
+    "capability", "charge", "customer", "list", "payment_intent", "payment_method", "transfer",
+}
+
+
+def _expect_error(kind: type[Exception], fn: Any, *args: Any) -> None:
+    with pytest.raises(kind):
+        fn(*args)
+
+
+def run_scenario(server: Any, key: str) -> tuple[list[Any], Problems]:
+    sk, log = recording_client(server, key)
+    pk, pk_log = recording_client(server, publishable(key))
+    v1 = sk.v1
+    # customers
+    cus = v1.customers.create({"email": "renter@example.com", "name": "Renter",
+                               "metadata": {"tier": "gold"}})
+    v1.customers.update(cus.id, {"phone": "+15555550100"})
+    v1.customers.retrieve(cus.id)
+    gone = v1.customers.create({"email": "gone@example.com"})
+    v1.customers.delete(gone.id)
+    v1.customers.list({"limit": 3})
+
+    # payment methods: a raw test number with the publishable key, as Stripe.js sends it
+    pm = pk.v1.payment_methods.create({
+        "type": "card",
+        "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2034, "cvc": "123"},
+        "billing_details": {"name": "Renter", "address": {"postal_code": "94111"}},
+    })
+    v1.payment_methods.attach(pm.id, {"customer": cus.id})
+    v1.payment_methods.update(pm.id, {"metadata": {"nick": "main"}})
+    v1.customers.payment_methods.list(cus.id)
+    v1.payment_methods.retrieve("pm_card_mastercard")
+    other = v1.payment_methods.retrieve("pm_card_amex")
+    v1.payment_methods.attach(other.id, {"customer": cus.id})
+    v1.payment_methods.detach(other.id)
+    v1.payment_methods.list({"customer": cus.id})
+
+    # PaymentIntents in every status
+    v1.payment_intents.create({"amount": 1500, "currency": "usd"})  # requires_payment_method
+    waiting = v1.payment_intents.create({"amount": 1500, "currency": "usd", "customer": cus.id,
+                                         "payment_method": pm.id})  # requires_confirmation
+    v1.payment_intents.update(waiting.id, {"description": "Cabin, 2 nights"})
+    v1.payment_intents.confirm(waiting.id)  # succeeded
+    manual = v1.payment_intents.create({"amount": 2000, "currency": "usd", "confirm": True,
+                                        "payment_method": "pm_card_visa",
+                                        "capture_method": "manual"})  # requires_capture
+    v1.payment_intents.capture(manual.id, {"amount_to_capture": 1500})
+    released = v1.payment_intents.create({"amount": 900, "currency": "usd", "confirm": True,
+                                          "payment_method": "pm_card_visa",
+                                          "capture_method": "manual"})
+    v1.payment_intents.cancel(released.id, {"cancellation_reason": "requested_by_customer"})
+    v1.payment_intents.cancel(v1.payment_intents.create({"amount": 700, "currency": "usd"}).id)
+    for card in ("pm_card_chargeDeclined", "pm_card_chargeDeclinedInsufficientFunds"):
+        with pytest.raises(stripe.CardError):
+            v1.payment_intents.create({"amount": 1000, "currency": "usd", "confirm": True,
+                                       "payment_method": card})
+    for outcome in ("complete", "fail"):
+        tds = v1.payment_intents.create({"amount": 1200, "currency": "usd", "confirm": True,
+                                         "payment_method": "pm_card_authenticationRequired"})
+        assert tds.status == "requires_action"
+        pk.v1.payment_intents.retrieve(tds.id, {"client_secret": tds.client_secret})
+        pk.raw_request("post", f"/_emulator/3ds/{tds.id}", client_secret=tds.client_secret,
+                       outcome=outcome)
+        v1.payment_intents.retrieve(tds.id)
+    pending = v1.payment_intents.create({"amount": 3000, "currency": "usd", "confirm": True,
+                                         "payment_method": "pm_card_bypassPending"})
+    v1.payment_intents.list({"limit": 20, "expand": ["data.latest_charge"]})
+
+    # accounts, capabilities, external accounts
+    fresh = v1.accounts.create({"type": "express", "country": "US", "email": "h@example.com",
+                                "capabilities": {"transfers": {"requested": True}}})
+    v1.accounts.update(fresh.id, {"business_profile": {"url": "https://example.com"},
+                                  "metadata": {"listing": "cabin"}})
+    v1.accounts.capabilities.list(fresh.id)
+    v1.accounts.capabilities.retrieve(fresh.id, "transfers")
+    v1.accounts.capabilities.update(fresh.id, "card_payments", {"requested": True})
+    v1.accounts.external_accounts.create(fresh.id, {"external_account": "btok_us_verified"})
+    v1.accounts.external_accounts.list(fresh.id)
+    v1.accounts.retrieve(fresh.id)
+    with pytest.raises(stripe.InvalidRequestError):  # transfers capability not active yet
+        v1.payment_intents.create({"amount": 1000, "currency": "usd",
+                                   "payment_method": "pm_card_visa", "confirm": True,
+                                   "transfer_data": {"destination": fresh.id}})
+    acct = onboarded_account(server, sk, key)
+    v1.accounts.retrieve(acct)
+    v1.accounts.list()
+    sk.raw_request("get", "/v1/account")
+    doomed = v1.accounts.create({"type": "custom", "country": "US",
+                                 "capabilities": {"transfers": {"requested": True}}})
+    v1.accounts.delete(doomed.id)
+
+    # destination charges (fee; transfer_data[amount]; manual capture)
+    dest = v1.payment_intents.create({
+        "amount": 1000, "currency": "usd", "payment_method": "pm_card_visa", "confirm": True,
+        "application_fee_amount": 123, "transfer_data": {"destination": acct},
+        "expand": ["latest_charge.balance_transaction"],
+    })
+    v1.payment_intents.create({"amount": 1000, "currency": "usd", "confirm": True,
+                               "payment_method": "pm_card_visa",
+                               "transfer_data": {"destination": acct, "amount": 900}})
+    held = v1.payment_intents.create({"amount": 5000, "currency": "usd", "confirm": True,
+                                      "payment_method": "pm_card_visa", "capture_method": "manual",
+                                      "application_fee_amount": 500,
+                                      "transfer_data": {"destination": acct}})
+    v1.payment_intents.capture(held.id, {"amount_to_capture": 4000})
+    charge = v1.charges.retrieve(dest.latest_charge.id,
+                                 {"expand": ["transfer", "application_fee", "balance_transaction"]})
+    v1.charges.update(charge.id, {"description": "booking 42"})
+    v1.charges.list({"limit": 50, "expand": ["data.balance_transaction"]})
+
+    # transfers (separate charges and transfers), application fees
+    tr = v1.transfers.create({"amount": 800, "currency": "usd", "destination": acct,
+                              "source_transaction": pending.latest_charge,
+                              "transfer_group": "booking-42"})
+    v1.transfers.create({"amount": 100, "currency": "usd", "destination": acct})
+    v1.transfers.update(tr.id, {"metadata": {"booking": "42"}})
+    v1.transfers.retrieve(tr.id, {"expand": ["destination_payment", "balance_transaction"]})
+    v1.transfers.list({"destination": acct})
+    fees = v1.application_fees.list({"expand": ["data.balance_transaction"]})
+    v1.application_fees.retrieve(fees.data[0].id, {"expand": ["charge", "originating_transaction"]})
+
+    # balances and balance transactions, platform and connected
+    v1.balance.retrieve()
+    v1.balance.retrieve(options={"stripe_account": acct})
+    txns = v1.balance_transactions.list({"limit": 100, "expand": ["data.source"]})
+    v1.balance_transactions.retrieve(txns.data[0].id)
+    v1.balance_transactions.list({"limit": 100, "expand": ["data.source"]},
+                                 options={"stripe_account": acct})
+    v1.charges.list(options={"stripe_account": acct})
+
+    # errors are bodies too
+    for call in (
+        lambda: v1.customers.retrieve("cus_missing"),
+        lambda: v1.payment_intents.create({"amount": 49, "currency": "usd"}),
+        lambda: v1.payment_intents.confirm(dest.id),
+    ):
+        with pytest.raises(stripe.InvalidRequestError):
+            call()
+    with pytest.raises(stripe.PermissionError):
+        v1.balance.retrieve(options={"stripe_account": "acct_nobodyhere"})
+
+    control(server, key, "/_emulator/clock/advance", seconds=8 * 86400)
+    v1.balance.retrieve()
+    v1.balance_transactions.list({"limit": 100})
+    return log.log + pk_log.log, _checked(log.log, pk_log.log)
+
+
+def _checked(secret_log: list[Any], publishable_log: list[Any]) -> Problems:
+    problems = Problems()
+    for exchange in secret_log:
+        check_body(exchange.body, problems)
+    for exchange in publishable_log:  # pk reads return "a subset of properties"
+        check_body(exchange.body, problems, partial=True)
+    return problems
+
+
+@pytest.fixture(scope="module")
+def scenario(emulator_server: Any) -> tuple[list[Any], Problems]:
+    return run_scenario(emulator_server, "sk_test_fidelityscenario0001")
+
+
+def test_scenario_ran_without_server_errors(scenario: tuple[list[Any], Problems]) -> None:
+    exchanges, _ = scenario
+    assert len(exchanges) > 60
+    assert [e for e in exchanges if e.status >= 500] == []
+
+
+def test_scenario_saw_every_object_type(scenario: tuple[list[Any], Problems]) -> None:
+    _, problems = scenario
+    assert EXPECTED_TYPES <= problems.types_seen, EXPECTED_TYPES - problems.types_seen
+
+
+def test_every_field_is_declared_and_required_fields_are_present(
+    scenario: tuple[list[Any], Problems],
+) -> None:
+    _, problems = scenario
+    assert sorted(problems.items) == []
+
+
+def test_checker_catches_an_undeclared_field_and_a_missing_required_one() -> None:
+    problems = Problems()
+    check_body({"object": "customer", "id": "cus_1", "favourite_colour": "teal"}, problems)
+    assert "customer.favourite_colour: not declared by Customer" in problems.items
+    assert "customer.created: non-Optional field is missing" in problems.items
+    nested = Problems()
+    check_body({"object": "charge", "outcome": {"type": "authorized", "bogus": 1}}, nested)
+    assert "charge.outcome.bogus: not declared by Outcome" in nested.items
+    raw_error = Problems()
+    check_body({"error": {"message": "x"}}, raw_error)
+    assert "error.type: non-Optional field is missing" in raw_error.items
+
+
+def test_raw_http_bodies_match_sdk_recording(emulator_server: Any) -> None:
+    """The recording transport is honest: a urllib GET sees the same JSON."""
+    key = "sk_test_fidelityrawcheck01"
+    sk, log = recording_client(emulator_server, key)
+    cus = sk.v1.customers.create({"email": "a@example.com"})
+    direct = raw(emulator_server, "GET", f"/v1/customers/{cus.id}", key=key)
+    assert direct.body == log.log[-1].body
