@@ -203,6 +203,7 @@ def _nested_class(ann: Any) -> tuple[str, type] | None:
 class Problems:
     items: set[str] = field(default_factory=set)
     types_seen: set[str] = field(default_factory=set)
+    classes_checked: set[str] = field(default_factory=set)
 
     def add(self, text: str) -> None:
         self.items.add(text)
@@ -215,6 +216,7 @@ def check_fields(
     not None (unless ``partial``: a publishable-key view or a deleted stub). Recurses into
     nested typed classes (``Charge.Outcome``) that have no ``object`` key of their own."""
     declared = annotations_of(cls)
+    problems.classes_checked.add(cls.__qualname__)
     for key in obj:
         if key not in declared and key != "object":  # ListObject leaves ``object`` implicit
             problems.add(f"{label}.{key}: not declared by {cls.__qualname__}")

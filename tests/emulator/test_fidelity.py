@@ -204,6 +204,16 @@ def test_every_field_is_declared_and_required_fields_are_present(
     assert sorted(problems.items) == []
 
 
+def test_nested_typed_classes_were_checked_too(scenario: tuple[list[Any], Problems]) -> None:
+    _, problems = scenario
+    assert {
+        "Charge.Outcome", "Charge.PaymentMethodDetails", "Charge.PaymentMethodDetails.Card",
+        "BalanceTransaction.FeeDetail", "PaymentIntent.LastPaymentError",
+        "PaymentIntent.NextAction", "PaymentMethod.Card", "Account.Requirements",
+        "Balance.Available", "ApplicationFee.FeeSource", "ErrorObject",
+    } <= problems.classes_checked
+
+
 def test_checker_catches_an_undeclared_field_and_a_missing_required_one() -> None:
     problems = Problems()
     check_body({"object": "customer", "id": "cus_1", "favourite_colour": "teal"}, problems)
@@ -211,7 +221,7 @@ def test_checker_catches_an_undeclared_field_and_a_missing_required_one() -> Non
     assert "customer.created: non-Optional field is missing" in problems.items
     nested = Problems()
     check_body({"object": "charge", "outcome": {"type": "authorized", "bogus": 1}}, nested)
-    assert "charge.outcome.bogus: not declared by Outcome" in nested.items
+    assert "charge.outcome.bogus: not declared by Charge.Outcome" in nested.items
     raw_error = Problems()
     check_body({"error": {"message": "x"}}, raw_error)
     assert "error.type: non-Optional field is missing" in raw_error.items
