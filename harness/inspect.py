@@ -17,7 +17,7 @@ import stripe
 __all__ = [
     "DestinationCharge", "balance_transactions", "balances", "compare", "destination_charge",
     "flow_chart", "links_table", "masked_secret", "money_table", "objects_table",
-    "payment_summary",
+    "payment_method_settings", "payment_summary", "usd",
 ]
 
 
@@ -48,7 +48,7 @@ def _as(options: dict[str, Any], account: str | None) -> dict[str, Any]:
     return {**options, "stripe_account": account} if account else dict(options)
 
 
-# -- one destination charge, every object it made ----------------------------------------------
+# -- one destination charge, every object it made ----------------------------------------
 @dataclass
 class DestinationCharge:
     """The objects one destination charge leaves behind, on both accounts.
@@ -157,15 +157,15 @@ def money_table(dc: DestinationCharge):
     charge_bt = dc.charge.balance_transaction
     transfer_bt = dc.transfer.balance_transaction
     payment_bt = dc.payment.balance_transaction
-    platform_how = f"charge net {charge_bt.net} - transfer {-transfer_bt.net}"
+    platform_how = f"charge {charge_bt.net} - transfer {-transfer_bt.net}"
     if dc.application_fee is not None:
-        platform_how += f" + application fee {dc.application_fee.balance_transaction.net}"
+        platform_how += f" + fee {dc.application_fee.balance_transaction.net}"
     homeowner_how = f"payment {payment_bt.amount}"
     if payment_bt.fee:
-        homeowner_how += f" - application fee {payment_bt.fee}"
+        homeowner_how += f" - fee {payment_bt.fee}"
     rows = [
         {"who": "renter paid", "how": f"charge {dc.charge.id}", "cents": charge_bt.amount},
-        {"who": "Stripe's fee", "how": "taken from the platform's charge",
+        {"who": "Stripe's fee", "how": "from the platform's charge",
          "cents": dc.stripe_fee},
         {"who": "platform net", "how": platform_how, "cents": dc.platform_net},
         {"who": "homeowner net", "how": homeowner_how, "cents": dc.homeowner_net},
@@ -185,7 +185,7 @@ def compare(variants: dict[str, DestinationCharge]):
 
     columns = {}
     for name, dc in variants.items():
-        columns[name] = {
+        values = {
             "renter paid": dc.charge.amount,
             "charge.application_fee_amount": dc.charge.application_fee_amount,
             "transfer.amount": dc.transfer.amount,
@@ -195,10 +195,11 @@ def compare(variants: dict[str, DestinationCharge]):
             "homeowner net": dc.homeowner_net,
             "on_behalf_of": dc.charge.on_behalf_of,
         }
-    return pd.DataFrame(columns).astype(object).where(lambda f: f.notna(), "None")
+        columns[name] = {k: "None" if v is None else v for k, v in values.items()}
+    return pd.DataFrame(columns, dtype=object)
 
 
-# -- ledgers -------------------------------------------------------------------------------------
+# -- ledgers ---------------------------------------------------------------------------------
 def balance_transactions(
     client: stripe.StripeClient, account: str | None = None, limit: int = 100
 ):
@@ -253,26 +254,49 @@ def payment_summary(client: stripe.StripeClient, payment_intent: str):
     return _frame([{"object": o, "id": i, "field": f, "value": str(v)} for o, i, f, v in rows])
 
 
-# -- the picture ------------------------------------------------------------------------------------
+def payment_method_settings(intents: dict[str, Any]):
+    """How each PaymentIntent chose its payment methods (endive versus older versions)."""
+    import pandas as pd
+
+    columns = {}
+    for name, pi in intents.items():
+        apm = getattr(pi, "automatic_payment_methods", None)
+        columns[name] = {
+            "id": pi.id,
+            "status": pi.status,
+            "payment_method_types": str(list(pi.payment_method_types or [])),
+            "automatic_payment_methods": "None" if apm is None else f"enabled={apm.enabled}",
+            "allowed_payment_method_types": str(
+                getattr(pi, "allowed_payment_method_types", None)),
+        }
+    return pd.DataFrame(columns, dtype=object)
+
+
+# -- the picture ---------------------------------------------------------------------------
+def _label(cents: int) -> str:
+    return usd(cents).replace("$", r"\$")  # a bare $ would start mathtext
+
+
 def _waterfall(ax: Any, title: str, steps: list[tuple[str, int]], total: str) -> None:
     level, labels = 0, []
     for i, (label, delta) in enumerate(steps):
         bottom = level if delta >= 0 else level + delta
-        color = "#2e7d32" if delta >= 0 else "#c62828"
-        ax.bar(i, abs(delta), bottom=bottom, color=color, width=0.6)
-        ax.text(i, bottom + abs(delta), f"{'+' if delta >= 0 else '-'}{usd(abs(delta))}",
+        ax.bar(i, abs(delta), bottom=bottom, width=0.6,
+               color="#2e7d32" if delta >= 0 else "#c62828")
+        ax.text(i, bottom + abs(delta), ("+" if delta >= 0 else "-") + _label(abs(delta)),
                 ha="center", va="bottom", fontsize=9)
-        if i:
-            ax.plot([i - 1.3, i - 0.3], [level, level], color="#9e9e9e", linewidth=0.8)
+        if i:  # connector from the previous bar's level
+            ax.plot([i - 0.7, i - 0.3], [level, level], color="#9e9e9e", linewidth=0.8)
         level += delta
         labels.append(label)
-    ax.bar(len(steps), level, color="#1565c0", width=0.6)
-    ax.text(len(steps), level, usd(level), ha="center", va="bottom", fontsize=9,
+    n = len(steps)
+    ax.plot([n - 0.7, n - 0.3], [level, level], color="#9e9e9e", linewidth=0.8)
+    ax.bar(n, level, color="#1565c0", width=0.6)
+    ax.text(n, max(level, 0), _label(level), ha="center", va="bottom", fontsize=9,
             fontweight="bold")
     labels.append(total)
     ax.set_xticks(range(len(labels)), labels, rotation=20, ha="right", fontsize=9)
     ax.set_title(title, fontsize=11)
-    ax.set_ylabel("cents")
     ax.axhline(0, color="black", linewidth=0.8)
     ax.spines[["top", "right"]].set_visible(False)
 
@@ -297,11 +321,12 @@ def flow_chart(dc: DestinationCharge, homeowner: str = "Homeowner"):
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.2), sharey=True,
                                       width_ratios=[len(platform) + 1, len(owner) + 1.5])
     _waterfall(left, "Platform", platform, "platform net")
+    left.set_ylabel("cents")
     _waterfall(right, homeowner, owner, "homeowner net")
     left.margins(y=0.12)
-    fig.suptitle(f"Where the renter's {usd(charge_bt.amount)} goes: Stripe "
-                 f"{usd(dc.stripe_fee)}, platform {usd(dc.platform_net)}, homeowner "
-                 f"{usd(dc.homeowner_net)}", fontsize=12)
+    fig.suptitle(f"Where the renter's {_label(charge_bt.amount)} goes: Stripe "
+                 f"{_label(dc.stripe_fee)}, platform {_label(dc.platform_net)}, homeowner "
+                 f"{_label(dc.homeowner_net)}", fontsize=12)
     fig.tight_layout()
     plt.close(fig)
     return fig

@@ -95,10 +95,14 @@ class ApiError(StripeError):
     type = "api_error"
 
 
-def unknown_param(name: str) -> InvalidRequest:
-    return InvalidRequest(
-        f"Received unknown parameter: {name}", code="parameter_unknown", param=name
-    )
+def unknown_param(name: str, *more: str) -> InvalidRequest:
+    """Stripe names every unknown parameter; ``param`` is the first (a 2026 capture:
+    "Received unknown parameters: amount, currency", no trailing period)."""
+    if more:
+        message = "Received unknown parameters: " + ", ".join((name, *more))
+    else:
+        message = f"Received unknown parameter: {name}"
+    return InvalidRequest(message, code="parameter_unknown", param=name)
 
 
 def missing_param(name: str) -> InvalidRequest:

@@ -37,6 +37,16 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("harness.emulator")
 IDEMPOTENCY_TTL = 24 * 3600
+# What api.stripe.com answers every request with, so Stripe.js on another origin may call it.
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Credentials": "true",
+    "Access-Control-Allow-Methods": "GET, HEAD, PUT, PATCH, POST, DELETE",
+    "Access-Control-Expose-Headers": "Request-Id, Stripe-Manage-Version, Stripe-Should-Retry, "
+                                     "X-Stripe-External-Auth-Required, "
+                                     "X-Stripe-Privileged-Session-Required",
+    "Access-Control-Max-Age": "300",
+}
 
 
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
@@ -68,7 +78,13 @@ class HttpLayer:
         request = Request(environ)
         request_id = self.emulator.ids.request_id()
         try:
-            response = self.dispatch(request, request_id)
+            if request.method == "OPTIONS":  # a browser's CORS preflight (Stripe.js calls)
+                response = Response(status=200)
+                asked = request.headers.get("Access-Control-Request-Headers")
+                if asked:
+                    response.headers["Access-Control-Allow-Headers"] = asked
+            else:
+                response = self.dispatch(request, request_id)
         except StripeError as exc:
             response = json_response(exc.status, exc.body(), exc.headers)
         except Exception:  # a bug: say so in Stripe's shape, never a bare traceback
@@ -80,6 +96,8 @@ class HttpLayer:
                            "inside the Connect Lab emulator. This is a bug: please report it."}},
             )
         response.headers["Request-Id"] = request_id
+        for key, value in CORS_HEADERS.items():
+            response.headers.setdefault(key, value)
         return response(environ, start_response)
 
     # -- the pipeline -------------------------------------------------------------------------
@@ -195,7 +213,7 @@ class HttpLayer:
             raise AuthenticationFailed(
                 "You did not provide an API key. You need to provide your API key in the "
                 "Authorization header, using Bearer auth (e.g. 'Authorization: Bearer "
-                "YOUR_SECRET_KEY'). See https://docs.stripe.com/api#authentication for details, "
+                "YOUR_SECRET_KEY'). See https://stripe.com/docs/api#authentication for details, "
                 "or we can help at https://support.stripe.com/."
             )
         return key

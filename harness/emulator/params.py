@@ -184,9 +184,9 @@ class Custom(Param):
 
 def validate_fields(fields: dict[str, Param], raw: dict[str, Any], prefix: str = "") -> dict:
     out: dict[str, Any] = {}
-    for key in raw:
-        if key not in fields:
-            raise unknown_param(_name(prefix, key))
+    unknown = [_name(prefix, key) for key in raw if key not in fields]
+    if unknown:
+        raise unknown_param(*unknown)
     for key, spec in fields.items():
         name = _name(prefix, key)
         if key not in raw:

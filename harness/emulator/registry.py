@@ -35,6 +35,7 @@ class Registry:
     signal_hooks: list[Callable[[Context], None]] = field(default_factory=list)
     start_hooks: list[Callable[[Any], None]] = field(default_factory=list)
     stop_hooks: list[Callable[[Any], None]] = field(default_factory=list)
+    tick_hooks: list[Callable[[Context, int], None]] = field(default_factory=list)
 
     def route(
         self,
@@ -79,6 +80,12 @@ class Registry:
         self.start_hooks.append(fn)
         return fn
 
+    def on_tick(self, fn: Callable[[Context, int], None]) -> Callable[[Context, int], None]:
+        """Called as a platform's clock moves forward, with the previous time: settle what
+        fell due (funds becoming available, payouts, dispute deadlines)."""
+        self.tick_hooks.append(fn)
+        return fn
+
     def on_stop(self, fn: Callable[[Any], None]) -> Callable[[Any], None]:
         self.stop_hooks.append(fn)
         return fn
@@ -91,3 +98,4 @@ on_new_platform = registry.on_new_platform
 on_signals = registry.on_signals
 on_start = registry.on_start
 on_stop = registry.on_stop
+on_tick = registry.on_tick

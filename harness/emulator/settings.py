@@ -22,6 +22,11 @@ class Settings:
     fee_fixed: int = 30
     # Days until card funds are available (Stripe's first-payout hold is 7 days in test mode).
     payout_delay_days: int = 7
+    # The network dispute fee Stripe debits in the US (not returned when a dispute is won
+    # since the June 2025 pricing update); configurable.
+    dispute_fee: int = 1500
+    # Days a dispute stays open for evidence before it is lost by default.
+    dispute_response_days: int = 7
     seed: int | None = None
     frozen_clock: bool = False
 

@@ -164,11 +164,25 @@ def bank_account(ctx: Context, account_id: str, data: dict[str, Any]) -> dict[st
     }
 
 
+# Stripe's Connect test bank tokens and the account numbers behind them
+# (https://docs.stripe.com/connect/testing#payouts).
+TEST_BANK_TOKENS = {
+    "btok_us_verified": "000123456789",
+    "btok_us_verified_noAccount": "000111111116",
+    "btok_us_verified_accountClosed": "000111111113",
+    "btok_us_verified_insufficientFunds": "000222222227",
+    "btok_us_verified_debitNotAuthorized": "000333333335",
+    "btok_us_verified_invalidCurrency": "000444444440",
+}
+
+
 def add_external_account(ctx: Context, account: dict[str, Any], token: str) -> None:
     if not token.startswith(("btok_", "tok_")):
         raise InvalidRequest(f"No such token: '{token}'", code="resource_missing",
                              param="external_account")
-    bank = bank_account(ctx, account["id"], TEST_BANK)
+    number = TEST_BANK_TOKENS.get(token, TEST_BANK["account_number"])
+    bank = bank_account(ctx, account["id"], {**TEST_BANK, "account_number": number})
+    ctx.store.set_meta(f"bank_number:{bank['id']}", number)
     for existing in account["external_accounts"]["data"]:
         existing["default_for_currency"] = False
     account["external_accounts"]["data"].insert(0, bank)
@@ -282,28 +296,42 @@ def create_platform_account(ctx: Context) -> None:
     ctx.store.set_meta(f"client_id:{ctx.platform}", ctx.new_id("ca", 32))
 
 
-def complete_onboarding(ctx: Context, account: dict[str, Any]) -> dict[str, Any]:
-    """What a homeowner finishing Stripe-hosted onboarding supplies: every requirement."""
+def complete_onboarding(
+    ctx: Context, account: dict[str, Any], supplied: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """What a homeowner finishing Stripe-hosted onboarding supplies: every requirement.
+
+    ``supplied`` is what they typed into a hosted form (keys ``individual``,
+    ``business_profile``, ``bank``, ``tos_acceptance``); Stripe's test values fill the rest.
+    """
     import json
 
+    supplied = supplied or {}
     if account["business_type"] is None:
         account["business_type"] = "individual"
     profile = account["business_profile"]
     profile["mcc"] = profile["mcc"] or "6513"  # real estate agents and managers - rentals
-    profile["url"] = profile["url"] or "https://connect-lab.test/homeowner"
+    profile["url"] = ((supplied.get("business_profile") or {}).get("url") or profile["url"]
+                      or "https://connect-lab.test/homeowner")
+    if supplied.get("bank"):
+        account["external_accounts"]["data"] = [
+            bank_account(ctx, account["id"], {**TEST_BANK, **supplied["bank"]})]
     if not account["external_accounts"]["data"]:
         account["external_accounts"]["data"].append(bank_account(ctx, account["id"], TEST_BANK))
     details = {
-        "individual": {
+        "individual": _deep_merge({
             "address": {"city": "San Francisco", "line1": "address_full_match",
                         "postal_code": "94111", "state": "CA"},
             "dob": {"day": 1, "month": 1, "year": 1901}, "email": account["email"] or
             "homeowner@example.com", "first_name": "Test", "last_name": "Homeowner",
-            "phone": "0000000000", "ssn_last_4": "0000"},
-        "tos_acceptance": {"date": ctx.now(), "ip": "127.0.0.1"},
+            "phone": "0000000000", "ssn_last_4": "0000"}, supplied.get("individual") or {}),
+        "tos_acceptance": {"date": ctx.now(), "ip": "127.0.0.1",
+                           **(supplied.get("tos_acceptance") or {})},
     }
+    if account["email"] is None:
+        account["email"] = details["individual"]["email"]
     ctx.store.set_meta(f"account_details:{account['id']}", json.dumps(details))
-    account["tos_acceptance"] = {"date": ctx.now(), "ip": "127.0.0.1", "user_agent": None}
+    account["tos_acceptance"] = {"user_agent": None, **details["tos_acceptance"]}
     for name in CAPABILITIES:
         account["capabilities"].setdefault(name, "inactive")
     return refresh(ctx, account)

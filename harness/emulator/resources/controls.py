@@ -9,7 +9,7 @@ from typing import Any
 from ..context import Context
 from ..errors import InvalidRequest, PermissionDenied
 from ..params import Enum, Int, Str
-from ..registry import route
+from ..registry import registry, route
 from . import accounts, payment_intents
 
 
@@ -32,9 +32,18 @@ def complete_onboarding(ctx: Context, params: dict[str, Any], id: str) -> dict[s
 @route("POST", "/_emulator/clock/advance", params={"seconds": Int(required=True, min=0,
                                                                   max=10 * 366 * 86400)})
 def advance_clock(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    """Move time forward, stopping at each 00:00 UTC on the way so that whatever fell due
+    that day (available funds, automatic payouts, deadlines) happens at its own time."""
     _platform_only(ctx)
-    now = ctx.emulator.clock.advance(ctx.platform, params["seconds"])
-    return {"object": "emulator.clock", "now": now}
+    clock, remaining = ctx.emulator.clock, params["seconds"]
+    while remaining > 0:
+        before = ctx.now()
+        step = min(remaining, 86400 - before % 86400)
+        clock.advance(ctx.platform, step)
+        remaining -= step
+        for hook in registry.tick_hooks:
+            hook(ctx, before)
+    return {"object": "emulator.clock", "now": ctx.now()}
 
 
 @route("GET", "/_emulator/clock", params={})

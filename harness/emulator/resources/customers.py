@@ -52,7 +52,8 @@ def create(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 
 @route("GET", "/v1/customers/<id>", params={})
 def retrieve(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
-    return ctx.get(id, "customer", param="customer")
+    # A real 404 (GET /v1/customers/:id) names "id" as the param.
+    return ctx.get(id, "customer", param="id")
 
 
 @route("POST", "/v1/customers/<id>", params=WRITABLE)

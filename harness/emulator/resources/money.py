@@ -184,3 +184,89 @@ def new_charge(ctx: Context, charge_id: str, **values: Any) -> dict[str, Any]:
     )
     base.update(values)
     return build("Charge", **base)
+
+
+# -- money going back -------------------------------------------------------------------------
+# Refunds, reversals and fee refunds take effect at once (available_on = now). The
+# connected account's side of a reversal is a refund of its ``py_`` payment
+# (TransferReversal.destination_payment_refund). Proportional amounts round half up.
+# Sources: https://docs.stripe.com/connect/destination-charges#issue-refunds,
+# https://docs.stripe.com/api/transfer_reversals, https://docs.stripe.com/api/fee_refunds,
+# https://docs.stripe.com/reports/reporting-categories (types and categories).
+
+
+def proportion(part: int, whole: int, of: int) -> int:
+    """``of * part / whole`` rounded half up (the full amount when part == whole)."""
+    if whole <= 0:
+        return 0
+    if part >= whole:
+        return of
+    return (2 * of * part + whole) // (2 * whole)
+
+
+def reverse_transfer(
+    ctx: Context,
+    transfer: dict[str, Any],
+    amount: int,
+    *,
+    source_refund: str | None = None,
+    metadata: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Move ``amount`` of a transfer back from the connected account to the platform."""
+    reversal_id, payment_refund_id = ctx.new_id("trr"), ctx.new_id("pyr")
+    currency, destination = transfer["currency"], transfer["destination"]
+    back = post(ctx, ctx.platform, currency=currency, amount=amount, type="transfer_refund",
+                reporting_category="transfer_reversal", source=reversal_id,
+                available_on=ctx.now())
+    post(ctx, destination, currency=currency, amount=-amount, type="payment_refund",
+         reporting_category="refund", source=payment_refund_id, available_on=ctx.now())
+    reversal = build(
+        "TransferReversal", id=reversal_id, object="transfer_reversal", amount=amount,
+        balance_transaction=back.id, created=ctx.now(), currency=currency,
+        destination_payment_refund=payment_refund_id, metadata=metadata or {},
+        source_refund=source_refund, transfer=transfer["id"],
+    )
+    ctx.insert(reversal, ns=ctx.platform, parent=transfer["id"])
+    transfer["amount_reversed"] += amount
+    transfer["reversed"] = transfer["amount_reversed"] >= transfer["amount"]
+    transfer["reversals"] = _with_item(transfer["reversals"], reversal)
+    ctx.save(transfer)
+    found = ctx.store.get(transfer["destination_payment"]) if transfer["destination_payment"] \
+        else None
+    if found is not None:
+        payment = found[1]
+        payment["amount_refunded"] += amount
+        payment["refunded"] = payment["amount_refunded"] >= payment["amount"]
+        ctx.save(payment)
+    ctx.emit("transfer.reversed", transfer)
+    return reversal
+
+
+def refund_application_fee(
+    ctx: Context, fee: dict[str, Any], amount: int, metadata: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """Give ``amount`` of an application fee back to the account that paid it."""
+    refund_id = ctx.new_id("fr")
+    out = post(ctx, ctx.platform, currency=fee["currency"], amount=-amount,
+               type="application_fee_refund", reporting_category="platform_earning_refund",
+               source=refund_id, available_on=ctx.now())
+    post(ctx, fee["account"], currency=fee["currency"], amount=amount,
+         type="application_fee_refund", reporting_category="platform_earning_refund",
+         source=refund_id, available_on=ctx.now())
+    refund = build(
+        "ApplicationFeeRefund", id=refund_id, object="fee_refund", amount=amount,
+        balance_transaction=out.id, created=ctx.now(), currency=fee["currency"],
+        fee=fee["id"], metadata=metadata or {},
+    )
+    ctx.insert(refund, ns=ctx.platform, parent=fee["id"])
+    fee["amount_refunded"] += amount
+    fee["refunded"] = fee["amount_refunded"] >= fee["amount"]
+    fee["refunds"] = _with_item(fee["refunds"], refund)
+    ctx.save(fee)
+    ctx.emit("application_fee.refunded", fee)
+    return refund
+
+
+def _with_item(listing: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
+    data = [item, *listing["data"]][:10]
+    return {**listing, "data": data, "has_more": len(listing["data"]) >= 10}

@@ -452,7 +452,16 @@ def _authorize(ctx: Context, pi: dict[str, Any], pm: dict[str, Any], card: Any,
     ctx.save(pi)
     ctx.emit("charge.succeeded", charge)
     ctx.emit("payment_intent.succeeded", pi)
+    _dispute_if_test_card(ctx, charge, card)
     return pi
+
+
+def _dispute_if_test_card(ctx: Context, charge: dict[str, Any], card: Any) -> None:
+    """The dispute test cards succeed, then are disputed (https://docs.stripe.com/testing)."""
+    if card.dispute:
+        from .disputes import open_dispute
+
+        open_dispute(ctx, charge, card.dispute)
 
 
 def capture_intent(ctx: Context, pi: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
@@ -481,13 +490,14 @@ def capture_intent(ctx: Context, pi: dict[str, Any], params: dict[str, Any]) -> 
     charge["application_fee_amount"] = pi["application_fee_amount"]
     charge["transfer_data"] = pi["transfer_data"]
     pm = ctx.get(charge["payment_method"], "payment_method", param="payment_method")
-    money.capture_charge(ctx, charge, amount, bypass_pending=test_card_for(ctx, pm).bypass_pending,
-                         ns=ctx.account)
+    card = test_card_for(ctx, pm)
+    money.capture_charge(ctx, charge, amount, bypass_pending=card.bypass_pending, ns=ctx.account)
     ctx.save(charge)
     pi.update(status="succeeded", amount_received=amount, amount_capturable=0)
     ctx.save(pi)
     ctx.emit("charge.captured", charge)
     ctx.emit("payment_intent.succeeded", pi)
+    _dispute_if_test_card(ctx, charge, card)
     return pi
 
 

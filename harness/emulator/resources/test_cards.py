@@ -47,10 +47,21 @@ CARDS = [
              decline_code="processing_error", error_code="processing_error"),
     TestCard("4000000000000259", "visa", "pm_card_createDispute", dispute="fraudulent"),
     TestCard("4000000000001976", "visa", "pm_card_createDisputeInquiry", dispute="inquiry"),
+    TestCard("4000000000002685", "visa", "pm_card_createDisputeProductNotReceived",
+             dispute="product_not_received"),
 ]
 
 BY_NUMBER = {c.number: c for c in CARDS}
 BY_TOKEN = {c.token: c for c in CARDS if c.token}
+# The testing page names the Visa declines with a brand prefix too; both spellings work on
+# Stripe (the CLI's charge.failed fixture uses pm_card_visa_chargeDeclined).
+for _alias, _token in (
+    ("pm_card_visa_chargeDeclined", "pm_card_chargeDeclined"),
+    ("pm_card_visa_chargeDeclinedInsufficientFunds", "pm_card_chargeDeclinedInsufficientFunds"),
+    ("pm_card_visa_chargeDeclinedLostCard", "pm_card_chargeDeclinedLostCard"),
+    ("pm_card_visa_chargeDeclinedStolenCard", "pm_card_chargeDeclinedStolenCard"),
+):
+    BY_TOKEN[_alias] = BY_TOKEN[_token]
 
 DECLINE_MESSAGES = {
     "generic_decline": "Your card was declined.",

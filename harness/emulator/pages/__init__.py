@@ -1,0 +1,75 @@
+"""The emulator's hosted pages (Stripe's side of OAuth, onboarding, the Express Dashboard).
+
+Templates are Jinja2 with autoescaping on: every value that came from a request or from an
+account is escaped. Pages are plain HTML with a little CSS and no external assets, so they
+work offline.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from pathlib import Path
+from typing import Any
+
+from werkzeug.wrappers import Response
+
+PAGES = Path(__file__).resolve().parent
+DEFAULT_COLOR = "#635bff"
+_HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+@functools.cache
+def _env() -> Any:
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(PAGES)),
+        autoescape=jinja2.select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render(template: str, status: int = 200, **values: Any) -> Response:
+    html = _env().get_template(template).render(**values)
+    resp = Response(html, status=status, mimetype="text/html")
+    # Hosted pages hold one-time links and personal data: never cache them.
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+def color(value: str | None) -> str:
+    """A brand colour safe to put in CSS: ``#rrggbb`` or the default."""
+    return value if isinstance(value, str) and _HEX.match(value) else DEFAULT_COLOR
+
+
+def branding(account: dict[str, Any] | None) -> dict[str, Any]:
+    """What a hosted page shows of a platform: its name, icon and colours.
+
+    Express platforms "control branding" of the hosted pages
+    (https://docs.stripe.com/connect/express-accounts) through the platform account's
+    ``settings.branding`` and business name. An icon that is a File ID cannot be shown
+    offline, so the page falls back to the name's initial.
+    """
+    account = account or {}
+    settings = account.get("settings") or {}
+    brand = settings.get("branding") or {}
+    name = ((settings.get("dashboard") or {}).get("display_name")
+            or (account.get("business_profile") or {}).get("name") or "Your platform")
+    icon = brand.get("icon")
+    icon_url = icon if isinstance(icon, str) and icon.startswith(("https://", "http://",
+                                                                    "data:image/")) else None
+    return {"name": name, "initial": name[:1].upper(), "icon_url": icon_url,
+            "primary_color": color(brand.get("primary_color")),
+            "secondary_color": color(brand.get("secondary_color") or brand.get("primary_color"))}
+
+
+def money(amount: int, currency: str) -> str:
+    from ..resources._shape import ZERO_DECIMAL
+
+    if currency in ZERO_DECIMAL:
+        return f"{amount:,} {currency.upper()}"
+    sign = "-" if amount < 0 else ""
+    return f"{sign}${abs(amount) / 100:,.2f}" if currency == "usd" else \
+        f"{sign}{abs(amount) / 100:,.2f} {currency.upper()}"

@@ -1,0 +1,171 @@
+"""Dispute: a cardholder's bank takes the money back, and the platform answers.
+
+For destination charges the platform is debited the disputed amount plus the dispute fee,
+in one balance transaction of type ``adjustment`` (category ``dispute``); a won dispute
+reinstates the amount (``dispute_reversal``), not the fee. Test evidence
+``winning_evidence`` / ``losing_evidence`` in ``uncategorized_text`` decides the outcome
+(https://docs.stripe.com/testing#disputes, https://docs.stripe.com/disputes/how-disputes-work,
+https://support.stripe.com/questions/dispute-fees-faq).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import stripe as _sdk
+
+from ..context import Context
+from ..errors import InvalidRequest
+from ..listing import store_page
+from ..params import LIST_PARAMS, Bool, Metadata, Obj, Range, Str
+from ..registry import loader, on_tick, route
+from . import money
+from ._shape import build
+from .balance import render_entry
+
+EVIDENCE_FIELDS = tuple(k for k in _sdk.Dispute.Evidence.__annotations__
+                        if k not in ("enhanced_evidence",))
+UPDATE = {
+    "evidence": Obj(fields={k: Str(max_length=150000) for k in EVIDENCE_FIELDS}),
+    "metadata": Metadata(),
+    "submit": Bool(),
+}
+OPEN = ("needs_response", "warning_needs_response", "under_review", "warning_under_review")
+
+
+def open_dispute(ctx: Context, charge: dict[str, Any], kind: str) -> dict[str, Any]:
+    """The bank disputes ``charge`` (``kind``: ``fraudulent``, ``product_not_received`` or
+    ``inquiry``). Inquiries move no money until they escalate."""
+    inquiry = kind == "inquiry"
+    dispute_id = ctx.new_id("dp")
+    txns = []
+    if not inquiry:
+        entry = money.post(
+            ctx, ctx.account, currency=charge["currency"], amount=-charge["amount"],
+            type="adjustment", reporting_category="dispute", source=dispute_id,
+            available_on=ctx.now(), description=f"Chargeback withdrawal for {charge['id']}",
+            fee_details=[{"amount": ctx.settings.dispute_fee, "application": None,
+                          "currency": charge["currency"], "description": "Dispute fee",
+                          "type": "stripe_fee"}],
+        )
+        txns.append(render_entry(ctx, entry))
+    card = (charge["payment_method_details"] or {}).get("card") or {}
+    dispute = build(
+        "Dispute", id=dispute_id, object="dispute", amount=charge["amount"],
+        balance_transactions=txns, charge=charge["id"], created=ctx.now(),
+        currency=charge["currency"], enhanced_eligibility_types=[],
+        evidence={**{k: None for k in EVIDENCE_FIELDS}, "enhanced_evidence": {}},
+        evidence_details={"due_by": ctx.now() + ctx.settings.dispute_response_days * 86400,
+                          "enhanced_eligibility": {}, "has_evidence": False,
+                          "past_due": False, "submission_count": 0,
+                          "submission_method": None},
+        is_charge_refundable=inquiry, livemode=False, metadata={},
+        network_reason_code="10.4" if kind == "fraudulent" else "13.1",
+        payment_intent=charge["payment_intent"],
+        payment_method_details={"card": {"brand": card.get("brand", "visa"),
+                                         "case_type": "inquiry" if inquiry else "chargeback",
+                                         "network_reason_code": None},
+                                "type": "card"},
+        reason="general" if inquiry else kind,
+        status="warning_needs_response" if inquiry else "needs_response",
+    )
+    ctx.insert(dispute, parent=charge["id"])
+    charge["disputed"] = not inquiry
+    ctx.save(charge)
+    ctx.emit("charge.dispute.created", dispute)
+    if not inquiry:
+        ctx.emit("charge.dispute.funds_withdrawn", dispute)
+    return dispute
+
+
+def _close(ctx: Context, dispute: dict[str, Any], won: bool) -> dict[str, Any]:
+    inquiry = dispute["status"].startswith("warning")
+    if inquiry:
+        dispute["status"] = "warning_closed"
+    elif won:
+        entry = money.post(
+            ctx, ctx.account, currency=dispute["currency"], amount=dispute["amount"],
+            type="adjustment", reporting_category="dispute_reversal", source=dispute["id"],
+            available_on=ctx.now(), description=f"Chargeback reversal for {dispute['charge']}",
+        )
+        dispute["balance_transactions"].append(render_entry(ctx, entry))
+        dispute["status"] = "won"
+        ctx.emit("charge.dispute.funds_reinstated", dispute)
+    else:
+        dispute["status"] = "lost"
+    dispute["is_charge_refundable"] = False
+    ctx.save(dispute)
+    ctx.emit("charge.dispute.closed", dispute)
+    return dispute
+
+
+def _get(ctx: Context, dispute_id: str) -> dict[str, Any]:
+    return ctx.get(dispute_id, "dispute", param="dispute")
+
+
+@route("GET", "/v1/disputes/<id>", params={})
+def retrieve(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
+    return _get(ctx, id)
+
+
+@route("POST", "/v1/disputes/<id>", params=UPDATE)
+def update(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
+    dispute = _get(ctx, id)
+    if dispute["status"] not in OPEN:
+        raise InvalidRequest(f"This dispute is already closed ({dispute['status']}); it can no "
+                             "longer be updated.", param="dispute")
+    if dispute["status"] in ("under_review", "warning_under_review") and "evidence" in params:
+        raise InvalidRequest("Evidence has already been submitted for this dispute.",
+                             param="evidence")
+    previous = {"evidence": dict(dispute["evidence"]), "status": dispute["status"]}
+    for key, value in (params.get("evidence") or {}).items():
+        dispute["evidence"][key] = value
+    if params.get("evidence"):
+        dispute["evidence_details"]["has_evidence"] = True
+    if "metadata" in params:
+        merged = {**dispute["metadata"], **params["metadata"]}
+        dispute["metadata"] = {k: v for k, v in merged.items() if v}
+    if params.get("submit", True) and params.get("evidence") is not None:
+        dispute["evidence_details"]["submission_count"] += 1
+        text = dispute["evidence"].get("uncategorized_text") or ""
+        if text == "winning_evidence":
+            return _close(ctx, dispute, won=True)
+        if text == "losing_evidence":
+            return _close(ctx, dispute, won=False)
+        dispute["status"] = "warning_under_review" if dispute["status"].startswith("warning") \
+            else "under_review"
+    ctx.save(dispute)
+    ctx.emit("charge.dispute.updated", dispute, previous)
+    return dispute
+
+
+@route("POST", "/v1/disputes/<id>/close", params={})
+def close(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
+    dispute = _get(ctx, id)
+    if dispute["status"] not in OPEN:
+        raise InvalidRequest(f"This dispute is already closed ({dispute['status']}).",
+                             param="dispute")
+    return _close(ctx, dispute, won=False)
+
+
+@route("GET", "/v1/disputes", params={**LIST_PARAMS, "charge": Str(), "payment_intent": Str(),
+                                      "created": Range()})
+def list_(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    where = {k: params[k] for k in ("charge", "payment_intent") if k in params}
+    return store_page(ctx, params, "/v1/disputes", type="dispute", where=where or None)
+
+
+@on_tick
+def deadlines(ctx: Context, before: int) -> None:
+    """A dispute nobody answered by ``due_by`` is lost (an inquiry just closes)."""
+    for dispute in ctx.store.query(type="dispute", ns=ctx.platform, limit=10000):
+        if dispute["status"] in ("needs_response", "warning_needs_response") and \
+                dispute["evidence_details"]["due_by"] <= ctx.now():
+            dispute["evidence_details"]["past_due"] = True
+            _close(ctx, dispute, won=False)
+
+
+@loader("dp", "du")
+def load(ctx: Context, object_id: str) -> dict[str, Any] | None:
+    found = ctx.find(object_id, "dispute")
+    return found[1] if found and ctx.visible(found[0]) else None

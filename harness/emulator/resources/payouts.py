@@ -1,0 +1,303 @@
+"""Payout and Topup: money leaving to a bank account, and money added from one.
+
+Payouts go ``pending`` -> ``in_transit`` -> ``paid`` (or ``failed`` with the failure code
+of Stripe's failing test bank accounts) as the emulator's clock moves. Automatic payouts
+follow each account's ``settings.payouts.schedule`` and sweep the available balance.
+balance.available is emitted when pending funds mature.
+Sources: https://docs.stripe.com/api/payouts/object, https://docs.stripe.com/connect/testing,
+https://docs.stripe.com/connect/manage-payout-schedule, https://docs.stripe.com/api/topups.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from ..context import Context
+from ..errors import InvalidRequest
+from ..listing import store_page
+from ..params import LIST_PARAMS, Enum, Int, Metadata, Range, Str
+from ..registry import loader, on_tick, route
+from . import money
+from ._shape import build, check_currency, midnight_after
+from .balance import balance_of
+
+# Test bank account numbers (routing 110000000) and what their payouts do.
+FAILING_BANKS = {
+    "000111111116": ("no_account", "The bank account details on file are probably incorrect. "
+                     "No bank account could be located with those details."),
+    "000111111113": ("account_closed", "The bank account has been closed."),
+    "000222222227": ("insufficient_funds", "Your bank notified us that the bank account "
+                     "holder tried to debit funds that are not available."),
+    "000333333335": ("debit_not_authorized", "Debit transactions are not approved on the "
+                     "bank account."),
+    "000444444440": ("invalid_currency", "The bank was unable to process this payout because "
+                     "of its currency."),
+}
+INSTANT_INELIGIBLE = {"000888888883"}
+TOPUP_FAILURES = {
+    "btok_us_verified_noAccount": "no_account",
+    "btok_us_verified_accountClosed": "account_closed",
+    "btok_us_verified_insufficientFunds": "insufficient_funds",
+    "btok_us_verified_debitNotAuthorized": "debit_not_authorized",
+    "btok_us_verified_invalidCurrency": "invalid_currency",
+}
+CREATE = {
+    "amount": Int(required=True, min=1),
+    "currency": Str(required=True),
+    "method": Enum(choices=("standard", "instant")),
+    "description": Str(),
+    "destination": Str(),
+    "metadata": Metadata(),
+    "statement_descriptor": Str(max_length=22),
+    "source_type": Enum(choices=("bank_account", "card", "fpx")),
+}
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+INSUFFICIENT = (
+    "You have insufficient funds in your Stripe account for this transfer. Your card balance "
+    "is too low.  You can use the /v1/balance endpoint to view your Stripe balance (for more "
+    "details, see stripe.com/docs/api#balance)."
+)
+
+
+def _account(ctx: Context, ns: str) -> dict[str, Any]:
+    found = ctx.find(ns, "account")
+    assert found is not None
+    return found[1]
+
+
+def _bank_number(ctx: Context, bank: dict[str, Any]) -> str:
+    return ctx.store.get_meta(f"bank_number:{bank['id']}") or "000123456789"
+
+
+def arrival(ts: int, method: str) -> int:
+    """Instant: now. Standard: two business days later, at 00:00 UTC."""
+    if method == "instant":
+        return ts
+    day, added = midnight_after(ts, 0), 0
+    while added < 2:
+        day += 86400
+        if datetime.fromtimestamp(day, timezone.utc).weekday() < 5:
+            added += 1
+    return day
+
+
+def create_payout(ctx: Context, ns: str, params: dict[str, Any], automatic: bool) -> dict:
+    currency = check_currency(params["currency"])
+    amount, method = params["amount"], params.get("method", "standard")
+    account = _account(ctx, ns)
+    banks = [b for b in account["external_accounts"]["data"] if b["currency"] == currency]
+    if "destination" in params:
+        banks = [b for b in banks if b["id"] == params["destination"]]
+        if not banks:
+            raise InvalidRequest(f"No such external account: '{params['destination']}'",
+                                 code="resource_missing", param="destination")
+    if not banks:
+        raise InvalidRequest(f"This account has no external account in {currency}; add a bank "
+                             "account before paying out.", param="destination")
+    bank = banks[0]
+    if method == "instant" and _bank_number(ctx, bank) in INSTANT_INELIGIBLE:
+        raise InvalidRequest("This external account is not eligible for Instant Payouts.",
+                             code="instant_payouts_unsupported", param="method")
+    if ctx.ledger.available(ns, currency, ctx.now()) < amount:
+        raise InvalidRequest(INSUFFICIENT, code="balance_insufficient", param="amount")
+    payout_id = ctx.new_id("po")
+    txn = money.post(ctx, ns, currency=currency, amount=-amount, type="payout",
+                     reporting_category="payout", source=payout_id, available_on=ctx.now(),
+                     description=params.get("description") or ("STRIPE PAYOUT" if automatic
+                                                                else None))
+    payout = build(
+        "Payout", id=payout_id, object="payout", amount=amount, application_fee=None,
+        application_fee_amount=None, arrival_date=arrival(ctx.now(), method),
+        automatic=automatic, balance_transaction=txn.id, created=ctx.now(), currency=currency,
+        description=params.get("description") or ("STRIPE PAYOUT" if automatic else None),
+        destination=bank["id"], failure_balance_transaction=None, failure_code=None,
+        failure_message=None, livemode=False, metadata=params.get("metadata") or {},
+        method=method, original_payout=None, payout_method=None,
+        reconciliation_status="not_applicable", reversed_by=None,
+        source_type=params.get("source_type", "card"),
+        statement_descriptor=params.get("statement_descriptor"), status="pending",
+        trace_id={"status": "pending", "value": None}, type="bank_account",
+    )
+    ctx.insert(payout, ns=ns)
+    ctx.emit("payout.created", payout, account=ns)
+    return payout
+
+
+@route("POST", "/v1/payouts", params=CREATE)
+def create(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    return create_payout(ctx, ctx.account, params, automatic=False)
+
+
+@route("GET", "/v1/payouts/<id>", params={})
+def retrieve(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
+    return ctx.get(id, "payout", param="payout")
+
+
+@route("POST", "/v1/payouts/<id>", params={"metadata": Metadata()})
+def update(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
+    payout = ctx.get(id, "payout", param="payout")
+    merged = {**payout["metadata"], **params.get("metadata", {})}
+    payout["metadata"] = {k: v for k, v in merged.items() if v}
+    ctx.save(payout)
+    ctx.emit("payout.updated", payout)
+    return payout
+
+
+@route("POST", "/v1/payouts/<id>/cancel", params={})
+def cancel(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
+    payout = ctx.get(id, "payout", param="payout")
+    if payout["status"] != "pending" or payout["automatic"]:
+        raise InvalidRequest("Only pending, manually created payouts can be canceled.",
+                             param="payout")
+    txn = money.post(ctx, ctx.account, currency=payout["currency"], amount=payout["amount"],
+                     type="payout_cancel", reporting_category="payout_reversal",
+                     source=payout["id"], available_on=ctx.now())
+    payout.update(status="canceled", failure_balance_transaction=txn.id)
+    ctx.save(payout)
+    ctx.emit("payout.canceled", payout)
+    return payout
+
+
+@route("GET", "/v1/payouts", params={**LIST_PARAMS, "status": Str(), "destination": Str(),
+                                     "created": Range(), "arrival_date": Range()})
+def list_(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    where = {k: params[k] for k in ("status", "destination") if k in params}
+    return store_page(ctx, params, "/v1/payouts", type="payout", where=where or None)
+
+
+@loader("po")
+def load(ctx: Context, object_id: str) -> dict[str, Any] | None:
+    found = ctx.find(object_id, "payout")
+    return found[1] if found and ctx.visible(found[0]) else None
+
+
+# -- top-ups -------------------------------------------------------------------------------
+@route("POST", "/v1/topups", params={"amount": Int(required=True, min=1),
+                                     "currency": Str(required=True), "description": Str(),
+                                     "metadata": Metadata(), "source": Str(),
+                                     "statement_descriptor": Str(max_length=15),
+                                     "transfer_group": Str()})
+def create_topup(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    """Add funds to the platform's balance from its bank (test bank tokens decide success)."""
+    currency = check_currency(params["currency"])
+    source = params.get("source", "btok_us_verified")
+    if not source.startswith("btok_"):
+        raise InvalidRequest(f"No such source: '{source}'", code="resource_missing",
+                             param="source")
+    topup_id = ctx.new_id("tu")
+    failure = TOPUP_FAILURES.get(source)
+    txn = None
+    if failure is None:
+        txn = money.post(ctx, ctx.account, currency=currency, amount=params["amount"],
+                         type="topup", reporting_category="topup", source=topup_id,
+                         available_on=ctx.now(), source_type="bank_account",
+                         description=params.get("description"))
+    topup = build(
+        "Topup", id=topup_id, object="topup", amount=params["amount"],
+        balance_transaction=txn.id if txn else None, created=ctx.now(), currency=currency,
+        description=params.get("description"), expected_availability_date=ctx.now(),
+        failure_code=failure, failure_message=None if failure is None else
+        f"The top-up failed: {failure}.", initiated_by="user", livemode=False,
+        metadata=params.get("metadata") or {}, payment_method=None, source=None,
+        statement_descriptor=params.get("statement_descriptor"),
+        status="failed" if failure else "succeeded", transfer_group=params.get("transfer_group"),
+    )
+    ctx.insert(topup)
+    ctx.emit("topup.created", topup)
+    ctx.emit("topup.failed" if failure else "topup.succeeded", topup)
+    return topup
+
+
+@route("GET", "/v1/topups/<id>", params={})
+def retrieve_topup(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
+    return ctx.get(id, "topup", param="topup")
+
+
+@route("GET", "/v1/topups", params={**LIST_PARAMS, "status": Str(), "created": Range()})
+def list_topups(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    where = {"status": params["status"]} if "status" in params else None
+    return store_page(ctx, params, "/v1/topups", type="topup", where=where)
+
+
+@loader("tu")
+def load_topup(ctx: Context, object_id: str) -> dict[str, Any] | None:
+    found = ctx.find(object_id, "topup")
+    return found[1] if found and ctx.visible(found[0]) else None
+
+
+# -- the clock -----------------------------------------------------------------------------
+def _namespaces(ctx: Context) -> list[str]:
+    rows = ctx.store.execute("SELECT id FROM objects WHERE ns=? AND type='account'",
+                             (ctx.platform,)).fetchall()
+    return [r[0] for r in rows]
+
+
+def _payout_day(schedule: dict[str, Any], day: int) -> bool:
+    interval = schedule.get("interval", "daily")
+    moment = datetime.fromtimestamp(day, timezone.utc)
+    if interval == "daily":
+        return True
+    if interval == "weekly":
+        return WEEKDAYS[moment.weekday()] == schedule.get("weekly_anchor", "monday")
+    if interval == "monthly":
+        anchor = schedule.get("monthly_anchor", 1)
+        last = (datetime(moment.year + moment.month // 12, moment.month % 12 + 1, 1,
+                         tzinfo=timezone.utc).timestamp() - 86400)
+        last_day = datetime.fromtimestamp(last, timezone.utc).day
+        return moment.day == min(anchor, last_day)
+    return False  # manual
+
+
+@on_tick
+def settle(ctx: Context, before: int) -> None:
+    now = ctx.now()
+    for ns in _namespaces(ctx):
+        connected = ns != ctx.platform
+        # funds that matured since ``before``: balance.available (not for negative rows)
+        matured = ctx.store.execute(
+            "SELECT COUNT(*) FROM ledger WHERE ns=? AND available_on > ? AND available_on <= ?"
+            " AND amount > 0", (ns, before, now)).fetchone()[0]
+        if matured:
+            view = ctx if not connected else Context(ctx.emulator, ctx.platform, ns,
+                                                     ctx.api_version)
+            ctx.emit("balance.available", balance_of(view, ns), account=ns)
+        _progress_payouts(ctx, ns, now)
+        if now % 86400 == 0:  # we stopped at 00:00 UTC: scheduled payouts run now
+            account = _account(ctx, ns)
+            schedule = account["settings"]["payouts"]["schedule"]
+            if account["payouts_enabled"] and _payout_day(schedule, now):
+                for currency in ("usd",):
+                    amount = ctx.ledger.available(ns, currency, now)
+                    if amount > 0 and account["external_accounts"]["data"]:
+                        create_payout(ctx, ns, {"amount": amount, "currency": currency},
+                                      automatic=True)
+
+
+def _progress_payouts(ctx: Context, ns: str, now: int) -> None:
+    for status in ("pending", "in_transit"):
+        for payout in ctx.store.query(type="payout", ns=ns, where={"status": status},
+                                      limit=10000):
+            previous = {"status": payout["status"]}
+            if payout["arrival_date"] > now:
+                if status == "pending" and payout["created"] < now:
+                    payout["status"] = "in_transit"
+                    ctx.save(payout)
+                    ctx.emit("payout.updated", payout, previous, account=ns)
+                continue
+            bank = next((b for b in _account(ctx, ns)["external_accounts"]["data"]
+                         if b["id"] == payout["destination"]), None)
+            failure = FAILING_BANKS.get(_bank_number(ctx, bank)) if bank else None
+            if failure:
+                txn = money.post(ctx, ns, currency=payout["currency"], amount=payout["amount"],
+                                 type="payout_failure", reporting_category="payout_reversal",
+                                 source=payout["id"], available_on=now)
+                payout.update(status="failed", failure_code=failure[0],
+                              failure_message=failure[1], failure_balance_transaction=txn.id)
+                ctx.save(payout)
+                ctx.emit("payout.failed", payout, previous, account=ns)
+            else:
+                payout.update(status="paid", trace_id={"status": "supported",
+                                                       "value": f"TRACE{payout['id'][3:15]}"})
+                ctx.save(payout)
+                ctx.emit("payout.paid", payout, previous, account=ns)

@@ -1,0 +1,367 @@
+"""``stripe listen``: the Stripe CLI's session API and its websocket, so the real CLI can
+forward the emulator's events to a local webhook handler, offline.
+
+The protocol, as the CLI speaks it (github:stripe/stripe-cli ``pkg/stripeauth``,
+``pkg/websocket``, ``pkg/proxy``):
+
+1. ``POST /v1/stripecli/sessions`` (form-encoded, the platform's secret key) with
+   ``device_name``, ``websocket_features[]`` and the ``forward_*_url`` the CLI will post to.
+   The answer carries ``websocket_id``, ``websocket_url``, ``websocket_authorized_feature``,
+   ``secret`` (the ``whsec_`` the CLI prints and signs with), ``reconnect_delay``,
+   ``display_connect_filter_warning``, ``default_version`` and ``latest_version``.
+2. The CLI dials ``websocket_url?websocket_feature=…`` with a ``Websocket-Id`` header and the
+   subprotocol ``stripecli-devproxy-v1``, pings every few seconds and reconnects every
+   ``reconnect_delay`` seconds. An unknown ID is answered ``Unknown WebSocket ID.`` so the
+   CLI opens a new session.
+3. Every event of the platform and of its connected accounts is sent as a ``webhook_event``
+   message: ``event_payload`` (the Event's JSON), ``http_headers`` (with a
+   ``Stripe-Signature`` made with the session's secret), ``webhook_id``,
+   ``webhook_conversation_id`` and ``endpoint.api_version``. ``null`` means "the account's
+   default version"; a copy rendered at the latest version is sent too when that differs,
+   and the CLI keeps exactly one of the two (``--latest`` picks the second).
+4. The CLI itself decides where to post: events with ``account`` set (Connect events) go to
+   ``--forward-connect-to`` (default: ``--forward-to``), the others to ``--forward-to``; it
+   filters ``--events`` locally. It answers ``event_ack``, then ``webhook_response`` with
+   the endpoint's status and body; those are kept for ``GET /_emulator/stripecli/responses``.
+
+CLI sessions are not webhook endpoints: they do not count in an Event's
+``pending_webhooks``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from werkzeug.wrappers import Request, Response
+
+from ..context import Context
+from ..errors import InvalidRequest, PermissionDenied
+from ..http import HttpLayer, json_response
+from ..params import Int, ListOf, Str, validate_fields
+from ..registry import on_start, on_stop, route
+from ..settings import SDK_API_VERSION
+from .events import subscribers
+from .webhook_endpoints import sign
+
+SUBPROTOCOL = "stripecli-devproxy-v1"
+FEATURE = "webhooks"  # snapshot events; thin (v2) events are not emulated
+RECONNECT_DELAY = 60  # seconds between the CLI's connection resets (its own default too)
+UNKNOWN_ID = "Unknown WebSocket ID."
+IDLE_SESSION_SECONDS = 3600  # sessions nobody connected to for this long are forgotten
+MAX_RESPONSES = 1000  # webhook_response messages kept per platform
+POLL_SECONDS = 0.05
+
+SESSION_PARAMS = {
+    "device_name": Str(),
+    "websocket_features": ListOf(item=Str()),
+    "filters": Str(),
+    "forward_to_url": Str(),
+    "forward_connect_to_url": Str(),
+    "forward_thin_to_url": Str(),
+    "forward_thin_connect_to_url": Str(),
+}
+
+
+@dataclass
+class Session:
+    id: str
+    platform: str
+    secret: str
+    feature: str
+    device_name: str
+    forward_to_url: str | None
+    forward_connect_to_url: str | None
+    created: float = field(default_factory=time.time)
+    last_seen: float = field(default_factory=time.time)
+    connections: int = 0
+    outbox: deque = field(default_factory=deque)
+    acked: set = field(default_factory=set)
+
+
+class Hub:
+    """The live CLI sessions of one emulator, their outboxes and the responses they sent."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.sessions: dict[str, Session] = {}
+        self.responses: dict[str, deque] = {}
+        self.stopping = threading.Event()
+
+    def add(self, session: Session) -> None:
+        with self.lock:
+            now = time.time()
+            for key, old in list(self.sessions.items()):
+                if old.connections == 0 and now - old.last_seen > IDLE_SESSION_SECONDS:
+                    del self.sessions[key]
+            self.sessions[session.id] = session
+
+    def get(self, websocket_id: str) -> Session | None:
+        with self.lock:
+            return self.sessions.get(websocket_id)
+
+    def for_platform(self, platform: str) -> list[Session]:
+        with self.lock:
+            return [s for s in self.sessions.values() if s.platform == platform]
+
+    def record(self, session: Session, message: dict[str, Any]) -> None:
+        with self.lock:
+            log = self.responses.setdefault(session.platform, deque(maxlen=MAX_RESPONSES))
+            log.append(_response_row(session, message))
+
+
+def _hub(emulator: Any) -> Hub:
+    return emulator.workers["stripecli"]
+
+
+def _session_secret(api_key: str, platform: str, device_name: str) -> str:
+    """Stable per key and device, as the real CLI's secret is stable between runs; derived
+    (not drawn from the seeded ID stream), so a background ``stripe listen`` never shifts
+    a notebook's deterministic IDs."""
+    mac = hmac.new(api_key.encode(), f"stripecli|{platform}|{device_name}".encode(),
+                   hashlib.sha256)
+    return "whsec_" + mac.hexdigest()
+
+
+# -- 1. the session API ---------------------------------------------------------------------
+@route("POST", "/v1/stripecli/sessions", raw=True)
+def create_session(emulator: Any, request: Request) -> Response:
+    key = HttpLayer.api_key(request)
+    platform, key_type = emulator.platform_for_key(key)
+    if key_type != "secret":
+        raise PermissionDenied(
+            "This API call cannot be made with a publishable API key. Please use a secret API "
+            "key. You can find a list of your API keys at https://dashboard.stripe.com/account/"
+            "apikeys.")
+    params = validate_fields(SESSION_PARAMS, HttpLayer.parse(request))
+    features = params.get("websocket_features") or []
+    if FEATURE not in features:
+        raise InvalidRequest(
+            "The Connect Lab emulator streams snapshot events only (websocket feature "
+            f"'{FEATURE}'); thin events (v2_events) are not emulated. Use --events or "
+            "--all-snapshot.", param="websocket_features")
+    device = params.get("device_name") or "unknown"
+    session = Session(
+        id="cliws_" + secrets.token_hex(16), platform=platform,
+        secret=_session_secret(key, platform, device), feature=FEATURE, device_name=device,
+        forward_to_url=params.get("forward_to_url"),
+        forward_connect_to_url=params.get("forward_connect_to_url"),
+    )
+    _hub(emulator).add(session)
+    return json_response(200, {
+        "websocket_id": session.id,
+        "websocket_url": f"ws://{request.host}/subscribe/{platform}",
+        "websocket_authorized_feature": session.feature,
+        "secret": session.secret,
+        "reconnect_delay": RECONNECT_DELAY,
+        "display_connect_filter_warning": False,
+        "default_version": emulator.platform_version(platform),
+        "latest_version": SDK_API_VERSION,
+    })
+
+
+# -- 2. the websocket -----------------------------------------------------------------------
+class _LockedSocket:
+    """The connection's socket with whole, serialised writes: the websocket's reader thread
+    answers pings while the handler thread sends events."""
+
+    def __init__(self, sock: Any) -> None:
+        self._sock = sock
+        self._lock = threading.Lock()
+
+    def send(self, data: bytes) -> int:
+        with self._lock:
+            self._sock.sendall(data)
+        return len(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
+
+
+class _Hijacked(Response):
+    """What the WSGI server gets once the websocket is over: the connection is no longer
+    HTTP, so werkzeug must write nothing more on it (it treats ConnectionError as a client
+    that went away)."""
+
+    def __call__(self, environ: Any, start_response: Any) -> Any:
+        raise ConnectionError("websocket closed")
+
+
+def _refuse(status: int, message: str) -> Response:
+    return json_response(status, {"error": {"type": "invalid_request_error",
+                                            "message": message}})
+
+
+@route("GET", "/subscribe/<platform>", raw=True)
+def subscribe(emulator: Any, request: Request, platform: str) -> Response:
+    """The websocket upgrade (its URL rule is marked as a websocket rule in ``start_hub``)."""
+    hub = _hub(emulator)
+    session = hub.get(request.headers.get("Websocket-Id", ""))
+    if session is None or session.platform != platform:
+        return _refuse(400, UNKNOWN_ID)
+    wanted = request.args.get("websocket_feature", "")
+    if session.feature not in wanted.split(","):
+        return _refuse(400, f"This session is authorized for '{session.feature}' only.")
+    if request.headers.get("Upgrade", "").lower() != "websocket" or \
+            "werkzeug.socket" not in request.environ:
+        return _refuse(400, "Expected a websocket upgrade.")
+
+    from simple_websocket import ConnectionClosed, Server
+
+    environ = dict(request.environ)
+    environ["werkzeug.socket"] = _LockedSocket(environ["werkzeug.socket"])
+    ws = Server.accept(environ, subprotocols=[SUBPROTOCOL])
+    with hub.lock:
+        session.connections += 1
+    try:
+        _pump(hub, session, ws, ConnectionClosed)
+    finally:
+        with hub.lock:
+            session.connections -= 1
+            session.last_seen = time.time()
+        if ws.connected:
+            try:
+                ws.close(1001, "Connect Lab emulator stopping")
+            except Exception:
+                pass
+    return _Hijacked()
+
+
+@route("GET", "/subscribe/<platform>", raw=True)
+def subscribe_plain(emulator: Any, request: Request, platform: str) -> Response:
+    """The same URL without an upgrade: a clear 400, not a routing error."""
+    return _refuse(400, "Expected a websocket upgrade.")
+
+
+def _mark_websocket_rule(emulator: Any) -> None:
+    """werkzeug routes an ``Upgrade: websocket`` request only to a rule built with
+    ``websocket=True``. The core builds every rule alike and never names a resource, so
+    this module flags its own rule once the URL map exists."""
+    for rule in emulator.app.url_map.iter_rules():
+        if emulator.app.routes[rule.endpoint].handler is subscribe:
+            rule.websocket = True
+
+
+def _pump(hub: Hub, session: Session, ws: Any, closed: type[Exception]) -> None:
+    """Send the session's queued events; read the CLI's acks and responses."""
+    while ws.connected and not hub.stopping.is_set():
+        while session.outbox:
+            with hub.lock:
+                if not session.outbox:
+                    break
+                message = session.outbox.popleft()
+            try:
+                ws.send(message)
+            except closed:
+                with hub.lock:
+                    session.outbox.appendleft(message)  # the next connection sends it
+                return
+        try:
+            data = ws.receive(timeout=POLL_SECONDS)
+        except closed:
+            return
+        if data is None:
+            continue
+        session.last_seen = time.time()
+        try:
+            message = json.loads(data)
+        except (TypeError, ValueError):
+            continue
+        if not isinstance(message, dict):
+            continue
+        if message.get("type") == "event_ack":
+            with hub.lock:
+                session.acked.add(message.get("webhook_id"))
+        elif message.get("type") == "webhook_response":
+            hub.record(session, message)
+
+
+# -- 3. events into sessions ----------------------------------------------------------------
+def push(ctx: Context, event: dict[str, Any], platform: str) -> int:
+    """Queue ``event`` for every ``stripe listen`` session of ``platform``."""
+    hub = ctx.emulator.workers.get("stripecli")
+    if hub is None:
+        return 0
+    sessions = hub.for_platform(platform)
+    if not sessions:
+        return 0
+    renderings: list[tuple[str | None, str]] = [(None, json.dumps(event, indent=2))]
+    if event.get("api_version") and event["api_version"] != SDK_API_VERSION:
+        latest = {**event, "api_version": SDK_API_VERSION}
+        renderings.append((SDK_API_VERSION, json.dumps(latest, indent=2)))
+    for session in sessions:
+        for api_version, payload in renderings:
+            message = json.dumps({
+                "type": "webhook_event",
+                "webhook_id": "wh_" + secrets.token_hex(12),
+                "webhook_conversation_id": "wc_" + secrets.token_hex(12),
+                "event_payload": payload,
+                "http_headers": {
+                    "Content-Type": "application/json; charset=utf-8",
+                    "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
+                    "Stripe-Signature": sign(payload, session.secret),
+                },
+                "endpoint": {"api_version": api_version},
+            })
+            with hub.lock:
+                session.outbox.append(message)
+    return 0  # CLI sessions are not webhook endpoints (see the module docstring)
+
+
+subscribers.append(push)
+
+
+# -- 4. what the CLI answered ---------------------------------------------------------------
+def _response_row(session: Session, message: dict[str, Any]) -> dict[str, Any]:
+    event_type = None
+    try:
+        event_type = json.loads(message.get("request_body") or "{}").get("type")
+    except (TypeError, ValueError, AttributeError):
+        pass
+    return {
+        "object": "emulator.stripecli_response",
+        "session": session.id,
+        "event": message.get("notification_id") or None,
+        "event_type": event_type,
+        "forward_url": message.get("forward_url"),
+        "status": message.get("status"),
+        "body": message.get("body"),
+        "webhook_id": message.get("webhook_id"),
+        "received": int(time.time()),
+    }
+
+
+@route("GET", "/_emulator/stripecli/responses", params={"limit": Int(min=1, max=1000)})
+def responses(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    """The ``webhook_response`` messages that ``stripe listen`` sent back, newest first:
+    which event went to which local URL, and what that URL answered."""
+    if ctx.key_type != "secret" or ctx.is_connected:
+        raise PermissionDenied("Emulator controls need the platform's secret key and no "
+                               "Stripe-Account header.")
+    hub = _hub(ctx.emulator)
+    with hub.lock:
+        rows = list(hub.responses.get(ctx.platform, ()))
+    rows.reverse()
+    return {"object": "list", "data": rows[: params.get("limit", 100)],
+            "has_more": len(rows) > params.get("limit", 100),
+            "url": "/_emulator/stripecli/responses"}
+
+
+@on_start
+def start_hub(emulator: Any) -> None:
+    emulator.workers["stripecli"] = Hub()
+    _mark_websocket_rule(emulator)
+
+
+@on_stop
+def stop_hub(emulator: Any) -> None:
+    hub = emulator.workers.pop("stripecli", None)
+    if hub is not None:
+        hub.stopping.set()
