@@ -20,6 +20,7 @@ class Context:
     key_type: str = "secret"  # or "publishable"
     livemode: bool = False
     request_id: str | None = None
+    base_url: str = ""  # how the client reached the emulator (for hosted-page URLs)
     idempotency_key: str | None = None
     signals: list[tuple[str, dict[str, Any], dict[str, Any] | None, str]] = field(
         default_factory=list

@@ -128,7 +128,7 @@ class HttpLayer:
         version = request.headers.get("Stripe-Version") or self.emulator.platform_version(platform)
         self.emulator.check_version(version)
         ctx = Context(self.emulator, platform, account, version, key_type,
-                      request_id=request_id,
+                      request_id=request_id, base_url=request.host_url.rstrip("/"),
                       idempotency_key=request.headers.get("Idempotency-Key"))
         expand_paths = params.pop("expand", [])
         if isinstance(expand_paths, str):

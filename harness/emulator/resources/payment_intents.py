@@ -32,6 +32,9 @@ from ._shape import build, check_amount, check_currency
 from .payment_methods import BILLING, CARD, card_from_params, new_card_pm, resolve, test_card_for
 from .test_cards import DECLINE_MESSAGES
 
+# Called as (ctx, payment_intent) whenever a PaymentIntent succeeds (Checkout listens).
+succeeded_hooks: list[Any] = []
+
 CONFIRMABLE = ("requires_payment_method", "requires_confirmation", "requires_action")
 CANCELABLE = ("requires_payment_method", "requires_capture", "requires_reauthorization",
               "requires_confirmation", "requires_action", "processing")
@@ -453,6 +456,8 @@ def _authorize(ctx: Context, pi: dict[str, Any], pm: dict[str, Any], card: Any,
     ctx.emit("charge.succeeded", charge)
     ctx.emit("payment_intent.succeeded", pi)
     _dispute_if_test_card(ctx, charge, card)
+    for hook in succeeded_hooks:
+        hook(ctx, pi)
     return pi
 
 
@@ -498,6 +503,8 @@ def capture_intent(ctx: Context, pi: dict[str, Any], params: dict[str, Any]) -> 
     ctx.emit("charge.captured", charge)
     ctx.emit("payment_intent.succeeded", pi)
     _dispute_if_test_card(ctx, charge, card)
+    for hook in succeeded_hooks:
+        hook(ctx, pi)
     return pi
 
 

@@ -1,0 +1,450 @@
+"""checkout.Session: Stripe Checkout, the hosted payment page.
+
+A Session in ``mode=payment`` collects a card on a page the emulator hosts (``url``),
+creates the PaymentIntent from ``payment_intent_data`` (a destination charge, here) when
+the customer pays, and completes when that payment succeeds, whether or not the browser
+ever reaches ``success_url``. https://docs.stripe.com/api/checkout/sessions,
+https://docs.stripe.com/connect/destination-charges?platform=web&ui=stripe-hosted
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from typing import Any
+
+from werkzeug.wrappers import Request, Response
+
+from ..context import Context
+from ..errors import InvalidRequest
+from ..listing import page, store_page
+from ..params import LIST_PARAMS, Enum, Int, ListOf, Metadata, Obj, Range, Str
+from ..registry import loader, on_tick, route
+from ..settings import ENDIVE
+from . import payment_intents
+from ._shape import build, check_amount, check_currency
+
+PRICE_DATA = Obj(fields={
+    "currency": Str(required=True),
+    "unit_amount": Int(min=0),
+    "product_data": Obj(fields={"name": Str(required=True), "description": Str(),
+                                "images": ListOf(item=Str()), "metadata": Metadata()},
+                        required=True),
+})
+LINE_ITEM = Obj(fields={"price_data": PRICE_DATA, "price": Str(),
+                        "quantity": Int(min=1, max=999999)})
+PI_DATA = Obj(fields={
+    "application_fee_amount": Int(min=0),
+    "transfer_data": Obj(fields={"destination": Str(required=True), "amount": Int(min=1)}),
+    "on_behalf_of": Str(),
+    "transfer_group": Str(),
+    "description": Str(),
+    "metadata": Metadata(),
+    "capture_method": Enum(choices=("automatic", "automatic_async", "manual")),
+    "receipt_email": Str(),
+    "statement_descriptor": Str(max_length=22),
+    "statement_descriptor_suffix": Str(max_length=22),
+})
+CREATE = {
+    "mode": Enum(choices=("payment", "setup", "subscription")),
+    "line_items": ListOf(item=LINE_ITEM, max_items=100),
+    "success_url": Str(max_length=5000),
+    "cancel_url": Str(max_length=5000),
+    "return_url": Str(),
+    "ui_mode": Enum(choices=("hosted", "embedded", "custom")),
+    "customer": Str(),
+    "customer_email": Str(),
+    "client_reference_id": Str(max_length=200),
+    "metadata": Metadata(),
+    "expires_at": Int(),
+    "payment_intent_data": PI_DATA,
+    "payment_method_types": ListOf(item=Str()),
+    "locale": Str(),
+    "submit_type": Enum(choices=("auto", "book", "donate", "pay", "subscribe")),
+}
+MIN_LIFETIME, MAX_LIFETIME = 30 * 60, 24 * 3600
+
+
+def _line_items(ctx: Context, session_id: str, items: list[dict[str, Any]]) -> list[dict]:
+    out = []
+    for i, item in enumerate(items):
+        if "price" in item:
+            raise InvalidRequest("The emulator has no Price objects; use "
+                                 "line_items[][price_data] instead.",
+                                 param=f"line_items[{i}][price]")
+        data = item.get("price_data")
+        if data is None:
+            raise InvalidRequest(f"Missing required param: line_items[{i}][price_data].",
+                                 code="parameter_missing", param=f"line_items[{i}][price_data]")
+        if "quantity" not in item:
+            raise InvalidRequest(f"Missing required param: line_items[{i}][quantity].",
+                                 code="parameter_missing", param=f"line_items[{i}][quantity]")
+        currency = check_currency(data["currency"], f"line_items[{i}][price_data][currency]")
+        unit = data.get("unit_amount", 0)
+        total = unit * item["quantity"]
+        product = data["product_data"]
+        out.append(build(
+            "LineItem", id=ctx.new_id("li"), object="item", adjustable_quantity=None,
+            amount_discount=0, amount_subtotal=total, amount_tax=0, amount_total=total,
+            currency=currency, description=product["name"], discounts=[], metadata={},
+            price={"id": ctx.new_id("price"), "object": "price", "active": False,
+                   "billing_scheme": "per_unit", "created": ctx.now(), "currency": currency,
+                   "custom_unit_amount": None, "livemode": False, "lookup_key": None,
+                   "metadata": {}, "nickname": None,
+                   "product": {"name": product["name"],
+                               "description": product.get("description")},
+                   "recurring": None, "tax_behavior": "unspecified", "tiers_mode": None,
+                   "transform_quantity": None, "type": "one_time", "unit_amount": unit,
+                   "unit_amount_decimal": str(unit)},
+            quantity=item["quantity"], taxes=[],
+        ))
+    return out
+
+
+@route("POST", "/v1/checkout/sessions", params=CREATE)
+def create(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    if "payment_method_types" in params and ctx.version_at_least(ENDIVE):
+        raise InvalidRequest(
+            "The `payment_method_types` parameter is not supported on Checkout Sessions on API "
+            f"version {ctx.api_version}; use dynamic payment methods instead.",
+            code="payment_method_types_no_longer_supported", param="payment_method_types")
+    mode = params.get("mode")
+    if mode is None:
+        raise InvalidRequest("Missing required param: mode.", code="parameter_missing",
+                             param="mode")
+    if mode != "payment":
+        raise InvalidRequest(f"The emulator supports mode=payment only (got {mode}).",
+                             param="mode")
+    if params.get("ui_mode", "hosted") != "hosted":
+        raise InvalidRequest("The emulator hosts ui_mode=hosted Sessions only.", param="ui_mode")
+    if "success_url" not in params:
+        raise InvalidRequest("Missing required param: success_url.", code="parameter_missing",
+                             param="success_url")
+    if not params.get("line_items"):
+        raise InvalidRequest("Missing required param: line_items.", code="parameter_missing",
+                             param="line_items")
+    now = ctx.now()
+    expires_at = params.get("expires_at", now + MAX_LIFETIME)
+    if not now + MIN_LIFETIME <= expires_at <= now + MAX_LIFETIME:
+        raise InvalidRequest("The `expires_at` timestamp must be between 30 minutes and 24 hours "
+                             "from Checkout Session creation.", param="expires_at")
+    session_id = ctx.new_id("cs_test", 58)
+    items = _line_items(ctx, session_id, params["line_items"])
+    currencies = {i["currency"] for i in items}
+    if len(currencies) > 1:
+        raise InvalidRequest("All line items must use the same currency.",
+                             param="line_items")
+    currency = currencies.pop()
+    total = sum(i["amount_total"] for i in items)
+    check_amount(total, currency, param="line_items")
+    pi_data = params.get("payment_intent_data") or {}
+    # Check the destination-charge rules now, as Stripe does when the Session is created.
+    probe = {"amount": total, "transfer_data": pi_data.get("transfer_data"),
+             "application_fee_amount": pi_data.get("application_fee_amount"),
+             "on_behalf_of": pi_data.get("on_behalf_of")}
+    payment_intents._check_destination(ctx, probe)
+    session = build(
+        "checkout.Session", id=session_id, object="checkout.session",
+        adaptive_pricing={"enabled": False}, after_expiration=None,
+        allow_promotion_codes=None, allowed_payment_method_types=None, amount_subtotal=total,
+        amount_total=total, automatic_tax={"enabled": False, "liability": None,
+                                           "provider": None, "status": None},
+        billing_address_collection=None, cancel_url=params.get("cancel_url"),
+        client_reference_id=params.get("client_reference_id"), client_secret=None,
+        consent=None, consent_collection=None, created=now, currency=currency,
+        custom_fields=[], custom_text={"after_submit": None, "shipping_address": None,
+                                       "submit": None, "terms_of_service_acceptance": None},
+        customer=params.get("customer"), customer_creation="if_required",
+        customer_details=None, customer_email=params.get("customer_email"),
+        expires_at=expires_at, invoice=None, livemode=False, locale=params.get("locale"),
+        metadata=params.get("metadata") or {}, mode="payment", origin_context=None,
+        payment_intent=None, payment_link=None, payment_method_collection="if_required",
+        payment_method_options={}, payment_method_types=["card"], payment_status="unpaid",
+        recovered_from=None, redirect_on_completion=None, setup_intent=None,
+        shipping_address_collection=None, shipping_cost=None, shipping_options=[],
+        status="open", submit_type=params.get("submit_type"), subscription=None,
+        success_url=params["success_url"], total_details={"amount_discount": 0,
+                                                          "amount_shipping": 0,
+                                                          "amount_tax": 0},
+        ui_mode="hosted", url=f"{ctx.base_url}/c/pay/{session_id}",
+    )
+    ctx.insert(session)
+    for item in items:
+        ctx.insert(item, parent=session_id)
+    ctx.store.set_meta(f"checkout_pi_data:{session_id}", json.dumps(pi_data))
+    return session
+
+
+@route("GET", "/v1/checkout/sessions/<id>", params={})
+def retrieve(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
+    return ctx.get(id, "checkout.session", param="session")
+
+
+@route("GET", "/v1/checkout/sessions", params={**LIST_PARAMS, "payment_intent": Str(),
+                                               "status": Str(), "created": Range(),
+                                               "customer": Str()})
+def list_(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    where = {k: params[k] for k in ("payment_intent", "status", "customer") if k in params}
+    return store_page(ctx, params, "/v1/checkout/sessions", type="checkout.session",
+                      where=where or None)
+
+
+@route("GET", "/v1/checkout/sessions/<id>/line_items", params=LIST_PARAMS)
+def line_items(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
+    ctx.get(id, "checkout.session", param="session")
+
+    def fetch(before: int | None, after: int | None, limit: int) -> list[dict]:
+        return ctx.store.query(type="item", parent=id, before_seq=before, after_seq=after,
+                               limit=limit, ascending=True)
+
+    return page(ctx, params, f"/v1/checkout/sessions/{id}/line_items", fetch, kind="item")
+
+
+def expire(ctx: Context, session: dict[str, Any]) -> dict[str, Any]:
+    session["status"] = "expired"
+    session["url"] = None
+    ctx.save(session)
+    ctx.emit("checkout.session.expired", session)
+    return session
+
+
+@route("POST", "/v1/checkout/sessions/<id>/expire", params={})
+def expire_route(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
+    session = ctx.get(id, "checkout.session", param="session")
+    if session["status"] != "open":
+        raise InvalidRequest(f"Only Checkout Sessions with a status in [\"open\"] can be "
+                             f"expired. This Checkout Session has a status of "
+                             f"\"{session['status']}\".", param="session")
+    return expire(ctx, session)
+
+
+@on_tick
+def expire_due(ctx: Context, before: int) -> None:
+    for session in ctx.store.query(type="checkout.session", ns=ctx.platform,
+                                   where={"status": "open"}, limit=10000):
+        if session["expires_at"] <= ctx.now():
+            expire(ctx, session)
+
+
+# -- paying on the hosted page (the calls Checkout's own page makes, publishable key) ------
+def _open_session(ctx: Context, session_id: str) -> dict[str, Any]:
+    session = ctx.get(session_id, "checkout.session", param="session")
+    if session["status"] == "expired" or session["expires_at"] <= ctx.now():
+        raise InvalidRequest("This Checkout Session has expired.", param="session")
+    return session
+
+
+@route("POST", "/v1/payment_pages/<id>/init", params={"email": Str()}, publishable=True)
+def page_init(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
+    """Create (once) the Session's PaymentIntent and hand its client secret to the page."""
+    session = _open_session(ctx, id)
+    if session["status"] == "complete":
+        return {"object": "payment_page", "status": "complete",
+                "success_url": _success_url(session)}
+    if session["payment_intent"]:
+        pi = ctx.get(session["payment_intent"], "payment_intent")
+    else:
+        pi_data = json.loads(ctx.store.get_meta(f"checkout_pi_data:{id}") or "{}")
+        email = params.get("email") or session["customer_email"]
+        pi = payment_intents.new_payment_intent(ctx, {
+            "amount": session["amount_total"], "currency": session["currency"],
+            "customer": session["customer"],
+            "description": pi_data.get("description"),
+            "metadata": pi_data.get("metadata") or {},
+            "application_fee_amount": pi_data.get("application_fee_amount"),
+            "transfer_data": pi_data.get("transfer_data"),
+            "on_behalf_of": pi_data.get("on_behalf_of"),
+            "transfer_group": pi_data.get("transfer_group"),
+            "capture_method": pi_data.get("capture_method", "automatic_async"),
+            "receipt_email": pi_data.get("receipt_email") or email,
+            "statement_descriptor": pi_data.get("statement_descriptor"),
+            "statement_descriptor_suffix": pi_data.get("statement_descriptor_suffix"),
+        })
+        session["payment_intent"] = pi["id"]
+        if email:
+            session["customer_details"] = _details(email)
+        ctx.save(session)
+        ctx.store.set_meta(f"checkout_session_for:{pi['id']}", id)
+    return {"object": "payment_page", "status": session["status"],
+            "client_secret": pi["client_secret"], "amount_total": session["amount_total"],
+            "currency": session["currency"]}
+
+
+def _details(email: str | None) -> dict[str, Any]:
+    return {"address": None, "business_name": None, "email": email, "individual_name": None,
+            "name": None, "phone": None, "tax_exempt": "none", "tax_ids": []}
+
+
+def _success_url(session: dict[str, Any]) -> str:
+    return session["success_url"].replace("{CHECKOUT_SESSION_ID}", session["id"])
+
+
+@route("GET", "/v1/payment_pages/<id>", params={}, publishable=True)
+def page_status(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
+    session = ctx.get(id, "checkout.session", param="session")
+    out = {"object": "payment_page", "status": session["status"],
+           "payment_status": session["payment_status"]}
+    if session["status"] == "complete":
+        out["success_url"] = _success_url(session)
+    return out
+
+
+def complete_for_payment(ctx: Context, pi: dict[str, Any]) -> None:
+    """A Session's PaymentIntent succeeded: the Session is complete and paid, whatever the
+    browser does next (it may never reach success_url)."""
+    session_id = ctx.store.get_meta(f"checkout_session_for:{pi['id']}")
+    if not session_id:
+        return
+    found = ctx.find(session_id, "checkout.session")
+    if found is None or found[1]["status"] != "open":
+        return
+    session = found[1]
+    session.update(status="complete", payment_status="paid", url=None)
+    if session["customer_details"] is None:
+        session["customer_details"] = _details(pi.get("receipt_email"))
+    ctx.save(session)
+    ctx.emit("checkout.session.completed", session)
+
+
+payment_intents.succeeded_hooks.append(complete_for_payment)
+
+
+@loader("cs")
+def load(ctx: Context, object_id: str) -> dict[str, Any] | None:
+    found = ctx.find(object_id, "checkout.session")
+    return found[1] if found and ctx.visible(found[0]) else None
+
+
+# -- the hosted page ---------------------------------------------------------------------
+@route("GET", "/c/pay/<id>", raw=True)
+def hosted_page(emulator: Any, request: Request, id: str) -> Response:
+    """Stripe's hosted payment page for a Session: line items, email, card, Pay."""
+    found = emulator.store.get(id)
+    if found is None or found[1].get("object") != "checkout.session":
+        return Response("<h1>This Checkout page does not exist.</h1>", status=404,
+                        mimetype="text/html")
+    ns, session = found
+    platform_account = emulator.store.get(ns)
+    brand = (platform_account[1] if platform_account else {}).get("settings", {}) \
+        .get("branding", {})
+    name = ((platform_account[1] if platform_account else {}).get("business_profile") or {}) \
+        .get("name") or "Connect Lab"
+    suffix = emulator.store.execute("SELECT name FROM meta WHERE value=? AND name LIKE 'key:%'",
+                                    (ns,)).fetchone()
+    publishable = "pk_test_" + suffix[0][4:] if suffix else ""
+    items = emulator.store.query(type="item", parent=id, limit=100, ascending=True)
+    rows = "".join(
+        f"<tr><td>{html.escape(i['description'])} × {i['quantity']}</td>"
+        f"<td class='amount'>{_money(i['amount_total'], i['currency'])}</td></tr>"
+        for i in items)
+    expired = session["status"] == "expired" or \
+        session["expires_at"] <= emulator.clock.now(ns)
+    template = PAY_PAGE if not expired else EXPIRED_PAGE
+    body = template.format(
+        name=html.escape(name), color=html.escape(brand.get("primary_color") or "#635bff"),
+        rows=rows, total=_money(session["amount_total"], session["currency"]),
+        email=html.escape(session["customer_email"] or ""),
+        cancel=html.escape(session["cancel_url"] or ""),
+        config=html.escape(json.dumps({"session": id, "pk": publishable,
+                                        "status": session["status"],
+                                        "success_url": _success_url(session)})),
+    )
+    response = Response(body, mimetype="text/html")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _money(amount: int, currency: str) -> str:
+    return f"${amount / 100:,.2f}" if currency == "usd" else f"{amount} {currency.upper()}"
+
+
+EXPIRED_PAGE = """<!doctype html><meta charset="utf-8"><title>Checkout expired</title>
+<body style="font-family:sans-serif;max-width:480px;margin:40px auto">
+<h1>{name}</h1><p id="expired">This checkout session has expired.</p>
+<p><a href="{cancel}">Return to {name}</a></p></body>"""
+
+PAY_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Pay {name}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>
+ body {{ font-family: -apple-system, system-ui, sans-serif; margin: 0; background: #f6f9fc; }}
+ header {{ background: {color}; color: white; padding: 16px 24px; font-weight: 600; }}
+ main {{ display: flex; gap: 32px; max-width: 860px; margin: 32px auto; padding: 0 16px; }}
+ section {{ flex: 1; background: white; border-radius: 8px; padding: 24px;
+           box-shadow: 0 1px 3px rgba(0,0,0,.1); }}
+ table {{ width: 100%; border-collapse: collapse; }} td {{ padding: 6px 0; }}
+ .amount {{ text-align: right; }} .total {{ font-size: 1.6em; font-weight: 600; }}
+ label {{ display: block; margin: 12px 0 4px; color: #555; font-size: .9em; }}
+ input {{ width: 100%; padding: 10px; border: 1px solid #ccd; border-radius: 4px;
+          box-sizing: border-box; }}
+ #card-element {{ padding: 10px; border: 1px solid #ccd; border-radius: 4px; min-height: 20px; }}
+ #pay {{ margin-top: 20px; width: 100%; padding: 12px; border: 0; border-radius: 4px;
+         background: {color}; color: white; font-size: 1em; cursor: pointer; }}
+ #pay:disabled {{ opacity: .6; cursor: wait; }}
+ #card-errors {{ color: #c0392b; min-height: 1.2em; margin-top: 8px; }}
+ .test {{ background: #fff3cd; padding: 6px 10px; border-radius: 4px; font-size: .85em; }}
+</style></head>
+<body data-config="{config}">
+<header>{name} <span class="test">TEST MODE · Connect Lab emulator</span></header>
+<main>
+ <section><p>Pay {name}</p><p class="total" id="total">{total}</p>
+  <table>{rows}</table>
+  <p><a id="cancel" href="{cancel}">← Back to {name}</a></p></section>
+ <section><form id="payment-form">
+  <label for="email">Email</label><input id="email" type="email" value="{email}" required>
+  <label for="cardholder">Name on card</label><input id="cardholder" required>
+  <label>Card information</label><div id="card-element"></div>
+  <div id="card-errors" role="alert"></div>
+  <button id="pay" type="submit">Pay {total}</button>
+ </form><p id="result"></p></section>
+</main>
+<script src="/v3/"></script>
+<script>
+(function () {{
+  const config = JSON.parse(document.body.dataset.config);
+  const form = document.getElementById('payment-form');
+  const button = document.getElementById('pay');
+  const errors = document.getElementById('card-errors');
+  if (config.status === 'complete') {{ window.location.href = config.success_url; return; }}
+  const stripe = Stripe(config.pk);
+  const card = stripe.elements().create('card');
+  card.mount('#card-element');
+  card.on('change', (e) => {{ errors.textContent = e.error ? e.error.message : ''; }});
+  async function api(method, path, body) {{
+    const res = await fetch(path, {{ method, headers: {{
+      'Authorization': 'Bearer ' + config.pk,
+      'Content-Type': 'application/x-www-form-urlencoded' }},
+      body: body ? new URLSearchParams(body) : undefined }});
+    const json = await res.json();
+    if (!res.ok) throw new Error(json.error ? json.error.message : 'Request failed');
+    return json;
+  }}
+  let busy = false;
+  form.addEventListener('submit', async (event) => {{
+    event.preventDefault();
+    if (busy) return;
+    busy = true; button.disabled = true; button.textContent = 'Processing…';
+    errors.textContent = '';
+    try {{
+      const email = document.getElementById('email').value;
+      const init = await api('POST', '/v1/payment_pages/' + config.session + '/init', {{ email }});
+      if (init.status === 'complete') {{ window.location.href = init.success_url; return; }}
+      const result = await stripe.confirmCardPayment(init.client_secret, {{
+        payment_method: {{ card, billing_details: {{
+          name: document.getElementById('cardholder').value, email }} }} }});
+      if (result.error) throw new Error(result.error.message);
+      const status = await api('GET', '/v1/payment_pages/' + config.session);
+      if (status.status === 'complete') {{
+        document.getElementById('result').textContent = 'Payment succeeded. Redirecting…';
+        window.location.href = status.success_url;
+        return;
+      }}
+      throw new Error('The payment did not complete.');
+    }} catch (err) {{
+      errors.textContent = err.message;
+      busy = false; button.disabled = false; button.textContent = 'Pay {total}';
+    }}
+  }});
+}})();
+</script></body></html>
+"""
