@@ -196,6 +196,11 @@ def _check_destination(ctx: Context, pi: dict[str, Any]) -> None:
             )
     if pi.get("on_behalf_of"):
         _connected_account(ctx, pi["on_behalf_of"], "on_behalf_of")
+        destination = transfer.get("destination")
+        if destination and destination != pi["on_behalf_of"]:
+            raise InvalidRequest(
+                "You cannot specify an `on_behalf_of` value that is different from the "
+                "`transfer_data[destination]` value when using `card`.", param="on_behalf_of")
 
 
 def unexpected_state(pi: dict[str, Any], message: str) -> InvalidRequest:
