@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 export STRIPE_CLI_TELEMETRY_OPTOUT := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test lab bench lint venv system clean
+.PHONY: run test lab bench lint venv system clean notebooks
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ test: $(STAMP) system
 	$(BIN)/ruff check harness tests bench
 	$(BIN)/python -m pytest -q --nbval --nbval-sanitize-with tests/notebooks/sanitize.cfg \
 		--nbval-current-env tests notebooks
+
+# Re-execute notebooks and store the outputs they really produce (NB=name to pick some).
+notebooks: $(STAMP) system
+	$(BIN)/python -m harness run --update $(NB)
 
 lab: $(STAMP) system
 	$(BIN)/jupyter lab notebooks/

@@ -45,12 +45,14 @@ def main(argv: list[str] | None = None) -> int:
                      help="default API version of new platforms (default 2026-07-29.dahlia)")
     run = sub.add_parser("run", help="execute every notebook headless on the emulator")
     run.add_argument("names", nargs="*", help="only notebooks whose name contains these")
+    run.add_argument("--update", action="store_true",
+                     help="write the outputs back into notebooks/ (to commit them)")
     args = parser.parse_args(argv)
     if args.command == "emulator":
         return _emulator(args)
     from .runner import main as run_main
 
-    return run_main(args.names)
+    return run_main(args.names, update=args.update)
 
 
 if __name__ == "__main__":

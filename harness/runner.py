@@ -73,7 +73,9 @@ def write_report(results: list[Result], out: Path) -> None:
     )
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, update: bool = False) -> int:
+    """Run notebooks (all, or those whose name contains an argument). ``update`` writes the
+    outputs they really produced back into ``notebooks/`` (``make notebooks``)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     notebooks = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     if argv:
@@ -85,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     with tqdm(notebooks, desc="notebooks", unit="nb") as bar:
         for path in bar:
             bar.set_postfix_str(path.name)
-            results.append(run_notebook(path, build / "notebooks"))
+            results.append(run_notebook(path, path.parent if update else build / "notebooks"))
     write_report(results, build / "report.html")
     for r in results:
         mark = "ok  " if r.status == "passed" else "FAIL"

@@ -70,7 +70,8 @@ class HttpLayer:
         self.emulator = emulator
         self.routes = routes
         self.url_map = Map(
-            [Rule(r.path, methods=[r.method], endpoint=i) for i, r in enumerate(routes)],
+            [Rule(r.path, methods=[r.method], endpoint=i, websocket=r.websocket)
+             for i, r in enumerate(routes)],
             strict_slashes=False,
         )
 

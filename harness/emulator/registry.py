@@ -25,6 +25,7 @@ class Route:
     publishable: bool = False  # accepted with a pk_test_ key (Stripe.js calls)
     raw: bool = False  # handler gets the werkzeug request and returns a Response
     params: dict[str, Any] | None = None  # schema (harness.emulator.params); None = any
+    websocket: bool = False  # matches only ``Upgrade: websocket`` requests
 
 
 @dataclass
@@ -45,11 +46,12 @@ class Registry:
         params: dict[str, Any] | None = None,
         publishable: bool = False,
         raw: bool = False,
+        websocket: bool = False,
     ):
         """Register a handler; ``params`` is its schema, validated before it runs."""
 
         def wrap(fn: Handler) -> Handler:
-            self.routes.append(Route(method, path, fn, publishable, raw, params))
+            self.routes.append(Route(method, path, fn, publishable, raw, params, websocket))
             return fn
 
         return wrap

@@ -292,6 +292,12 @@ def create_platform_account(ctx: Context) -> None:
     account["business_profile"]["name"] = "Connect Lab Rentals"
     account["capabilities"] = {"card_payments": "active", "transfers": "active"}
     account["controller"] = {"type": "account"}
+    # The platform's own bank account (Stripe's test bank). Its payouts are manual here so
+    # the tutorial can watch the platform's balance grow; Account.update can change that.
+    bank = bank_account(ctx, ctx.platform, TEST_BANK)
+    account["external_accounts"]["data"].append(bank)
+    ctx.store.set_meta(f"bank_number:{bank['id']}", TEST_BANK["account_number"])
+    account["settings"]["payouts"]["schedule"] = {"delay_days": 2, "interval": "manual"}
     ctx.insert(account, ns=ctx.platform)
     ctx.store.set_meta(f"client_id:{ctx.platform}", ctx.new_id("ca", 32))
 

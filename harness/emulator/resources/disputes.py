@@ -58,12 +58,13 @@ def open_dispute(ctx: Context, charge: dict[str, Any], kind: str) -> dict[str, A
         evidence_details={"due_by": ctx.now() + ctx.settings.dispute_response_days * 86400,
                           "enhanced_eligibility": {}, "has_evidence": False,
                           "past_due": False, "submission_count": 0,
-                          "submission_method": None},
+                          "submission_method": "not_submitted"},
         is_charge_refundable=inquiry, livemode=False, metadata={},
         network_reason_code="10.4" if kind == "fraudulent" else "13.1",
         payment_intent=charge["payment_intent"],
         payment_method_details={"card": {"brand": card.get("brand", "visa"),
                                          "case_type": "inquiry" if inquiry else "chargeback",
+                                         "network": card.get("network") or "visa",
                                          "network_reason_code": None},
                                 "type": "card"},
         reason="general" if inquiry else kind,
@@ -127,6 +128,7 @@ def update(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
         dispute["metadata"] = {k: v for k, v in merged.items() if v}
     if params.get("submit", True) and params.get("evidence") is not None:
         dispute["evidence_details"]["submission_count"] += 1
+        dispute["evidence_details"]["submission_method"] = "manual"
         text = dispute["evidence"].get("uncategorized_text") or ""
         if text == "winning_evidence":
             return _close(ctx, dispute, won=True)

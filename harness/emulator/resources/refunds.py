@@ -43,7 +43,9 @@ def refund_charge(ctx: Context, charge: dict[str, Any], params: dict[str, Any]) 
     if not charge["captured"] or charge["status"] != "succeeded":
         raise InvalidRequest(f"Charge {charge['id']} has not been captured or did not succeed; "
                              "cancel its PaymentIntent instead.", param="charge")
-    remaining = charge["amount_captured"] - charge["amount_refunded"]
+    # amount_refunded already counts the uncaptured rest of a partial capture (released as a
+    # refund), so what is left to refund is amount - amount_refunded, not amount_captured - it.
+    remaining = charge["amount"] - charge["amount_refunded"]
     if remaining <= 0:
         raise InvalidRequest(f"Charge {charge['id']} has already been refunded.",
                              code="charge_already_refunded", param="charge")
@@ -102,7 +104,7 @@ def refund_charge(ctx: Context, charge: dict[str, Any], params: dict[str, Any]) 
             money.refund_application_fee(ctx, fee, back)
     ctx.insert(refund, parent=charge["id"])
     charge["amount_refunded"] += amount
-    charge["refunded"] = charge["amount_refunded"] >= charge["amount_captured"]
+    charge["refunded"] = charge["amount_refunded"] >= charge["amount"]
     charge["refunds"] = money._with_item(charge["refunds"], refund)
     ctx.save(charge)
     ctx.emit("refund.created", refund)

@@ -57,6 +57,7 @@ RECONNECT_DELAY = 60  # seconds between the CLI's connection resets (its own def
 UNKNOWN_ID = "Unknown WebSocket ID."
 IDLE_SESSION_SECONDS = 3600  # sessions nobody connected to for this long are forgotten
 MAX_RESPONSES = 1000  # webhook_response messages kept per platform
+MAX_OUTBOX = 1000  # events kept for a session whose CLI is away (the newest win)
 POLL_SECONDS = 0.05
 
 SESSION_PARAMS = {
@@ -82,25 +83,29 @@ class Session:
     created: float = field(default_factory=time.time)
     last_seen: float = field(default_factory=time.time)
     connections: int = 0
-    outbox: deque = field(default_factory=deque)
-    acked: set = field(default_factory=set)
+    # (webhook_id, message) not yet sent; sent ones wait for the CLI's event_ack
+    outbox: deque = field(default_factory=lambda: deque(maxlen=MAX_OUTBOX))
 
 
 class Hub:
     """The live CLI sessions of one emulator, their outboxes and the responses they sent."""
 
-    def __init__(self) -> None:
+    def __init__(self, emulator: Any) -> None:
+        self.emulator = emulator
         self.lock = threading.Lock()
         self.sessions: dict[str, Session] = {}
         self.responses: dict[str, deque] = {}
         self.stopping = threading.Event()
 
+    def _prune(self) -> None:
+        now = time.time()
+        for key, old in list(self.sessions.items()):
+            if old.connections == 0 and now - old.last_seen > IDLE_SESSION_SECONDS:
+                del self.sessions[key]
+
     def add(self, session: Session) -> None:
         with self.lock:
-            now = time.time()
-            for key, old in list(self.sessions.items()):
-                if old.connections == 0 and now - old.last_seen > IDLE_SESSION_SECONDS:
-                    del self.sessions[key]
+            self._prune()
             self.sessions[session.id] = session
 
     def get(self, websocket_id: str) -> Session | None:
@@ -109,24 +114,31 @@ class Hub:
 
     def for_platform(self, platform: str) -> list[Session]:
         with self.lock:
+            self._prune()
             return [s for s in self.sessions.values() if s.platform == platform]
 
     def record(self, session: Session, message: dict[str, Any]) -> None:
+        # The clock reads the store: never while holding self.lock (a request holds the
+        # store's lock while it pushes events here).
+        try:
+            now = self.emulator.clock.now(session.platform)
+        except Exception:  # the store is closing with the emulator
+            now = int(time.time())
+        row = _response_row(session, message, now)
         with self.lock:
             log = self.responses.setdefault(session.platform, deque(maxlen=MAX_RESPONSES))
-            log.append(_response_row(session, message))
+            log.append(row)
 
 
 def _hub(emulator: Any) -> Hub:
     return emulator.workers["stripecli"]
 
 
-def _session_secret(api_key: str, platform: str, device_name: str) -> str:
-    """Stable per key and device, as the real CLI's secret is stable between runs; derived
-    (not drawn from the seeded ID stream), so a background ``stripe listen`` never shifts
-    a notebook's deterministic IDs."""
-    mac = hmac.new(api_key.encode(), f"stripecli|{platform}|{device_name}".encode(),
-                   hashlib.sha256)
+def _session_secret(api_key: str, device_name: str) -> str:
+    """Stable per key and device, as the real CLI's secret is stable between runs (and
+    across emulator restarts); derived, not drawn from the seeded ID stream, so a background
+    ``stripe listen`` never shifts a notebook's deterministic IDs."""
+    mac = hmac.new(api_key.encode(), f"stripecli|{device_name}".encode(), hashlib.sha256)
     return "whsec_" + mac.hexdigest()
 
 
@@ -150,7 +162,7 @@ def create_session(emulator: Any, request: Request) -> Response:
     device = params.get("device_name") or "unknown"
     session = Session(
         id="cliws_" + secrets.token_hex(16), platform=platform,
-        secret=_session_secret(key, platform, device), feature=FEATURE, device_name=device,
+        secret=_session_secret(key, device), feature=FEATURE, device_name=device,
         forward_to_url=params.get("forward_to_url"),
         forward_connect_to_url=params.get("forward_connect_to_url"),
     )
@@ -185,6 +197,13 @@ class _LockedSocket:
         return getattr(self._sock, name)
 
 
+class _DaemonThread(threading.Thread):
+    """The websocket's reader thread must not keep a kernel or test run alive on exit."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, daemon=True, **kwargs)
+
+
 class _Hijacked(Response):
     """What the WSGI server gets once the websocket is over: the connection is no longer
     HTTP, so werkzeug must write nothing more on it (it treats ConnectionError as a client
@@ -199,7 +218,7 @@ def _refuse(status: int, message: str) -> Response:
                                             "message": message}})
 
 
-@route("GET", "/subscribe/<platform>", raw=True)
+@route("GET", "/subscribe/<platform>", raw=True, websocket=True)
 def subscribe(emulator: Any, request: Request, platform: str) -> Response:
     """The websocket upgrade (its URL rule is marked as a websocket rule in ``start_hub``)."""
     hub = _hub(emulator)
@@ -217,9 +236,13 @@ def subscribe(emulator: Any, request: Request, platform: str) -> Response:
 
     environ = dict(request.environ)
     environ["werkzeug.socket"] = _LockedSocket(environ["werkzeug.socket"])
-    ws = Server.accept(environ, subprotocols=[SUBPROTOCOL])
+    try:
+        ws = Server.accept(environ, subprotocols=[SUBPROTOCOL], thread_class=_DaemonThread)
+    except Exception:  # a malformed handshake (no Sec-WebSocket-Key, bad version, …)
+        return _refuse(400, "Invalid websocket handshake.")
     with hub.lock:
         session.connections += 1
+        session.last_seen = time.time()
     try:
         _pump(hub, session, ws, ConnectionClosed)
     finally:
@@ -240,47 +263,39 @@ def subscribe_plain(emulator: Any, request: Request, platform: str) -> Response:
     return _refuse(400, "Expected a websocket upgrade.")
 
 
-def _mark_websocket_rule(emulator: Any) -> None:
-    """werkzeug routes an ``Upgrade: websocket`` request only to a rule built with
-    ``websocket=True``. The core builds every rule alike and never names a resource, so
-    this module flags its own rule once the URL map exists."""
-    for rule in emulator.app.url_map.iter_rules():
-        if emulator.app.routes[rule.endpoint].handler is subscribe:
-            rule.websocket = True
-
-
 def _pump(hub: Hub, session: Session, ws: Any, closed: type[Exception]) -> None:
-    """Send the session's queued events; read the CLI's acks and responses."""
-    while ws.connected and not hub.stopping.is_set():
-        while session.outbox:
-            with hub.lock:
-                if not session.outbox:
-                    break
-                message = session.outbox.popleft()
-            try:
-                ws.send(message)
-            except closed:
+    """Send the session's queued events; read the CLI's acks and responses. Events sent on
+    this connection but not acknowledged when it ends (the CLI resets its connection every
+    ``reconnect_delay``) go back to the front of the outbox: delivery is at least once."""
+    unacked: dict[str, str] = {}
+    try:
+        while ws.connected and not hub.stopping.is_set():
+            while True:
                 with hub.lock:
-                    session.outbox.appendleft(message)  # the next connection sends it
-                return
-        try:
+                    if not session.outbox:
+                        break
+                    webhook_id, message = session.outbox.popleft()
+                unacked[webhook_id] = message
+                ws.send(message)
             data = ws.receive(timeout=POLL_SECONDS)
-        except closed:
-            return
-        if data is None:
-            continue
-        session.last_seen = time.time()
-        try:
-            message = json.loads(data)
-        except (TypeError, ValueError):
-            continue
-        if not isinstance(message, dict):
-            continue
-        if message.get("type") == "event_ack":
-            with hub.lock:
-                session.acked.add(message.get("webhook_id"))
-        elif message.get("type") == "webhook_response":
-            hub.record(session, message)
+            if data is None:
+                continue
+            session.last_seen = time.time()
+            try:
+                message = json.loads(data)
+            except (TypeError, ValueError):
+                continue
+            if not isinstance(message, dict):
+                continue
+            if message.get("type") == "event_ack":
+                unacked.pop(message.get("webhook_id"), None)
+            elif message.get("type") == "webhook_response":
+                hub.record(session, message)
+    except (closed, OSError):  # the CLI went away mid-send
+        pass
+    finally:
+        with hub.lock:
+            session.outbox.extendleft(reversed(list(unacked.items())))
 
 
 # -- 3. events into sessions ----------------------------------------------------------------
@@ -298,9 +313,10 @@ def push(ctx: Context, event: dict[str, Any], platform: str) -> int:
         renderings.append((SDK_API_VERSION, json.dumps(latest, indent=2)))
     for session in sessions:
         for api_version, payload in renderings:
+            webhook_id = "wh_" + secrets.token_hex(12)
             message = json.dumps({
                 "type": "webhook_event",
-                "webhook_id": "wh_" + secrets.token_hex(12),
+                "webhook_id": webhook_id,
                 "webhook_conversation_id": "wc_" + secrets.token_hex(12),
                 "event_payload": payload,
                 "http_headers": {
@@ -311,7 +327,7 @@ def push(ctx: Context, event: dict[str, Any], platform: str) -> int:
                 "endpoint": {"api_version": api_version},
             })
             with hub.lock:
-                session.outbox.append(message)
+                session.outbox.append((webhook_id, message))
     return 0  # CLI sessions are not webhook endpoints (see the module docstring)
 
 
@@ -319,7 +335,7 @@ subscribers.append(push)
 
 
 # -- 4. what the CLI answered ---------------------------------------------------------------
-def _response_row(session: Session, message: dict[str, Any]) -> dict[str, Any]:
+def _response_row(session: Session, message: dict[str, Any], now: int) -> dict[str, Any]:
     event_type = None
     try:
         event_type = json.loads(message.get("request_body") or "{}").get("type")
@@ -334,7 +350,7 @@ def _response_row(session: Session, message: dict[str, Any]) -> dict[str, Any]:
         "status": message.get("status"),
         "body": message.get("body"),
         "webhook_id": message.get("webhook_id"),
-        "received": int(time.time()),
+        "received": now,  # emulator time, like every other timestamp it reports
     }
 
 
@@ -356,8 +372,7 @@ def responses(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 
 @on_start
 def start_hub(emulator: Any) -> None:
-    emulator.workers["stripecli"] = Hub()
-    _mark_websocket_rule(emulator)
+    emulator.workers["stripecli"] = Hub(emulator)
 
 
 @on_stop

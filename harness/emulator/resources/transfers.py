@@ -68,8 +68,9 @@ def create(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
                 "The currency of source_transaction's balance transaction "
                 f"({charge['currency']}) must be the same as the transfer currency "
                 f"({currency}).", param="currency")
-        room = charge["amount_captured"] - charge["amount_refunded"] - \
-            transferred_from(ctx, source)
+        # amount_refunded already includes the uncaptured rest of a partial capture, so
+        # start from the authorized amount, not amount_captured (which would count it twice).
+        room = charge["amount"] - charge["amount_refunded"] - transferred_from(ctx, source)
         if amount > room:
             raise InvalidRequest(
                 f"Transfer amount ({amount}) exceeds the amount of the source_transaction "

@@ -202,22 +202,23 @@ class DeliveryWorker(threading.Thread):
         super().__init__(name="webhook-delivery", daemon=True)
         self.emulator = emulator
         self._wake = threading.Event()
-        self._stop = threading.Event()
+        # not ``_stop``: that name is threading.Thread's own method, which join() calls
+        self._stopping = threading.Event()
 
     def wake(self) -> None:
         self._wake.set()
 
     def stop(self) -> None:
-        self._stop.set()
+        self._stopping.set()
         self._wake.set()
 
     def run(self) -> None:
-        while not self._stop.is_set():
+        while not self._stopping.is_set():
             try:
                 worked = self.deliver_due()
             except Exception:  # the store may be closing; never kill the worker silently
                 worked = False
-                if self._stop.is_set():
+                if self._stopping.is_set():
                     return
             if not worked:
                 self._wake.wait(0.5)
