@@ -24,8 +24,10 @@ from .support import (
 )
 
 EXPECTED_TYPES = {
-    "account", "application_fee", "balance", "balance_transaction", "bank_account",
-    "capability", "charge", "customer", "list", "payment_intent", "payment_method", "transfer",
+    "account", "account_link", "application_fee", "balance", "balance_transaction",
+    "bank_account", "capability", "charge", "checkout.session", "customer", "dispute", "event",
+    "fee_refund", "list", "login_link", "payment_intent", "payment_method", "payout", "refund",
+    "topup", "transfer", "transfer_reversal", "webhook_endpoint",
 }
 
 
@@ -166,9 +168,57 @@ def run_scenario(server: Any, key: str) -> tuple[list[Any], Problems]:
     with pytest.raises(stripe.PermissionError):
         v1.balance.retrieve(options={"stripe_account": "acct_nobodyhere"})
 
+    # money going back: refunds, reversals, fee refunds, disputes, payouts, top-ups
+    as_acct = {"stripe_account": acct}
+    v1.refunds.create({"payment_intent": dest.id, "amount": 400, "reverse_transfer": True,
+                       "refund_application_fee": True})
+    v1.refunds.create({"charge": pending.latest_charge, "amount": 100})
+    v1.refunds.list({"expand": ["data.balance_transaction"]})
+    sk.raw_request("get", f"/v1/charges/{pending.latest_charge}/refunds")
+    v1.transfers.reversals.create(tr.id, {"amount": 50})
+    v1.transfers.reversals.list(tr.id)
+    v1.application_fees.refunds.list(charge.application_fee.id)
+    disputed = v1.payment_intents.create({"amount": 1800, "currency": "usd", "confirm": True,
+                                          "payment_method": "pm_card_createDispute"})
+    disputes = v1.disputes.list({"payment_intent": disputed.id})
+    if disputes.data:
+        v1.disputes.update(disputes.data[0].id, {"evidence": {"customer_name": "Renter"}})
+        v1.disputes.close(disputes.data[0].id)
+        v1.disputes.retrieve(disputes.data[0].id, {"expand": ["charge"]})
+    v1.topups.create({"amount": 10000, "currency": "usd", "source": "btok_us_verified"})
+    v1.topups.list()
+    v1.payouts.create({"amount": 200, "currency": "usd"}, options=as_acct)
+    v1.payouts.list(options=as_acct)
+    v1.account_links.create({"account": fresh.id, "type": "account_onboarding",
+                             "refresh_url": "https://example.com/refresh",
+                             "return_url": "https://example.com/return"})
+    v1.accounts.login_links.create(acct)
+    session = v1.checkout.sessions.create({
+        "mode": "payment", "success_url": "https://example.com/ok",
+        "line_items": [{"quantity": 2, "price_data": {
+            "currency": "usd", "unit_amount": 5000, "product_data": {"name": "Cabin night"}}}],
+        "payment_intent_data": {"application_fee_amount": 1000,
+                                "transfer_data": {"destination": acct}},
+    })
+    v1.checkout.sessions.retrieve(session.id)
+    v1.checkout.sessions.list({"limit": 3})
+
     control(server, key, "/_emulator/clock/advance", seconds=8 * 86400)
     v1.balance.retrieve()
-    v1.balance_transactions.list({"limit": 100})
+    v1.balance.retrieve(options=as_acct)
+    v1.balance_transactions.list({"limit": 100, "expand": ["data.source"]})
+    # (not expand[]=data.source here: see test_connected_account_can_expand_refund_sources)
+    v1.balance_transactions.list({"limit": 100}, options=as_acct)
+    v1.payouts.list({"expand": ["data.balance_transaction"]}, options=as_acct)
+    v1.events.list({"limit": 100})
+    v1.events.list({"limit": 100}, options=as_acct)
+
+    # webhook endpoints last, and deleted, so nothing is ever delivered
+    hook = v1.webhook_endpoints.create({"url": "https://example.com/hook",
+                                        "enabled_events": ["payment_intent.succeeded"]})
+    v1.webhook_endpoints.update(hook.id, {"description": "renters"})
+    v1.webhook_endpoints.list()
+    v1.webhook_endpoints.delete(hook.id)
     return log.log + pk_log.log, _checked(log.log, pk_log.log)
 
 
