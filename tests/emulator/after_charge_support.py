@@ -20,7 +20,7 @@ class Market:
         return self.client.v1.payment_intents.create({
             "amount": amount, "currency": "usd", "application_fee_amount": fee,
             "transfer_data": {"destination": self.account}, "payment_method": pm,
-            "confirm": True,
+            "confirm": True, "return_url": "https://example.com/return",
         })
 
     def nets(self) -> tuple[int, int]:

@@ -192,7 +192,8 @@ def test_dashboard_shows_balance_and_payments_from_the_ledger(
     account = onboarded_account(emulator_server, client, api_key)
     client.v1.payment_intents.create({
         "amount": 1000, "currency": "usd", "payment_method": "pm_card_visa", "confirm": True,
-        "application_fee_amount": 123, "transfer_data": {"destination": account}})
+        "application_fee_amount": 123, "transfer_data": {"destination": account},
+        "return_url": "https://example.com/bookings/complete"})
     login = client.v1.accounts.login_links.create(account)
     assert login.object == "login_link" and f"/express/{account}/" in login.url
     problems = Problems()

@@ -30,12 +30,12 @@ REQUEST_ID = re.compile(r"^req_[A-Za-z0-9]{14}$")
 _names = st.text(string.ascii_lowercase + "_", min_size=1, max_size=8).filter(
     lambda s: s != "metadata"
 )
-_scalars = st.one_of(
-    st.text(max_size=12), st.integers(-(10**12), 10**12), st.booleans()
-)
+_scalars = st.one_of(st.text(max_size=12), st.integers(-(10**12), 10**12), st.booleans())
 _meta = st.dictionaries(
     st.text(string.ascii_letters + string.digits + "_-", min_size=1, max_size=6),
-    st.text(max_size=8), min_size=1, max_size=4,
+    st.text(max_size=8),
+    min_size=1,
+    max_size=4,
 )
 _values = st.recursive(
     _scalars,
@@ -45,9 +45,7 @@ _values = st.recursive(
     ),
     max_leaves=12,
 )
-_params = st.tuples(
-    st.dictionaries(_names, _values, min_size=1, max_size=5), st.none() | _meta
-)
+_params = st.tuples(st.dictionaries(_names, _values, min_size=1, max_size=5), st.none() | _meta)
 
 
 def _as_form(value: Any, in_list: bool = False) -> Any:
@@ -63,8 +61,9 @@ def _as_form(value: Any, in_list: bool = False) -> Any:
     return str(value)
 
 
-@settings(max_examples=60, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(_params)
 def test_form_decoding_round_trips_what_stripe_python_encodes(
     case: tuple[dict[str, Any], dict[str, str] | None],
@@ -100,8 +99,14 @@ def test_malformed_parameter_name_is_a_400_naming_it(emulator_server: Any, api_k
 
 
 def test_json_body_is_refused(emulator_server: Any, api_key: str) -> None:
-    resp = raw(emulator_server, "POST", "/v1/customers", key=api_key, body='{"email": "x"}',
-               headers={"Content-Type": "application/json"})
+    resp = raw(
+        emulator_server,
+        "POST",
+        "/v1/customers",
+        key=api_key,
+        body='{"email": "x"}',
+        headers={"Content-Type": "application/json"},
+    )
     assert resp.status == 400
     assert resp.error["type"] == "invalid_request_error"
 
@@ -138,8 +143,7 @@ def test_live_key_is_refused(emulator_server: Any) -> None:
     with pytest.raises(stripe.AuthenticationError) as info:
         client.v1.customers.list()
     assert info.value.http_status == 401
-    assert info.value.user_message.startswith(
-        "Invalid API Key provided: sk_live_************mnop")
+    assert info.value.user_message.startswith("Invalid API Key provided: sk_live_************mnop")
 
 
 def test_publishable_key_is_403_on_a_secret_only_route(
@@ -167,9 +171,13 @@ def test_publishable_key_with_client_secret_may_retrieve_and_confirm(
     assert (seen.id, seen.status, seen.amount) == (pi.id, "requires_payment_method", 1000)
     # a publishable key reads "a subset of properties" (stripe-python's retrieve docstring)
     assert "latest_charge" not in seen and "customer" not in seen
-    resp = raw(emulator_server, "POST", f"/v1/payment_intents/{pi.id}/confirm",
-               key=publishable(api_key),
-               params={"client_secret": pi.client_secret, "payment_method": "pm_card_visa"})
+    resp = raw(
+        emulator_server,
+        "POST",
+        f"/v1/payment_intents/{pi.id}/confirm",
+        key=publishable(api_key),
+        params={"client_secret": pi.client_secret, "payment_method": "pm_card_visa"},
+    )
     assert resp.status == 200, resp.body
     assert resp.body["status"] == "succeeded"
     assert client.v1.payment_intents.retrieve(pi.id).amount_received == 1000
@@ -192,14 +200,25 @@ def test_publishable_key_needs_the_right_client_secret(
 def test_every_response_has_a_request_id(emulator_server: Any, api_key: str) -> None:
     responses = [
         raw(emulator_server, "GET", "/v1/customers", key=api_key),  # 200
-        raw(emulator_server, "POST", "/v1/payment_intents", key=api_key,
-            params={"amount": "1000"}),  # 400
+        raw(
+            emulator_server, "POST", "/v1/payment_intents", key=api_key, params={"amount": "1000"}
+        ),  # 400
         raw(emulator_server, "GET", "/v1/customers"),  # 401
         raw(emulator_server, "GET", "/v1/customers/cus_nope", key=api_key),  # 404
         raw(emulator_server, "GET", "/v1/nope", key=api_key),  # 404 route
-        raw(emulator_server, "POST", "/v1/payment_intents", key=api_key,
-            params={"amount": "1000", "currency": "usd", "confirm": "true",
-                    "payment_method": "pm_card_chargeDeclined"}),  # 402
+        raw(
+            emulator_server,
+            "POST",
+            "/v1/payment_intents",
+            key=api_key,
+            params={
+                "amount": "1000",
+                "currency": "usd",
+                "confirm": "true",
+                "return_url": "https://example.com/return",
+                "payment_method": "pm_card_chargeDeclined",
+            },
+        ),  # 402
     ]
     assert [r.status for r in responses] == [200, 400, 401, 404, 404, 402]
     ids = [r.headers.get("Request-Id", "") for r in responses]
@@ -227,13 +246,15 @@ def test_missing_object_is_404_resource_missing(client: stripe.StripeClient) -> 
     with pytest.raises(stripe.InvalidRequestError) as info:
         client.v1.customers.retrieve("cus_K9Fo2BpabkGWva")
     assert info.value.http_status == 404
-    assert info.value.json_body == {"error": {
-        "code": "resource_missing",
-        "doc_url": "https://stripe.com/docs/error-codes/resource-missing",
-        "message": "No such customer: 'cus_K9Fo2BpabkGWva'",
-        "param": "id",
-        "type": "invalid_request_error",
-    }}
+    assert info.value.json_body == {
+        "error": {
+            "code": "resource_missing",
+            "doc_url": "https://stripe.com/docs/error-codes/resource-missing",
+            "message": "No such customer: 'cus_K9Fo2BpabkGWva'",
+            "param": "id",
+            "type": "invalid_request_error",
+        }
+    }
 
 
 def test_unknown_parameter_is_named(client: stripe.StripeClient) -> None:
@@ -279,7 +300,10 @@ def test_invalid_integer(client: stripe.StripeClient) -> None:
     with pytest.raises(stripe.InvalidRequestError) as info:
         client.v1.payment_intents.create({"amount": "abc", "currency": "usd"})  # type: ignore
     assert (info.value.http_status, info.value.code, info.value.param) == (
-        400, "parameter_invalid_integer", "amount")
+        400,
+        "parameter_invalid_integer",
+        "amount",
+    )
     with pytest.raises(stripe.InvalidRequestError) as info:
         client.v1.payment_intents.create({"amount": 0, "currency": "usd"})
     assert info.value.json_body["error"] == {
@@ -307,10 +331,12 @@ def test_empty_string_for_a_parameter_that_cannot_be_unset(client: stripe.Stripe
 
 # -- idempotency -------------------------------------------------------------------------------
 def test_idempotent_replay_returns_the_first_response(client: stripe.StripeClient) -> None:
-    first = client.raw_request("post", "/v1/customers", email="a@example.com",
-                               idempotency_key="booking-1")
-    again = client.raw_request("post", "/v1/customers", email="a@example.com",
-                               idempotency_key="booking-1")
+    first = client.raw_request(
+        "post", "/v1/customers", email="a@example.com", idempotency_key="booking-1"
+    )
+    again = client.raw_request(
+        "post", "/v1/customers", email="a@example.com", idempotency_key="booking-1"
+    )
     assert json.loads(again.body) == json.loads(first.body)
     assert again.headers.get("Idempotent-Replayed") == "true"
     assert "Idempotent-Replayed" not in first.headers
@@ -320,8 +346,13 @@ def test_idempotent_replay_returns_the_first_response(client: stripe.StripeClien
 def test_idempotent_replay_of_a_decline_does_not_charge_again(
     client: stripe.StripeClient,
 ) -> None:
-    params = {"amount": 1000, "currency": "usd", "confirm": True,
-              "payment_method": "pm_card_chargeDeclined"}
+    params = {
+        "amount": 1000,
+        "currency": "usd",
+        "confirm": True,
+        "return_url": "https://example.com/return",
+        "payment_method": "pm_card_chargeDeclined",
+    }
     errors = []
     for _ in range(2):
         with pytest.raises(stripe.CardError) as info:
@@ -358,21 +389,28 @@ def test_idempotency_keys_are_per_platform(emulator_server: Any) -> None:
 
 
 # -- versions ------------------------------------------------------------------------------------
-def test_version_header_is_echoed(emulator_server: Any, client: stripe.StripeClient,
-                                  api_key: str) -> None:
+def test_version_header_is_echoed(
+    emulator_server: Any, client: stripe.StripeClient, api_key: str
+) -> None:
     assert stripe._api_version._ApiVersion.CURRENT == "2026-10-28.endive"
     sdk = client.raw_request("get", "/v1/balance")
     assert sdk.headers["Stripe-Version"] == "2026-10-28.endive"
     bare = raw(emulator_server, "GET", "/v1/balance", key=api_key)
     assert bare.headers["Stripe-Version"] == "2026-07-29.dahlia"  # the platform's default
-    pinned = raw(emulator_server, "GET", "/v1/balance", key=api_key,
-                 headers={"Stripe-Version": "2025-10-29.clover"})
+    pinned = raw(
+        emulator_server,
+        "GET",
+        "/v1/balance",
+        key=api_key,
+        headers={"Stripe-Version": "2025-10-29.clover"},
+    )
     assert pinned.headers["Stripe-Version"] == "2025-10-29.clover"
 
 
 def test_a_malformed_version_is_a_400(emulator_server: Any, api_key: str) -> None:
-    resp = raw(emulator_server, "GET", "/v1/balance", key=api_key,
-               headers={"Stripe-Version": "yesterday"})
+    resp = raw(
+        emulator_server, "GET", "/v1/balance", key=api_key, headers={"Stripe-Version": "yesterday"}
+    )
     assert resp.status == 400
     assert resp.error["type"] == "invalid_request_error"
     assert "yesterday" in resp.error["message"]
@@ -380,9 +418,13 @@ def test_a_malformed_version_is_a_400(emulator_server: Any, api_key: str) -> Non
 
 def test_no_version_header_gets_dahlia_behaviour(emulator_server: Any, api_key: str) -> None:
     """The CLI sends no Stripe-Version and still uses payment_method_types."""
-    resp = raw(emulator_server, "POST", "/v1/payment_intents", key=api_key,
-               params=[("amount", "1000"), ("currency", "usd"),
-                       ("payment_method_types[]", "card")])
+    resp = raw(
+        emulator_server,
+        "POST",
+        "/v1/payment_intents",
+        key=api_key,
+        params=[("amount", "1000"), ("currency", "usd"), ("payment_method_types[]", "card")],
+    )
     assert resp.status == 200, resp.body
     assert resp.body["payment_method_types"] == ["card"]
 
@@ -390,11 +432,17 @@ def test_no_version_header_gets_dahlia_behaviour(emulator_server: Any, api_key: 
 # -- expand --------------------------------------------------------------------------------------
 def test_expand_nested_and_on_lists(client: stripe.StripeClient) -> None:
     cus = client.v1.customers.create({"email": "r@example.com"})
-    pi = client.v1.payment_intents.create({
-        "amount": 1000, "currency": "usd", "customer": cus.id, "confirm": True,
-        "payment_method": "pm_card_visa",
-        "expand": ["latest_charge.balance_transaction", "customer"],
-    })
+    pi = client.v1.payment_intents.create(
+        {
+            "amount": 1000,
+            "currency": "usd",
+            "customer": cus.id,
+            "confirm": True,
+            "return_url": "https://example.com/return",
+            "payment_method": "pm_card_visa",
+            "expand": ["latest_charge.balance_transaction", "customer"],
+        }
+    )
     assert pi.customer.email == "r@example.com"
     txn = pi.latest_charge.balance_transaction
     assert (txn.object, txn.amount, txn.fee, txn.net) == ("balance_transaction", 1000, 59, 941)
@@ -448,8 +496,15 @@ def test_limit_out_of_range(client: stripe.StripeClient) -> None:
 
 def test_balance_transactions_paginate(client: stripe.StripeClient) -> None:
     for _ in range(3):
-        client.v1.payment_intents.create({"amount": 1000, "currency": "usd", "confirm": True,
-                                          "payment_method": "pm_card_visa"})
+        client.v1.payment_intents.create(
+            {
+                "amount": 1000,
+                "currency": "usd",
+                "confirm": True,
+                "return_url": "https://example.com/return",
+                "payment_method": "pm_card_visa",
+            }
+        )
     every = client.v1.balance_transactions.list({"limit": 10}).data
     first = client.v1.balance_transactions.list({"limit": 2})
     rest = client.v1.balance_transactions.list({"limit": 2, "starting_after": first.data[-1].id})
@@ -463,8 +518,10 @@ def test_platforms_are_isolated(emulator_server: Any, client: stripe.StripeClien
     cus = client.v1.customers.create({"email": "mine@example.com"})
     pi = client.v1.payment_intents.create({"amount": 1000, "currency": "usd"})
     other = make_client(emulator_server, "sk_test_someoneelse00001")
-    for call in (lambda: other.v1.customers.retrieve(cus.id),
-                 lambda: other.v1.payment_intents.retrieve(pi.id)):
+    for call in (
+        lambda: other.v1.customers.retrieve(cus.id),
+        lambda: other.v1.payment_intents.retrieve(pi.id),
+    ):
         with pytest.raises(stripe.InvalidRequestError) as info:
             call()
         assert (info.value.http_status, info.value.code) == (404, "resource_missing")
@@ -491,14 +548,16 @@ def test_stripe_account_unknown_or_foreign_is_403_account_invalid(
         assert api_key not in info.value.user_message  # the key is masked
 
 
-def test_stripe_account_scopes_requests(emulator_server: Any, client: stripe.StripeClient,
-                                        api_key: str) -> None:
+def test_stripe_account_scopes_requests(
+    emulator_server: Any, client: stripe.StripeClient, api_key: str
+) -> None:
     acct = onboarded_account(emulator_server, client, api_key)
     as_acct = {"stripe_account": acct}
     theirs = client.v1.customers.create({"email": "theirs@example.com"}, as_acct)
     client.v1.customers.create({"email": "platform@example.com"})
     assert [c.email for c in client.v1.customers.list(options=as_acct).data] == [
-        "theirs@example.com"]
+        "theirs@example.com"
+    ]
     assert [c.email for c in client.v1.customers.list().data] == ["platform@example.com"]
     with pytest.raises(stripe.InvalidRequestError):
         client.v1.customers.retrieve(theirs.id)
@@ -510,11 +569,21 @@ def test_emulator_controls_need_the_platform_secret_key(
     emulator_server: Any, client: stripe.StripeClient, api_key: str
 ) -> None:
     acct = onboarded_account(emulator_server, client, api_key)
-    resp = raw(emulator_server, "POST", "/_emulator/clock/advance", key=api_key,
-               params={"seconds": "60"}, headers={"Stripe-Account": acct})
+    resp = raw(
+        emulator_server,
+        "POST",
+        "/_emulator/clock/advance",
+        key=api_key,
+        params={"seconds": "60"},
+        headers={"Stripe-Account": acct},
+    )
     assert resp.status == 403
-    assert raw(emulator_server, "POST", "/_emulator/clock/advance",
-               params={"seconds": "60"}).status == 401
+    assert (
+        raw(emulator_server, "POST", "/_emulator/clock/advance", params={"seconds": "60"}).status
+        == 401
+    )
     before = raw(emulator_server, "GET", "/_emulator/clock", key=api_key).body["now"]
-    assert control(emulator_server, api_key, "/_emulator/clock/advance",
-                   seconds=60).body["now"] == before + 60
+    assert (
+        control(emulator_server, api_key, "/_emulator/clock/advance", seconds=60).body["now"]
+        == before + 60
+    )

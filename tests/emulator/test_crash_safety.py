@@ -79,7 +79,7 @@ def test_sigkill_under_load_loses_nothing_that_succeeded(tmp_path: Path, receive
             try:
                 pi = client.v1.payment_intents.create({
                     "amount": 1000, "currency": "usd", "payment_method": "pm_card_visa",
-                    "confirm": True})
+                    "confirm": True, "return_url": "https://example.com/return"})
             except stripe.StripeError:
                 return  # the server died mid-request: that request never succeeded
             succeeded.append(pi.id)

@@ -33,10 +33,17 @@ def _by_type(txns: list[Any]) -> dict[str, Any]:
 
 
 def _destination(client: stripe.StripeClient, acct: str, **extra: Any) -> stripe.PaymentIntent:
-    return client.v1.payment_intents.create({
-        "amount": 1000, "currency": "usd", "payment_method": "pm_card_visa", "confirm": True,
-        "transfer_data": {"destination": acct, **extra.pop("transfer_data", {})}, **extra,
-    })
+    return client.v1.payment_intents.create(
+        {
+            "amount": 1000,
+            "currency": "usd",
+            "payment_method": "pm_card_visa",
+            "confirm": True,
+            "return_url": "https://example.com/return",
+            "transfer_data": {"destination": acct, **extra.pop("transfer_data", {})},
+            **extra,
+        }
+    )
 
 
 # -- the worked example -----------------------------------------------------------------------
@@ -55,11 +62,22 @@ def test_worked_example_platform_side(client: stripe.StripeClient, acct: str) ->
     c, t, f = txns["charge"], txns["transfer"], txns["application_fee"]
     assert (c.amount, c.fee, c.net, c.source) == (1000, 59, 941, charge.id)
     assert [(d.type, d.amount, d.description) for d in c.fee_details] == [
-        ("stripe_fee", 59, "Stripe processing fees")]
+        ("stripe_fee", 59, "Stripe processing fees")
+    ]
     assert (t.amount, t.fee, t.net, t.source, t.fee_details) == (
-        -1000, 0, -1000, charge.transfer, [])
+        -1000,
+        0,
+        -1000,
+        charge.transfer,
+        [],
+    )
     assert (f.amount, f.fee, f.net, f.source, f.fee_details) == (
-        123, 0, 123, charge.application_fee, [])
+        123,
+        0,
+        123,
+        charge.application_fee,
+        [],
+    )
     assert f.reporting_category == "platform_earning"
     assert f.available_on == c.available_on  # the fee shares the charge's available_on
     assert c.net + t.net + f.net == 64  # the platform nets 64
@@ -78,7 +96,10 @@ def test_worked_example_connected_side(client: stripe.StripeClient, acct: str) -
 
     payment = client.v1.charges.retrieve(txn.source, options=as_acct)
     assert (payment.object, payment.amount, payment.source_transfer) == (
-        "charge", 1000, charge.transfer)
+        "charge",
+        1000,
+        charge.transfer,
+    )
     assert payment.application_fee == charge.application_fee
 
     fee = client.v1.application_fees.retrieve(charge.application_fee)
@@ -120,20 +141,28 @@ def test_guide_call_word_for_word_on_a_dahlia_client(
     emulator_server: Any, api_key: str, acct: str
 ) -> None:
     dahlia = make_client(emulator_server, api_key, stripe_version="2026-07-29.dahlia")
-    pi = dahlia.v1.payment_intents.create({
-        "amount": 1000, "currency": "usd", "payment_method_types": ["card"],
-        "application_fee_amount": 123, "transfer_data": {"destination": acct},
-    })
+    pi = dahlia.v1.payment_intents.create(
+        {
+            "amount": 1000,
+            "currency": "usd",
+            "payment_method_types": ["card"],
+            "application_fee_amount": 123,
+            "transfer_data": {"destination": acct},
+        }
+    )
     assert pi.status == "requires_payment_method"
-    pi = dahlia.v1.payment_intents.confirm(pi.id, {"payment_method": "pm_card_visa"})
+    pi = dahlia.v1.payment_intents.confirm(
+        pi.id, {"payment_method": "pm_card_visa", "return_url": "https://example.com/return"}
+    )
     assert pi.status == "succeeded"
     assert balance_totals(dahlia) == {"available": 0, "pending": 64}
     assert balance_totals(dahlia, acct) == {"available": 0, "pending": 877}
 
 
 def test_manual_capture_of_a_destination_charge(client: stripe.StripeClient, acct: str) -> None:
-    pi = _destination(client, acct, amount=5000, application_fee_amount=500,
-                      capture_method="manual")
+    pi = _destination(
+        client, acct, amount=5000, application_fee_amount=500, capture_method="manual"
+    )
     assert pi.status == "requires_capture"
     assert bt_ids(client) == [] and bt_ids(client, acct) == []
     client.v1.payment_intents.capture(pi.id, {"amount_to_capture": 4000})
@@ -145,8 +174,9 @@ def test_manual_capture_of_a_destination_charge(client: stripe.StripeClient, acc
     assert balance_totals(client, acct) == {"available": 0, "pending": 3500}
 
 
-def test_destination_money_follows_the_clock(emulator_server: Any, client: stripe.StripeClient,
-                                             api_key: str, acct: str) -> None:
+def test_destination_money_follows_the_clock(
+    emulator_server: Any, client: stripe.StripeClient, api_key: str, acct: str
+) -> None:
     from .support import advance
 
     _destination(client, acct, application_fee_amount=123)
@@ -163,17 +193,28 @@ def test_destination_money_follows_the_clock(emulator_server: Any, client: strip
 def _snapshot(client: stripe.StripeClient, accounts: list[str]) -> dict[str, Any]:
     return {
         "bts": {a: bt_ids(client, a or None) for a in ["", *accounts]},
-        "charges": {a: [c.id for c in client.v1.charges.list(
-            {"limit": 100}, options={"stripe_account": a} if a else {}).data]
-            for a in ["", *accounts]},
+        "charges": {
+            a: [
+                c.id
+                for c in client.v1.charges.list(
+                    {"limit": 100}, options={"stripe_account": a} if a else {}
+                ).data
+            ]
+            for a in ["", *accounts]
+        },
         "transfers": [t.id for t in client.v1.transfers.list({"limit": 100}).data],
         "fees": [f.id for f in client.v1.application_fees.list({"limit": 100}).data],
         "pis": [p.id for p in client.v1.payment_intents.list({"limit": 100}).data],
     }
 
 
-def _refused(client: stripe.StripeClient, accounts: list[str], call: Callable[[], Any],
-             param: str, code: str | None = None) -> stripe.InvalidRequestError:
+def _refused(
+    client: stripe.StripeClient,
+    accounts: list[str],
+    call: Callable[[], Any],
+    param: str,
+    code: str | None = None,
+) -> stripe.InvalidRequestError:
     before = _snapshot(client, accounts)
     with pytest.raises(stripe.InvalidRequestError) as info:
         call()
@@ -193,18 +234,23 @@ def seeded(client: stripe.StripeClient, acct: str) -> str:
 
 
 def test_destination_that_does_not_exist(client: stripe.StripeClient, seeded: str) -> None:
-    err = _refused(client, [seeded], lambda: _destination(client, "acct_1NoSuchAccount00"),
-                   "transfer_data[destination]")
+    err = _refused(
+        client,
+        [seeded],
+        lambda: _destination(client, "acct_1NoSuchAccount00"),
+        "transfer_data[destination]",
+    )
     assert err.user_message == "No such destination: 'acct_1NoSuchAccount00'"
 
 
-def test_destination_of_another_platform(emulator_server: Any, client: stripe.StripeClient,
-                                         seeded: str) -> None:
+def test_destination_of_another_platform(
+    emulator_server: Any, client: stripe.StripeClient, seeded: str
+) -> None:
     other_key = "sk_test_otherplatform0042"
-    theirs = onboarded_account(emulator_server, make_client(emulator_server, other_key),
-                               other_key)
-    err = _refused(client, [seeded], lambda: _destination(client, theirs),
-                   "transfer_data[destination]")
+    theirs = onboarded_account(emulator_server, make_client(emulator_server, other_key), other_key)
+    err = _refused(
+        client, [seeded], lambda: _destination(client, theirs), "transfer_data[destination]"
+    )
     assert err.user_message == f"No such destination: '{theirs}'"
 
 
@@ -212,15 +258,27 @@ def test_destination_without_active_transfers_capability(
     emulator_server: Any, client: stripe.StripeClient, api_key: str, seeded: str
 ) -> None:
     fresh = client.v1.accounts.create(
-        {"type": "express", "country": "US",
-         "capabilities": {"card_payments": {"requested": True},
-                          "transfers": {"requested": True}}})
+        {
+            "type": "express",
+            "country": "US",
+            "capabilities": {
+                "card_payments": {"requested": True},
+                "transfers": {"requested": True},
+            },
+        }
+    )
     assert fresh.capabilities.transfers == "inactive"
-    err = _refused(client, [seeded, fresh.id], lambda: _destination(client, fresh.id),
-                   "transfer_data[destination]", "insufficient_capabilities_for_transfer")
+    err = _refused(
+        client,
+        [seeded, fresh.id],
+        lambda: _destination(client, fresh.id),
+        "transfer_data[destination]",
+        "insufficient_capabilities_for_transfer",
+    )
     assert err.user_message == (
         "Your destination account needs to have at least one of the following capabilities "
-        "enabled: transfers, crypto_transfers, legacy_payments")
+        "enabled: transfers, crypto_transfers, legacy_payments"
+    )
     from .support import control
 
     control(emulator_server, api_key, f"/_emulator/accounts/{fresh.id}/complete_onboarding")
@@ -229,42 +287,67 @@ def test_destination_without_active_transfers_capability(
 
 
 def test_application_fee_larger_than_amount(client: stripe.StripeClient, seeded: str) -> None:
-    _refused(client, [seeded], lambda: _destination(client, seeded, application_fee_amount=1001),
-             "application_fee_amount")
+    _refused(
+        client,
+        [seeded],
+        lambda: _destination(client, seeded, application_fee_amount=1001),
+        "application_fee_amount",
+    )
 
 
 def test_transfer_amount_larger_than_amount(client: stripe.StripeClient, seeded: str) -> None:
-    _refused(client, [seeded],
-             lambda: _destination(client, seeded, transfer_data={"amount": 1001}),
-             "transfer_data[amount]")
+    _refused(
+        client,
+        [seeded],
+        lambda: _destination(client, seeded, transfer_data={"amount": 1001}),
+        "transfer_data[amount]",
+    )
 
 
 def test_transfer_amount_and_application_fee_together(
     client: stripe.StripeClient, seeded: str
 ) -> None:
-    _refused(client, [seeded],
-             lambda: _destination(client, seeded, application_fee_amount=100,
-                                  transfer_data={"amount": 800}),
-             "transfer_data[amount]", "parameters_exclusive")
+    _refused(
+        client,
+        [seeded],
+        lambda: _destination(
+            client, seeded, application_fee_amount=100, transfer_data={"amount": 800}
+        ),
+        "transfer_data[amount]",
+        "parameters_exclusive",
+    )
 
 
 @pytest.mark.parametrize("amount", [0, -1000])
 def test_zero_or_negative_amount(client: stripe.StripeClient, seeded: str, amount: int) -> None:
-    err = _refused(client, [seeded],
-                   lambda: _destination(client, seeded, amount=amount,
-                                        application_fee_amount=10),
-                   "amount", "parameter_invalid_integer")
+    err = _refused(
+        client,
+        [seeded],
+        lambda: _destination(client, seeded, amount=amount, application_fee_amount=10),
+        "amount",
+        "parameter_invalid_integer",
+    )
     assert err.user_message == "This value must be greater than or equal to 1."
 
 
 def test_negative_application_fee(client: stripe.StripeClient, seeded: str) -> None:
-    _refused(client, [seeded], lambda: _destination(client, seeded, application_fee_amount=-1),
-             "application_fee_amount", "parameter_invalid_integer")
+    _refused(
+        client,
+        [seeded],
+        lambda: _destination(client, seeded, application_fee_amount=-1),
+        "application_fee_amount",
+        "parameter_invalid_integer",
+    )
 
 
 def test_below_minimum(client: stripe.StripeClient, seeded: str) -> None:
-    _refused(client, [seeded], lambda: _destination(client, seeded, amount=49),
-             "amount", "amount_too_small")
+    _refused(
+        client,
+        [seeded],
+        lambda: _destination(client, seeded, amount=49),
+        "amount",
+        "amount_too_small",
+    )
 
 
 def test_unsupported_currency(client: stripe.StripeClient, seeded: str) -> None:
@@ -276,8 +359,9 @@ def test_decline_on_a_destination_charge_moves_no_money(
 ) -> None:
     before = _snapshot(client, [seeded])
     with pytest.raises(stripe.CardError):
-        _destination(client, seeded, application_fee_amount=123,
-                     payment_method="pm_card_chargeDeclined")
+        _destination(
+            client, seeded, application_fee_amount=123, payment_method="pm_card_chargeDeclined"
+        )
     after = _snapshot(client, [seeded])
     assert after["bts"] == before["bts"]
     assert after["transfers"] == before["transfers"] and after["fees"] == before["fees"]
@@ -286,13 +370,26 @@ def test_decline_on_a_destination_charge_moves_no_money(
 
 # -- separate charges and transfers --------------------------------------------------------------
 def test_transfer_funded_by_a_pending_charge(client: stripe.StripeClient, acct: str) -> None:
-    pi = client.v1.payment_intents.create({"amount": 1000, "currency": "usd", "confirm": True,
-                                           "payment_method": "pm_card_visa"})
+    pi = client.v1.payment_intents.create(
+        {
+            "amount": 1000,
+            "currency": "usd",
+            "confirm": True,
+            "return_url": "https://example.com/return",
+            "payment_method": "pm_card_visa",
+        }
+    )
     charge = client.v1.charges.retrieve(pi.latest_charge, {"expand": ["balance_transaction"]})
     assert charge.balance_transaction.status == "pending"
-    tr = client.v1.transfers.create({"amount": 700, "currency": "usd", "destination": acct,
-                                     "source_transaction": charge.id,
-                                     "transfer_group": "booking-7"})
+    tr = client.v1.transfers.create(
+        {
+            "amount": 700,
+            "currency": "usd",
+            "destination": acct,
+            "source_transaction": charge.id,
+            "transfer_group": "booking-7",
+        }
+    )
     assert (tr.amount, tr.destination, tr.source_transaction) == (700, acct, charge.id)
     assert tr.destination_payment.startswith("py_")
     out = client.v1.balance_transactions.retrieve(tr.balance_transaction)
@@ -301,25 +398,40 @@ def test_transfer_funded_by_a_pending_charge(client: stripe.StripeClient, acct: 
     assert balance_totals(client) == {"available": 0, "pending": 941 - 700}
     (incoming,) = client.v1.balance_transactions.list(options={"stripe_account": acct}).data
     assert (incoming.type, incoming.amount, incoming.net, incoming.source) == (
-        "payment", 700, 700, tr.destination_payment)
-    payment = client.v1.charges.retrieve(tr.destination_payment,
-                                         options={"stripe_account": acct})
+        "payment",
+        700,
+        700,
+        tr.destination_payment,
+    )
+    payment = client.v1.charges.retrieve(tr.destination_payment, options={"stripe_account": acct})
     assert payment.source_transfer == tr.id
     with pytest.raises(stripe.InvalidRequestError) as info:  # only 300 of the charge is left
-        client.v1.transfers.create({"amount": 301, "currency": "usd", "destination": acct,
-                                    "source_transaction": charge.id})
+        client.v1.transfers.create(
+            {"amount": 301, "currency": "usd", "destination": acct, "source_transaction": charge.id}
+        )
     assert info.value.param == "amount"
-    assert client.v1.transfers.create({"amount": 300, "currency": "usd", "destination": acct,
-                                       "source_transaction": charge.id}).amount == 300
+    assert (
+        client.v1.transfers.create(
+            {"amount": 300, "currency": "usd", "destination": acct, "source_transaction": charge.id}
+        ).amount
+        == 300
+    )
 
 
 def test_transfer_funded_by_a_partially_captured_charge(
     client: stripe.StripeClient, acct: str
 ) -> None:
     """Only the captured 600 can fund transfers (amount_refunded holds the released 400)."""
-    pi = client.v1.payment_intents.create({"amount": 1000, "currency": "usd", "confirm": True,
-                                           "payment_method": "pm_card_visa",
-                                           "capture_method": "manual"})
+    pi = client.v1.payment_intents.create(
+        {
+            "amount": 1000,
+            "currency": "usd",
+            "confirm": True,
+            "return_url": "https://example.com/return",
+            "payment_method": "pm_card_visa",
+            "capture_method": "manual",
+        }
+    )
     client.v1.payment_intents.capture(pi.id, {"amount_to_capture": 600})
     params = {"currency": "usd", "destination": acct, "source_transaction": pi.latest_charge}
     with pytest.raises(stripe.InvalidRequestError) as info:
@@ -332,8 +444,15 @@ def test_transfer_funded_by_a_partially_captured_charge(
 def test_transfer_without_available_funds_is_balance_insufficient(
     client: stripe.StripeClient, acct: str
 ) -> None:
-    client.v1.payment_intents.create({"amount": 5000, "currency": "usd", "confirm": True,
-                                      "payment_method": "pm_card_visa"})  # pending only
+    client.v1.payment_intents.create(
+        {
+            "amount": 5000,
+            "currency": "usd",
+            "confirm": True,
+            "return_url": "https://example.com/return",
+            "payment_method": "pm_card_visa",
+        }
+    )  # pending only
     before = (bt_ids(client), bt_ids(client, acct))
     with pytest.raises(stripe.InvalidRequestError) as info:
         client.v1.transfers.create({"amount": 100, "currency": "usd", "destination": acct})
@@ -342,14 +461,22 @@ def test_transfer_without_available_funds_is_balance_insufficient(
     assert err.user_message == (
         "You have insufficient available funds in your Stripe account. Try adding funds "
         "directly to your available balance by creating Charges using the 4000000000000077 "
-        "test card. See: https://stripe.com/docs/testing#available-balance")
+        "test card. See: https://stripe.com/docs/testing#available-balance"
+    )
     assert (bt_ids(client), bt_ids(client, acct)) == before
     assert client.v1.transfers.list().data == []
 
 
 def test_transfer_after_a_bypass_pending_charge(client: stripe.StripeClient, acct: str) -> None:
-    client.v1.payment_intents.create({"amount": 2000, "currency": "usd", "confirm": True,
-                                      "payment_method": "pm_card_bypassPending"})
+    client.v1.payment_intents.create(
+        {
+            "amount": 2000,
+            "currency": "usd",
+            "confirm": True,
+            "return_url": "https://example.com/return",
+            "payment_method": "pm_card_bypassPending",
+        }
+    )
     assert balance_totals(client) == {"available": 1912, "pending": 0}
     tr = client.v1.transfers.create({"amount": 1500, "currency": "usd", "destination": acct})
     assert tr.source_transaction is None
@@ -358,16 +485,26 @@ def test_transfer_after_a_bypass_pending_charge(client: stripe.StripeClient, acc
     with pytest.raises(stripe.InvalidRequestError) as info:
         client.v1.transfers.create({"amount": 413, "currency": "usd", "destination": acct})
     assert info.value.code == "balance_insufficient"
-    assert client.v1.transfers.create(
-        {"amount": 412, "currency": "usd", "destination": acct}).amount == 412
+    assert (
+        client.v1.transfers.create({"amount": 412, "currency": "usd", "destination": acct}).amount
+        == 412
+    )
     assert balance_totals(client) == {"available": 0, "pending": 0}
 
 
 def test_transfer_to_an_account_without_transfers(client: stripe.StripeClient) -> None:
-    client.v1.payment_intents.create({"amount": 2000, "currency": "usd", "confirm": True,
-                                      "payment_method": "pm_card_bypassPending"})
-    fresh = client.v1.accounts.create({"type": "express", "country": "US",
-                                       "capabilities": {"transfers": {"requested": True}}})
+    client.v1.payment_intents.create(
+        {
+            "amount": 2000,
+            "currency": "usd",
+            "confirm": True,
+            "return_url": "https://example.com/return",
+            "payment_method": "pm_card_bypassPending",
+        }
+    )
+    fresh = client.v1.accounts.create(
+        {"type": "express", "country": "US", "capabilities": {"transfers": {"requested": True}}}
+    )
     with pytest.raises(stripe.InvalidRequestError) as info:
         client.v1.transfers.create({"amount": 100, "currency": "usd", "destination": fresh.id})
     assert info.value.code == "insufficient_capabilities_for_transfer"

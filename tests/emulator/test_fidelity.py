@@ -24,10 +24,29 @@ from .support import (
 )
 
 EXPECTED_TYPES = {
-    "account", "account_link", "application_fee", "balance", "balance_transaction",
-    "bank_account", "capability", "charge", "checkout.session", "customer", "dispute", "event",
-    "fee_refund", "list", "login_link", "payment_intent", "payment_method", "payout", "refund",
-    "topup", "transfer", "transfer_reversal", "webhook_endpoint",
+    "account",
+    "account_link",
+    "application_fee",
+    "balance",
+    "balance_transaction",
+    "bank_account",
+    "capability",
+    "charge",
+    "checkout.session",
+    "customer",
+    "dispute",
+    "event",
+    "fee_refund",
+    "list",
+    "login_link",
+    "payment_intent",
+    "payment_method",
+    "payout",
+    "refund",
+    "topup",
+    "transfer",
+    "transfer_reversal",
+    "webhook_endpoint",
 }
 
 
@@ -41,8 +60,9 @@ def run_scenario(server: Any, key: str) -> tuple[list[Any], Problems]:
     pk, pk_log = recording_client(server, publishable(key))
     v1 = sk.v1
     # customers
-    cus = v1.customers.create({"email": "renter@example.com", "name": "Renter",
-                               "metadata": {"tier": "gold"}})
+    cus = v1.customers.create(
+        {"email": "renter@example.com", "name": "Renter", "metadata": {"tier": "gold"}}
+    )
     v1.customers.update(cus.id, {"phone": "+15555550100"})
     v1.customers.retrieve(cus.id)
     gone = v1.customers.create({"email": "gone@example.com"})
@@ -50,11 +70,13 @@ def run_scenario(server: Any, key: str) -> tuple[list[Any], Problems]:
     v1.customers.list({"limit": 3})
 
     # payment methods: a raw test number with the publishable key, as Stripe.js sends it
-    pm = pk.v1.payment_methods.create({
-        "type": "card",
-        "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2034, "cvc": "123"},
-        "billing_details": {"name": "Renter", "address": {"postal_code": "94111"}},
-    })
+    pm = pk.v1.payment_methods.create(
+        {
+            "type": "card",
+            "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2034, "cvc": "123"},
+            "billing_details": {"name": "Renter", "address": {"postal_code": "94111"}},
+        }
+    )
     v1.payment_methods.attach(pm.id, {"customer": cus.id})
     v1.payment_methods.update(pm.id, {"metadata": {"nick": "main"}})
     v1.customers.payment_methods.list(cus.id)
@@ -66,40 +88,87 @@ def run_scenario(server: Any, key: str) -> tuple[list[Any], Problems]:
 
     # PaymentIntents in every status
     v1.payment_intents.create({"amount": 1500, "currency": "usd"})  # requires_payment_method
-    waiting = v1.payment_intents.create({"amount": 1500, "currency": "usd", "customer": cus.id,
-                                         "payment_method": pm.id})  # requires_confirmation
+    waiting = v1.payment_intents.create(
+        {"amount": 1500, "currency": "usd", "customer": cus.id, "payment_method": pm.id}
+    )  # requires_confirmation
     v1.payment_intents.update(waiting.id, {"description": "Cabin, 2 nights"})
-    v1.payment_intents.confirm(waiting.id)  # succeeded
-    manual = v1.payment_intents.create({"amount": 2000, "currency": "usd", "confirm": True,
-                                        "payment_method": "pm_card_visa",
-                                        "capture_method": "manual"})  # requires_capture
+    v1.payment_intents.confirm(
+        waiting.id, {"return_url": "https://example.com/return"}
+    )  # succeeded
+    manual = v1.payment_intents.create(
+        {
+            "amount": 2000,
+            "currency": "usd",
+            "confirm": True,
+            "return_url": "https://example.com/return",
+            "payment_method": "pm_card_visa",
+            "capture_method": "manual",
+        }
+    )  # requires_capture
     v1.payment_intents.capture(manual.id, {"amount_to_capture": 1500})
-    released = v1.payment_intents.create({"amount": 900, "currency": "usd", "confirm": True,
-                                          "payment_method": "pm_card_visa",
-                                          "capture_method": "manual"})
+    released = v1.payment_intents.create(
+        {
+            "amount": 900,
+            "currency": "usd",
+            "confirm": True,
+            "return_url": "https://example.com/return",
+            "payment_method": "pm_card_visa",
+            "capture_method": "manual",
+        }
+    )
     v1.payment_intents.cancel(released.id, {"cancellation_reason": "requested_by_customer"})
     v1.payment_intents.cancel(v1.payment_intents.create({"amount": 700, "currency": "usd"}).id)
     for card in ("pm_card_chargeDeclined", "pm_card_chargeDeclinedInsufficientFunds"):
         with pytest.raises(stripe.CardError):
-            v1.payment_intents.create({"amount": 1000, "currency": "usd", "confirm": True,
-                                       "payment_method": card})
+            v1.payment_intents.create(
+                {
+                    "amount": 1000,
+                    "currency": "usd",
+                    "confirm": True,
+                    "return_url": "https://example.com/return",
+                    "payment_method": card,
+                }
+            )
     for outcome in ("complete", "fail"):
-        tds = v1.payment_intents.create({"amount": 1200, "currency": "usd", "confirm": True,
-                                         "payment_method": "pm_card_authenticationRequired"})
+        tds = v1.payment_intents.create(
+            {
+                "amount": 1200,
+                "currency": "usd",
+                "confirm": True,
+                "return_url": "https://example.com/return",
+                "payment_method": "pm_card_authenticationRequired",
+            }
+        )
         assert tds.status == "requires_action"
         pk.v1.payment_intents.retrieve(tds.id, {"client_secret": tds.client_secret})
-        pk.raw_request("post", f"/_emulator/3ds/{tds.id}", client_secret=tds.client_secret,
-                       outcome=outcome)
+        pk.raw_request(
+            "post", f"/_emulator/3ds/{tds.id}", client_secret=tds.client_secret, outcome=outcome
+        )
         v1.payment_intents.retrieve(tds.id)
-    pending = v1.payment_intents.create({"amount": 3000, "currency": "usd", "confirm": True,
-                                         "payment_method": "pm_card_bypassPending"})
+    pending = v1.payment_intents.create(
+        {
+            "amount": 3000,
+            "currency": "usd",
+            "confirm": True,
+            "return_url": "https://example.com/return",
+            "payment_method": "pm_card_bypassPending",
+        }
+    )
     v1.payment_intents.list({"limit": 20, "expand": ["data.latest_charge"]})
 
     # accounts, capabilities, external accounts
-    fresh = v1.accounts.create({"type": "express", "country": "US", "email": "h@example.com",
-                                "capabilities": {"transfers": {"requested": True}}})
-    v1.accounts.update(fresh.id, {"business_profile": {"url": "https://example.com"},
-                                  "metadata": {"listing": "cabin"}})
+    fresh = v1.accounts.create(
+        {
+            "type": "express",
+            "country": "US",
+            "email": "h@example.com",
+            "capabilities": {"transfers": {"requested": True}},
+        }
+    )
+    v1.accounts.update(
+        fresh.id,
+        {"business_profile": {"url": "https://example.com"}, "metadata": {"listing": "cabin"}},
+    )
     v1.accounts.capabilities.list(fresh.id)
     v1.accounts.capabilities.retrieve(fresh.id, "transfers")
     v1.accounts.capabilities.update(fresh.id, "card_payments", {"requested": True})
@@ -107,40 +176,77 @@ def run_scenario(server: Any, key: str) -> tuple[list[Any], Problems]:
     v1.accounts.external_accounts.list(fresh.id)
     v1.accounts.retrieve(fresh.id)
     with pytest.raises(stripe.InvalidRequestError):  # transfers capability not active yet
-        v1.payment_intents.create({"amount": 1000, "currency": "usd",
-                                   "payment_method": "pm_card_visa", "confirm": True,
-                                   "transfer_data": {"destination": fresh.id}})
+        v1.payment_intents.create(
+            {
+                "amount": 1000,
+                "currency": "usd",
+                "payment_method": "pm_card_visa",
+                "confirm": True,
+                "return_url": "https://example.com/return",
+                "transfer_data": {"destination": fresh.id},
+            }
+        )
     acct = onboarded_account(server, sk, key)
     v1.accounts.retrieve(acct)
     v1.accounts.list()
     sk.raw_request("get", "/v1/account")
-    doomed = v1.accounts.create({"type": "custom", "country": "US",
-                                 "capabilities": {"transfers": {"requested": True}}})
+    doomed = v1.accounts.create(
+        {"type": "custom", "country": "US", "capabilities": {"transfers": {"requested": True}}}
+    )
     v1.accounts.delete(doomed.id)
 
     # destination charges (fee; transfer_data[amount]; manual capture)
-    dest = v1.payment_intents.create({
-        "amount": 1000, "currency": "usd", "payment_method": "pm_card_visa", "confirm": True,
-        "application_fee_amount": 123, "transfer_data": {"destination": acct},
-        "expand": ["latest_charge.balance_transaction"],
-    })
-    v1.payment_intents.create({"amount": 1000, "currency": "usd", "confirm": True,
-                               "payment_method": "pm_card_visa",
-                               "transfer_data": {"destination": acct, "amount": 900}})
-    held = v1.payment_intents.create({"amount": 5000, "currency": "usd", "confirm": True,
-                                      "payment_method": "pm_card_visa", "capture_method": "manual",
-                                      "application_fee_amount": 500,
-                                      "transfer_data": {"destination": acct}})
+    dest = v1.payment_intents.create(
+        {
+            "amount": 1000,
+            "currency": "usd",
+            "payment_method": "pm_card_visa",
+            "confirm": True,
+            "return_url": "https://example.com/return",
+            "application_fee_amount": 123,
+            "transfer_data": {"destination": acct},
+            "expand": ["latest_charge.balance_transaction"],
+        }
+    )
+    v1.payment_intents.create(
+        {
+            "amount": 1000,
+            "currency": "usd",
+            "confirm": True,
+            "return_url": "https://example.com/return",
+            "payment_method": "pm_card_visa",
+            "transfer_data": {"destination": acct, "amount": 900},
+        }
+    )
+    held = v1.payment_intents.create(
+        {
+            "amount": 5000,
+            "currency": "usd",
+            "confirm": True,
+            "return_url": "https://example.com/return",
+            "payment_method": "pm_card_visa",
+            "capture_method": "manual",
+            "application_fee_amount": 500,
+            "transfer_data": {"destination": acct},
+        }
+    )
     v1.payment_intents.capture(held.id, {"amount_to_capture": 4000})
-    charge = v1.charges.retrieve(dest.latest_charge.id,
-                                 {"expand": ["transfer", "application_fee", "balance_transaction"]})
+    charge = v1.charges.retrieve(
+        dest.latest_charge.id, {"expand": ["transfer", "application_fee", "balance_transaction"]}
+    )
     v1.charges.update(charge.id, {"description": "booking 42"})
     v1.charges.list({"limit": 50, "expand": ["data.balance_transaction"]})
 
     # transfers (separate charges and transfers), application fees
-    tr = v1.transfers.create({"amount": 800, "currency": "usd", "destination": acct,
-                              "source_transaction": pending.latest_charge,
-                              "transfer_group": "booking-42"})
+    tr = v1.transfers.create(
+        {
+            "amount": 800,
+            "currency": "usd",
+            "destination": acct,
+            "source_transaction": pending.latest_charge,
+            "transfer_group": "booking-42",
+        }
+    )
     v1.transfers.create({"amount": 100, "currency": "usd", "destination": acct})
     v1.transfers.update(tr.id, {"metadata": {"booking": "42"}})
     v1.transfers.retrieve(tr.id, {"expand": ["destination_payment", "balance_transaction"]})
@@ -153,15 +259,16 @@ def run_scenario(server: Any, key: str) -> tuple[list[Any], Problems]:
     v1.balance.retrieve(options={"stripe_account": acct})
     txns = v1.balance_transactions.list({"limit": 100, "expand": ["data.source"]})
     v1.balance_transactions.retrieve(txns.data[0].id)
-    v1.balance_transactions.list({"limit": 100, "expand": ["data.source"]},
-                                 options={"stripe_account": acct})
+    v1.balance_transactions.list(
+        {"limit": 100, "expand": ["data.source"]}, options={"stripe_account": acct}
+    )
     v1.charges.list(options={"stripe_account": acct})
 
     # errors are bodies too
     for call in (
         lambda: v1.customers.retrieve("cus_missing"),
         lambda: v1.payment_intents.create({"amount": 49, "currency": "usd"}),
-        lambda: v1.payment_intents.confirm(dest.id),
+        lambda: v1.payment_intents.confirm(dest.id, {"return_url": "https://example.com/return"}),
     ):
         with pytest.raises(stripe.InvalidRequestError):
             call()
@@ -170,16 +277,29 @@ def run_scenario(server: Any, key: str) -> tuple[list[Any], Problems]:
 
     # money going back: refunds, reversals, fee refunds, disputes, payouts, top-ups
     as_acct = {"stripe_account": acct}
-    v1.refunds.create({"payment_intent": dest.id, "amount": 400, "reverse_transfer": True,
-                       "refund_application_fee": True})
+    v1.refunds.create(
+        {
+            "payment_intent": dest.id,
+            "amount": 400,
+            "reverse_transfer": True,
+            "refund_application_fee": True,
+        }
+    )
     v1.refunds.create({"charge": pending.latest_charge, "amount": 100})
     v1.refunds.list({"expand": ["data.balance_transaction"]})
     sk.raw_request("get", f"/v1/charges/{pending.latest_charge}/refunds")
     v1.transfers.reversals.create(tr.id, {"amount": 50})
     v1.transfers.reversals.list(tr.id)
     v1.application_fees.refunds.list(charge.application_fee.id)
-    disputed = v1.payment_intents.create({"amount": 1800, "currency": "usd", "confirm": True,
-                                          "payment_method": "pm_card_createDispute"})
+    disputed = v1.payment_intents.create(
+        {
+            "amount": 1800,
+            "currency": "usd",
+            "confirm": True,
+            "return_url": "https://example.com/return",
+            "payment_method": "pm_card_createDispute",
+        }
+    )
     disputes = v1.disputes.list({"payment_intent": disputed.id})
     if disputes.data:
         v1.disputes.update(disputes.data[0].id, {"evidence": {"customer_name": "Renter"}})
@@ -189,17 +309,35 @@ def run_scenario(server: Any, key: str) -> tuple[list[Any], Problems]:
     v1.topups.list()
     v1.payouts.create({"amount": 200, "currency": "usd"}, options=as_acct)
     v1.payouts.list(options=as_acct)
-    v1.account_links.create({"account": fresh.id, "type": "account_onboarding",
-                             "refresh_url": "https://example.com/refresh",
-                             "return_url": "https://example.com/return"})
+    v1.account_links.create(
+        {
+            "account": fresh.id,
+            "type": "account_onboarding",
+            "refresh_url": "https://example.com/refresh",
+            "return_url": "https://example.com/return",
+        }
+    )
     v1.accounts.login_links.create(acct)
-    session = v1.checkout.sessions.create({
-        "mode": "payment", "success_url": "https://example.com/ok",
-        "line_items": [{"quantity": 2, "price_data": {
-            "currency": "usd", "unit_amount": 5000, "product_data": {"name": "Cabin night"}}}],
-        "payment_intent_data": {"application_fee_amount": 1000,
-                                "transfer_data": {"destination": acct}},
-    })
+    session = v1.checkout.sessions.create(
+        {
+            "mode": "payment",
+            "success_url": "https://example.com/ok",
+            "line_items": [
+                {
+                    "quantity": 2,
+                    "price_data": {
+                        "currency": "usd",
+                        "unit_amount": 5000,
+                        "product_data": {"name": "Cabin night"},
+                    },
+                }
+            ],
+            "payment_intent_data": {
+                "application_fee_amount": 1000,
+                "transfer_data": {"destination": acct},
+            },
+        }
+    )
     v1.checkout.sessions.retrieve(session.id)
     v1.checkout.sessions.list({"limit": 3})
 
@@ -214,8 +352,9 @@ def run_scenario(server: Any, key: str) -> tuple[list[Any], Problems]:
     v1.events.list({"limit": 100}, options=as_acct)
 
     # webhook endpoints last, and deleted, so nothing is ever delivered
-    hook = v1.webhook_endpoints.create({"url": "https://example.com/hook",
-                                        "enabled_events": ["payment_intent.succeeded"]})
+    hook = v1.webhook_endpoints.create(
+        {"url": "https://example.com/hook", "enabled_events": ["payment_intent.succeeded"]}
+    )
     v1.webhook_endpoints.update(hook.id, {"description": "renters"})
     v1.webhook_endpoints.list()
     v1.webhook_endpoints.delete(hook.id)
@@ -257,10 +396,17 @@ def test_every_field_is_declared_and_required_fields_are_present(
 def test_nested_typed_classes_were_checked_too(scenario: tuple[list[Any], Problems]) -> None:
     _, problems = scenario
     assert {
-        "Charge.Outcome", "Charge.PaymentMethodDetails", "Charge.PaymentMethodDetails.Card",
-        "BalanceTransaction.FeeDetail", "PaymentIntent.LastPaymentError",
-        "PaymentIntent.NextAction", "PaymentMethod.Card", "Account.Requirements",
-        "Balance.Available", "ApplicationFee.FeeSource", "ErrorObject",
+        "Charge.Outcome",
+        "Charge.PaymentMethodDetails",
+        "Charge.PaymentMethodDetails.Card",
+        "BalanceTransaction.FeeDetail",
+        "PaymentIntent.LastPaymentError",
+        "PaymentIntent.NextAction",
+        "PaymentMethod.Card",
+        "Account.Requirements",
+        "Balance.Available",
+        "ApplicationFee.FeeSource",
+        "ErrorObject",
     } <= problems.classes_checked
 
 

@@ -39,11 +39,11 @@ def world() -> tuple[Client, dict[str, list[str]]]:
     pi = post("/v1/payment_intents", {
         "amount": "1000", "currency": "usd", "application_fee_amount": "123",
         "transfer_data[destination]": account["id"], "payment_method": "pm_card_visa",
-        "confirm": "true"})
+        "confirm": "true", "return_url": "https://example.com/return"})
     charge = post(f"/v1/charges/{pi['latest_charge']}", {})
     disputed = post("/v1/payment_intents", {
         "amount": "1000", "currency": "usd", "payment_method": "pm_card_createDispute",
-        "confirm": "true"})
+        "confirm": "true", "return_url": "https://example.com/return"})
     customer = post("/v1/customers", {"email": "f@example.com"})
     ids = {
         "id": [pi["id"], customer["id"], account["id"], charge["id"], "nope", "x" * 300],

@@ -36,9 +36,16 @@ fractions = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
 
 ops = st.one_of(
     st.tuples(st.just("account")),
-    st.tuples(st.just("destination"), amounts, st.sampled_from(("fee", "transfer", "none")),
-              fractions, st.sampled_from(CARDS), st.booleans(), fractions,
-              st.integers(0, 9)),
+    st.tuples(
+        st.just("destination"),
+        amounts,
+        st.sampled_from(("fee", "transfer", "none")),
+        fractions,
+        st.sampled_from(CARDS),
+        st.booleans(),
+        fractions,
+        st.integers(0, 9),
+    ),
     st.tuples(st.just("charge"), amounts, st.sampled_from(CARDS), st.booleans(), fractions),
     st.tuples(st.just("transfer"), st.integers(0, 9), fractions, st.integers(0, 9)),
     st.tuples(st.just("payout_funds"), st.integers(1, 5000), st.integers(0, 9)),
@@ -81,15 +88,22 @@ class World:
 
     def op_account(self) -> None:
         account = self.client.v1.accounts.create(
-            {"type": "express", "country": "US",
-             "capabilities": {"card_payments": {"requested": True},
-                              "transfers": {"requested": True}}})
+            {
+                "type": "express",
+                "country": "US",
+                "capabilities": {
+                    "card_payments": {"requested": True},
+                    "transfers": {"requested": True},
+                },
+            }
+        )
         done = _control(self.client, f"/_emulator/accounts/{account.id}/complete_onboarding")
         assert done["capabilities"]["transfers"] == "active"
         self.accounts.append(account.id)
 
-    def _pay(self, params: dict[str, Any], manual: bool, capture_frac: float,
-             floor: int) -> stripe.PaymentIntent:
+    def _pay(
+        self, params: dict[str, Any], manual: bool, capture_frac: float, floor: int
+    ) -> stripe.PaymentIntent:
         if manual:
             params["capture_method"] = "manual"
         pi = self.client.v1.payment_intents.create(params)
@@ -102,10 +116,22 @@ class World:
         assert pi.status == "succeeded"
         return pi
 
-    def op_destination(self, amount: int, variant: str, frac: float, card: str, manual: bool,
-                       capture_frac: float, pick: int) -> None:
+    def op_destination(
+        self,
+        amount: int,
+        variant: str,
+        frac: float,
+        card: str,
+        manual: bool,
+        capture_frac: float,
+        pick: int,
+    ) -> None:
         params: dict[str, Any] = {
-            "amount": amount, "currency": "usd", "payment_method": card, "confirm": True,
+            "amount": amount,
+            "currency": "usd",
+            "payment_method": card,
+            "confirm": True,
+            "return_url": "https://example.com/return",
             "transfer_data": {"destination": self.account(pick)},
         }
         floor = 0
@@ -126,8 +152,18 @@ class World:
             assert charge.application_fee is None
 
     def op_charge(self, amount: int, card: str, manual: bool, capture_frac: float) -> None:
-        pi = self._pay({"amount": amount, "currency": "usd", "payment_method": card,
-                        "confirm": True}, manual, capture_frac, 1)
+        pi = self._pay(
+            {
+                "amount": amount,
+                "currency": "usd",
+                "payment_method": card,
+                "confirm": True,
+                "return_url": "https://example.com/return",
+            },
+            manual,
+            capture_frac,
+            1,
+        )
         self.room[pi.latest_charge] = pi.amount_received
 
     def op_transfer(self, which: int, frac: float, pick: int) -> None:
@@ -136,8 +172,12 @@ class World:
         source = sorted(self.room)[which % len(self.room)]
         left = max(0, self.room[source])
         wanted = max(1, int(left * frac) + (which % 2))  # sometimes one cent too many
-        params = {"amount": wanted, "currency": "usd", "destination": self.account(pick),
-                  "source_transaction": source}
+        params = {
+            "amount": wanted,
+            "currency": "usd",
+            "destination": self.account(pick),
+            "source_transaction": source,
+        }
         if wanted > left:
             with pytest.raises(stripe.InvalidRequestError) as info:
                 self.client.v1.transfers.create(params)
@@ -207,12 +247,16 @@ class World:
                 assert t["fee"] == sum(d["amount"] for d in t["fee_details"]), t
                 assert t["status"] == ("available" if t["available_on"] <= now else "pending")
             assert balance["available"] == sum(
-                t["net"] for t in txns if t["status"] == "available"), (account, self.steps)
+                t["net"] for t in txns if t["status"] == "available"
+            ), (account, self.steps)
             assert balance["available"] + balance["pending"] == sum(t["net"] for t in txns), (
-                account, self.steps)
+                account,
+                self.steps,
+            )
             nets += sum(t["net"] for t in txns)
-            stripe_fees += sum(d["amount"] for t in txns for d in t["fee_details"]
-                               if d["type"] == "stripe_fee")
+            stripe_fees += sum(
+                d["amount"] for t in txns for d in t["fee_details"] if d["type"] == "stripe_fee"
+            )
         charges = self.client.v1.charges.list({"limit": 100}).auto_paging_iter()
         captured = sum(c.amount_captured for c in charges if c.captured)
         refunds = self.client.v1.refunds.list({"limit": 100}).auto_paging_iter()
@@ -228,8 +272,13 @@ class World:
         assert nets + stripe_fees == captured - refunded - paid_out, self.steps
 
 
-@settings(max_examples=25, deadline=None, derandomize=True, database=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(st.lists(ops, min_size=1, max_size=10))
 def test_money_is_conserved(app: Emulator, steps: list[tuple[Any, ...]]) -> None:
     world = World(wsgi_client(app, f"sk_test_ledgerprop{next(_platforms):08d}"))
@@ -241,10 +290,14 @@ def test_money_is_conserved(app: Emulator, steps: list[tuple[Any, ...]]) -> None
 def test_the_invariants_hold_for_the_worked_example(app: Emulator) -> None:
     """A fixed run, so a broken invariant also shows up without Hypothesis's search."""
     world = World(wsgi_client(app, "sk_test_ledgerpropfixed0001"))
-    for op in [("destination", 1000, "fee", 0.123, "pm_card_visa", False, 0.0, 0),
-               ("charge", 2000, "pm_card_bypassPending", False, 0.0),
-               ("transfer", 0, 0.5, 0), ("payout_funds", 500, 0), ("advance", 8, 0),
-               ("destination", 5000, "transfer", 0.9, "pm_card_visa", True, 0.5, 0)]:
+    for op in [
+        ("destination", 1000, "fee", 0.123, "pm_card_visa", False, 0.0, 0),
+        ("charge", 2000, "pm_card_bypassPending", False, 0.0),
+        ("transfer", 0, 0.5, 0),
+        ("payout_funds", 500, 0),
+        ("advance", 8, 0),
+        ("destination", 5000, "transfer", 0.9, "pm_card_visa", True, 0.5, 0),
+    ]:
         world.run(op)
         world.check()
     assert world.totals(None)["available"] == 64 + 1912 - 1000 - 500

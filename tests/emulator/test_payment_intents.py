@@ -17,14 +17,26 @@ DAY = 86400
 PI_STATE = "https://stripe.com/docs/error-codes/payment-intent-unexpected-state"
 
 
+RETURN_URL = "https://example.com/return"
+
+
 def _pi(client: stripe.StripeClient, **params: Any) -> stripe.PaymentIntent:
+    """Server-side confirmation needs a return_url with dynamic payment methods."""
+    if params.get("confirm") and "payment_method_types" not in params:
+        params.setdefault("return_url", RETURN_URL)
     return client.v1.payment_intents.create({"amount": 1000, "currency": "usd", **params})
 
 
-def _three_d_secure(server: Any, key: str, pi: stripe.PaymentIntent, outcome: str,
-                    secret: str | None = None) -> Any:
-    return raw(server, "POST", f"/_emulator/3ds/{pi.id}", key=publishable(key),
-               params={"client_secret": secret or pi.client_secret, "outcome": outcome})
+def _three_d_secure(
+    server: Any, key: str, pi: stripe.PaymentIntent, outcome: str, secret: str | None = None
+) -> Any:
+    return raw(
+        server,
+        "POST",
+        f"/_emulator/3ds/{pi.id}",
+        key=publishable(key),
+        params={"client_secret": secret or pi.client_secret, "outcome": outcome},
+    )
 
 
 # -- lifecycle ----------------------------------------------------------------------------------
@@ -38,7 +50,7 @@ def test_requires_payment_method_then_confirmation_then_succeeded(
     pi = client.v1.payment_intents.update(pi.id, {"payment_method": "pm_card_visa"})
     assert pi.status == "requires_confirmation"
     assert pi.payment_method.startswith("pm_")
-    pi = client.v1.payment_intents.confirm(pi.id)
+    pi = client.v1.payment_intents.confirm(pi.id, {"return_url": RETURN_URL})
     assert (pi.status, pi.amount_received, pi.amount_capturable) == ("succeeded", 1000, 0)
     charge = client.v1.charges.retrieve(pi.latest_charge, {"expand": ["balance_transaction"]})
     assert (charge.status, charge.paid, charge.captured) == ("succeeded", True, True)
@@ -48,14 +60,21 @@ def test_requires_payment_method_then_confirmation_then_succeeded(
     assert charge.outcome.type == "authorized"
     txn = charge.balance_transaction
     assert (txn.type, txn.amount, txn.fee, txn.net, txn.status) == (
-        "charge", 1000, 59, 941, "pending")
+        "charge",
+        1000,
+        59,
+        941,
+        "pending",
+    )
     assert txn.source == charge.id
     assert [(d.type, d.amount) for d in txn.fee_details] == [("stripe_fee", 59)]
 
 
 def test_confirm_with_a_payment_method_in_one_call(client: stripe.StripeClient) -> None:
     pi = _pi(client)
-    pi = client.v1.payment_intents.confirm(pi.id, {"payment_method": "pm_card_mastercard"})
+    pi = client.v1.payment_intents.confirm(
+        pi.id, {"payment_method": "pm_card_mastercard", "return_url": RETURN_URL}
+    )
     assert pi.status == "succeeded"
     charge = client.v1.charges.retrieve(pi.latest_charge)
     assert charge.payment_method_details.card.brand == "mastercard"
@@ -65,8 +84,7 @@ def test_manual_capture_partial(client: stripe.StripeClient) -> None:
     pi = _pi(client, confirm=True, payment_method="pm_card_visa", capture_method="manual")
     assert (pi.status, pi.amount_capturable, pi.amount_received) == ("requires_capture", 1000, 0)
     charge = client.v1.charges.retrieve(pi.latest_charge)
-    assert (charge.captured, charge.balance_transaction, charge.amount_captured) == (
-        False, None, 0)
+    assert (charge.captured, charge.balance_transaction, charge.amount_captured) == (False, None, 0)
     assert bt_ids(client) == []  # an authorization moves no money
     pi = client.v1.payment_intents.capture(pi.id, {"amount_to_capture": 600})
     assert (pi.status, pi.amount_received, pi.amount_capturable) == ("succeeded", 600, 0)
@@ -144,13 +162,16 @@ def test_wrong_state_errors(client: stripe.StripeClient) -> None:
     done = _pi(client, confirm=True, payment_method="pm_card_visa")
     pis = client.v1.payment_intents
     err = _state_error(pis.confirm, done.id)
-    assert err.user_message == ("You cannot confirm this PaymentIntent because it has already "
-                                "succeeded after being previously confirmed.")
+    assert err.user_message == (
+        "You cannot confirm this PaymentIntent because it has already "
+        "succeeded after being previously confirmed."
+    )
     assert err.json_body["error"]["payment_intent"]["id"] == done.id
     assert err.json_body["error"]["payment_intent"]["status"] == "succeeded"
     err = _state_error(pis.capture, done.id)
-    assert err.user_message == ("This PaymentIntent could not be captured because it has "
-                                "already been captured.")
+    assert err.user_message == (
+        "This PaymentIntent could not be captured because it has already been captured."
+    )
     err = _state_error(pis.cancel, done.id)
     assert err.user_message == (
         "You cannot cancel this PaymentIntent because it has a status of succeeded. Only a "
@@ -170,13 +191,15 @@ def test_wrong_state_errors(client: stripe.StripeClient) -> None:
 # -- declines ------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("card", "decline_code"),
-    [("pm_card_chargeDeclined", "generic_decline"),
-     ("pm_card_chargeDeclinedInsufficientFunds", "insufficient_funds")],
+    [
+        ("pm_card_chargeDeclined", "generic_decline"),
+        ("pm_card_chargeDeclinedInsufficientFunds", "insufficient_funds"),
+    ],
 )
 def test_decline(client: stripe.StripeClient, card: str, decline_code: str) -> None:
     pi = _pi(client)
     with pytest.raises(stripe.CardError) as info:
-        client.v1.payment_intents.confirm(pi.id, {"payment_method": card})
+        client.v1.payment_intents.confirm(pi.id, {"payment_method": card, "return_url": RETURN_URL})
     err = info.value
     assert err.http_status == 402
     assert err.code == "card_declined"
@@ -204,7 +227,9 @@ def test_decline(client: stripe.StripeClient, card: str, decline_code: str) -> N
     assert charge.balance_transaction is None
     assert bt_ids(client) == []  # a decline moves no money
 
-    pi = client.v1.payment_intents.confirm(pi.id, {"payment_method": "pm_card_visa"})
+    pi = client.v1.payment_intents.confirm(
+        pi.id, {"payment_method": "pm_card_visa", "return_url": RETURN_URL}
+    )
     assert pi.status == "succeeded" and pi.last_payment_error is None
     assert len(client.v1.charges.list({"payment_intent": pi.id}).data) == 2
 
@@ -217,11 +242,14 @@ def test_decline_on_create_with_confirm(client: stripe.StripeClient) -> None:
 
 
 # -- 3D Secure ------------------------------------------------------------------------------------
-def test_three_d_secure_completed(emulator_server: Any, client: stripe.StripeClient,
-                                  api_key: str) -> None:
+def test_three_d_secure_completed(
+    emulator_server: Any, client: stripe.StripeClient, api_key: str
+) -> None:
     pi = _pi(client, confirm=True, payment_method="pm_card_authenticationRequired")
     assert pi.status == "requires_action"
-    assert pi.next_action.type == "use_stripe_sdk"
+    # a server-side confirm with a return_url sends the customer to the bank's page
+    assert pi.next_action.type == "redirect_to_url"
+    assert pi.next_action.redirect_to_url.return_url == RETURN_URL
     assert pi.latest_charge is None and bt_ids(client) == []
     resp = _three_d_secure(emulator_server, api_key, pi, "complete")
     assert resp.status == 200, resp.body
@@ -233,8 +261,9 @@ def test_three_d_secure_completed(emulator_server: Any, client: stripe.StripeCli
     assert balance_totals(client) == {"available": 0, "pending": 941}
 
 
-def test_three_d_secure_failed(emulator_server: Any, client: stripe.StripeClient,
-                               api_key: str) -> None:
+def test_three_d_secure_failed(
+    emulator_server: Any, client: stripe.StripeClient, api_key: str
+) -> None:
     pi = _pi(client, confirm=True, payment_method="pm_card_authenticationRequired")
     resp = _three_d_secure(emulator_server, api_key, pi, "fail")
     assert resp.status == 200, resp.body
@@ -280,8 +309,9 @@ def test_dahlia_client_may_send_payment_method_types(emulator_server: Any, api_k
 
 
 def test_allowed_payment_method_types_on_endive(client: stripe.StripeClient) -> None:
-    pi = _pi(client, allowed_payment_method_types=["card"], confirm=True,
-             payment_method="pm_card_visa")
+    pi = _pi(
+        client, allowed_payment_method_types=["card"], confirm=True, payment_method="pm_card_visa"
+    )
     assert pi.status == "succeeded"
     assert pi.payment_method_types == ["card"]
 
@@ -301,7 +331,8 @@ def test_invalid_currency(client: stripe.StripeClient) -> None:
         _pi(client, currency="xyz")
     assert (info.value.http_status, info.value.param) == (400, "currency")
     assert info.value.user_message.startswith(
-        "Invalid currency: xyz. Stripe currently supports these currencies: ")
+        "Invalid currency: xyz. Stripe currently supports these currencies: "
+    )
     assert client.v1.payment_intents.list().data == []
 
 
@@ -336,10 +367,25 @@ def test_clock_moves_pending_to_available_at_midnight_utc_plus_7_days(
     assert client.v1.balance_transactions.retrieve(txn.id).status == "available"
 
 
-def test_the_clock_is_per_platform(emulator_server: Any, client: stripe.StripeClient,
-                                   api_key: str) -> None:
+def test_the_clock_is_per_platform(
+    emulator_server: Any, client: stripe.StripeClient, api_key: str
+) -> None:
     other_key = "sk_test_clockbystander001"
     other = make_client(emulator_server, other_key)
     _pi(other, confirm=True, payment_method="pm_card_visa")
     advance(emulator_server, api_key, 30 * DAY)
     assert balance_totals(other) == {"available": 0, "pending": 941}
+
+
+def test_dynamic_payment_methods_need_a_return_url_to_confirm_server_side(
+    client: stripe.StripeClient,
+) -> None:
+    auto = {"automatic_payment_methods": {"enabled": True}}
+    with pytest.raises(stripe.InvalidRequestError) as err:
+        _pi(client, confirm=True, payment_method="pm_card_visa", return_url=None, **auto)
+    assert err.value.param == "return_url"
+    assert err.value.user_message.startswith("A `return_url` must be specified")
+    assert _pi(client, confirm=True, payment_method="pm_card_visa", **auto).status == "succeeded"
+    never = {"automatic_payment_methods": {"enabled": True, "allow_redirects": "never"}}
+    pi = _pi(client, confirm=True, payment_method="pm_card_visa", return_url=None, **never)
+    assert pi.status == "succeeded"

@@ -5,7 +5,13 @@ import stripe
 
 def test_first_payment_intent_succeeds_with_stripe_fee(client: stripe.StripeClient) -> None:
     pi = client.v1.payment_intents.create(
-        {"amount": 1000, "currency": "usd", "payment_method": "pm_card_visa", "confirm": True}
+        {
+            "amount": 1000,
+            "currency": "usd",
+            "payment_method": "pm_card_visa",
+            "confirm": True,
+            "return_url": "https://example.com/return",
+        }
     )
     assert pi.status == "succeeded"
     assert pi.amount_received == 1000

@@ -277,6 +277,8 @@ def new_payment_intent(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     if pi["payment_method"]:
         pi["status"] = "requires_confirmation"
     ctx.insert(pi)
+    if "automatic_payment_methods" in params:
+        ctx.store.set_meta(f"pi_explicit_apm:{pi_id}", "1")
     ctx.emit("payment_intent.created", pi)
     if params.get("confirm"):
         return confirm_intent(ctx, pi, params)
@@ -303,6 +305,7 @@ def confirm_intent(ctx: Context, pi: dict[str, Any], params: dict[str, Any]) -> 
                 "You can either update the PaymentIntent with a payment method and then confirm "
                 "it again, or confirm it again directly with a payment method.")
     _check_destination(ctx, pi)
+    _check_return_url(ctx, pi, params)
     pm = ctx.get(pi["payment_method"], "payment_method", param="payment_method")
     card = test_card_for(ctx, pm)
     authenticated = ctx.store.get_meta(f"3ds:{pi['id']}") == pm["id"]
@@ -321,6 +324,26 @@ def confirm_intent(ctx: Context, pi: dict[str, Any], params: dict[str, Any]) -> 
         return _decline(ctx, pi, pm, card.error_code, card.decline_code,
                         DECLINE_MESSAGES[card.decline_code])
     return _authorize(ctx, pi, pm, card)
+
+
+def _check_return_url(ctx: Context, pi: dict[str, Any], params: dict[str, Any]) -> None:
+    """Dynamic payment methods may redirect the customer, so a server-side confirmation
+    must say where to come back to, unless redirects were turned off. Enforced when the
+    request asked for ``automatic_payment_methods`` itself: without it, Stripe decides from
+    the methods enabled in the Dashboard, which the emulator models as cards only."""
+    auto = pi.get("automatic_payment_methods") or {}
+    explicit = ctx.store.get_meta(f"pi_explicit_apm:{pi['id']}") == "1"
+    if (ctx.key_type == "secret" and explicit and auto.get("enabled")
+            and auto.get("allow_redirects", "always") != "never"
+            and not params.get("return_url")):
+        raise InvalidRequest(
+            "A `return_url` must be specified because this Payment Intent is configured to "
+            "automatically accept the payment methods enabled in the Dashboard, some of which "
+            "may require a full page redirect to succeed. If you do not want to accept "
+            "redirect-based payment methods, set `automatic_payment_methods[enabled]` to "
+            "`true` and `automatic_payment_methods[allow_redirects]` to `never` when creating "
+            "Setup Intents and Payment Intents.", param="return_url",
+        )
 
 
 def _three_d_secure_action(ctx: Context, pi: dict[str, Any], return_url: str | None) -> dict:
