@@ -20,7 +20,7 @@ def _emulator(args: argparse.Namespace) -> int:
     if args.api_version:
         settings.default_api_version = args.api_version
     emulator = Emulator(db=args.db, settings=settings)
-    server = BackgroundServer(emulator, host="127.0.0.1", port=args.port).start()
+    server = BackgroundServer(emulator, host=args.host, port=args.port).start()
     print(f"Connect Lab emulator on {server.url} (db: {args.db})", flush=True)
     print("Use any sk_test_… key: each distinct key is its own platform.", flush=True)
     done = threading.Event()
@@ -39,7 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     emu = sub.add_parser("emulator", help="run the offline Stripe emulator standalone")
     emu.add_argument("--db", default=":memory:", help="SQLite file (default: in memory)")
-    emu.add_argument("--port", type=int, default=12111, help="port on 127.0.0.1 (0 = free)")
+    emu.add_argument("--host", default="127.0.0.1",
+                     help="address to bind (default 127.0.0.1; a trainer may pick the room's)")
+    emu.add_argument("--port", type=int, default=12111, help="port (0 = a free one)")
     emu.add_argument("--seed", type=int, default=None, help="deterministic IDs and clock")
     emu.add_argument("--api-version", default=None,
                      help="default API version of new platforms (default 2026-07-29.dahlia)")
