@@ -9,16 +9,19 @@ dollars for reading.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import stripe
 
 __all__ = [
-    "DestinationCharge", "balance_transactions", "balances", "compare", "destination_charge",
-    "flow_chart", "links_table", "masked_secret", "money_table", "objects_table",
-    "payment_method_settings", "payment_summary", "usd",
+    "DestinationCharge", "Movement", "application_fees", "balance_change", "balance_chart",
+    "balance_history", "balance_summary", "balance_transactions", "balances", "compare",
+    "compare_trails", "destination_charge", "dispute_of", "disputes", "flow_chart", "links_table",
+    "masked_secret", "money_table", "money_trail", "objects_table", "payment_method_settings",
+    "payment_summary", "payouts", "refunds", "transfer_reversals", "transfers", "usd", "when",
 ]
 
 
@@ -35,6 +38,11 @@ def day(timestamp: int | None) -> str:
     if timestamp is None:
         return ""
     return datetime.fromtimestamp(timestamp, tz=timezone.utc).strftime("%Y-%m-%d")
+
+
+def when(timestamp: int) -> str:
+    """A Unix time as ``2026-01-02 00:00 UTC`` (for the emulator's clock, say)."""
+    return datetime.fromtimestamp(timestamp, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def masked_secret(secret: str | None) -> str:
@@ -203,25 +211,66 @@ def compare(variants: dict[str, DestinationCharge]):
 
 
 # -- ledgers ---------------------------------------------------------------------------------
-def balance_transactions(
-    client: stripe.StripeClient, account: str | None = None, limit: int = 100
-):
-    """An account's balance transactions, oldest first (``account=None``: the platform)."""
-    rows = []
-    page = client.v1.balance_transactions.list({"limit": min(limit, 100)}, _as({}, account))
-    for bt in page.auto_paging_iter():
-        rows.append({"id": bt.id, "type": bt.type, "source": bt.source, "amount": bt.amount,
-                     "fee": bt.fee, "net": bt.net, "currency": bt.currency,
-                     "status": bt.status, "available_on": day(bt.available_on),
-                     "reporting_category": bt.reporting_category})
-        if len(rows) >= limit:
+BT_COLUMNS = ["id", "type", "source", "amount", "fee", "net", "currency", "status",
+              "available_on", "reporting_category"]
+
+
+def _named(accounts: Any) -> dict[str, str | None] | None:
+    """A mapping ``{name: account}`` for "several accounts", or None for a single one."""
+    return dict(accounts) if isinstance(accounts, Mapping) else None
+
+
+def _date(timestamp: int | None) -> date | None:
+    """A Unix time as its UTC calendar date (``available_on``, ``arrival_date``, ``due_by``)."""
+    if not timestamp:
+        return None
+    return datetime.fromtimestamp(timestamp, tz=timezone.utc).date()
+
+
+def _when(timestamp: int | None) -> datetime | None:
+    """A Unix time as a naive UTC datetime (pandas prints it as ``2026-01-01 12:00:00``)."""
+    if timestamp is None:
+        return None
+    return datetime.fromtimestamp(timestamp, tz=timezone.utc).replace(tzinfo=None)
+
+
+def _oldest_first(listing: Any, limit: int | None = None) -> list[Any]:
+    """Every object of a list call, following ``has_more`` (Stripe lists newest first)."""
+    items = []
+    for item in listing.auto_paging_iter():
+        items.append(item)
+        if limit is not None and len(items) >= limit:
             break
-    rows.reverse()
-    columns = ["id", "type", "source", "amount", "fee", "net", "currency", "status",
-               "available_on", "reporting_category"]
+    items.reverse()
+    return items
+
+
+def _bt_rows(client: stripe.StripeClient, account: str | None, limit: int | None) -> list[dict]:
+    page = client.v1.balance_transactions.list({"limit": 100}, _as({}, account))
+    return [{"id": bt.id, "type": bt.type, "source": bt.source, "amount": bt.amount,
+             "fee": bt.fee, "net": bt.net, "currency": bt.currency, "status": bt.status,
+             "available_on": _date(bt.available_on), "reporting_category": bt.reporting_category}
+            for bt in _oldest_first(page, limit)]
+
+
+def balance_transactions(
+    client: stripe.StripeClient, account: Any = None, limit: int | None = None
+):
+    """Balance transactions, oldest first, every page of them (or the newest ``limit``).
+
+    ``account``: ``None`` for the platform, an ``acct_`` ID for a connected account (read
+    with the ``Stripe-Account`` header), or ``{"platform": None, "Maya": acct}`` for several
+    accounts at once (then the index is ``(account, id)``). ``available_on`` is a UTC date.
+    """
     import pandas as pd
 
-    return pd.DataFrame(rows, columns=columns).set_index("id")
+    several = _named(account)
+    if several is None:
+        rows = _bt_rows(client, account, limit)
+        return pd.DataFrame(rows, columns=BT_COLUMNS).set_index("id")
+    rows = [{"account": name, **row} for name, acct in several.items()
+            for row in _bt_rows(client, acct, limit)]
+    return pd.DataFrame(rows, columns=["account", *BT_COLUMNS]).set_index(["account", "id"])
 
 
 def balances(client: stripe.StripeClient, accounts: dict[str, str | None]):
@@ -273,6 +322,387 @@ def payment_method_settings(intents: dict[str, Any]):
                 getattr(pi, "allowed_payment_method_types", None)),
         }
     return pd.DataFrame(columns, dtype=object)
+
+
+def balance_summary(client: stripe.StripeClient, accounts: Mapping[str, str | None]):
+    """One row per account and currency: ``available`` and ``pending`` cents (and dollars).
+
+    ``accounts`` names the accounts, e.g. ``{"platform": None, "Maya": acct}``.
+    """
+    import pandas as pd
+
+    rows = []
+    for name, account in accounts.items():
+        bal = client.v1.balance.retrieve(options=_as({}, account))
+        pending = {f.currency: f.amount for f in bal.pending}
+        for fund in bal.available:
+            rows.append({"account": name, "currency": fund.currency, "available": fund.amount,
+                         "pending": pending.get(fund.currency, 0)})
+    frame = pd.DataFrame(rows, columns=["account", "currency", "available", "pending"])
+    frame["total usd"] = [usd(int(c)) for c in frame["available"] + frame["pending"]]
+    return frame.set_index("account")
+
+
+def balance_change(before: Any, after: Any):
+    """Two :func:`balance_summary` tables side by side, with the change in cents."""
+    import pandas as pd
+
+    cents = ["available", "pending"]
+    frame = pd.concat({"before": before[cents], "after": after[cents],
+                       "change": after[cents] - before[cents]}, axis=1)
+    return frame
+
+
+# -- the objects behind the money --------------------------------------------------------------
+def _several(client: stripe.StripeClient, accounts: Any, fetch: Any, columns: list[str]):
+    """Rows from ``fetch(account)`` for one account, or for each of several (``account``
+    column first)."""
+    import pandas as pd
+
+    several = _named(accounts)
+    if several is None:
+        return pd.DataFrame(fetch(accounts), columns=columns).set_index(columns[0])
+    rows = [{"account": name, **row} for name, acct in several.items() for row in fetch(acct)]
+    return pd.DataFrame(rows, columns=["account", *columns]).set_index(["account", columns[0]])
+
+
+APPLICATION_FEE_COLUMNS = ["id", "created", "account", "charge", "originating_transaction",
+                           "amount", "amount_refunded", "kept", "refunded"]
+
+
+def application_fees(client: stripe.StripeClient, limit: int | None = None):
+    """The platform's application fees, oldest first: what each homeowner paid, what was
+    refunded, and what the platform kept. ``charge`` is the homeowner's ``py_`` payment,
+    ``originating_transaction`` the platform's ``ch_``."""
+    import pandas as pd
+
+    listing = client.v1.application_fees.list({"limit": 100})
+    rows = [{"id": f.id, "created": _when(f.created), "account": f.account, "charge": f.charge,
+             "originating_transaction": f.originating_transaction, "amount": f.amount,
+             "amount_refunded": f.amount_refunded, "kept": f.amount - f.amount_refunded,
+             "refunded": f.refunded}
+            for f in _oldest_first(listing, limit)]
+    return pd.DataFrame(rows, columns=APPLICATION_FEE_COLUMNS).set_index("id")
+
+
+TRANSFER_COLUMNS = ["id", "created", "destination", "amount", "amount_reversed", "reversed",
+                    "source_transaction", "destination_payment"]
+
+
+def transfers(client: stripe.StripeClient, limit: int | None = None):
+    """The platform's transfers, oldest first. A destination charge's transfer has the
+    ``ch_`` in ``source_transaction``; a separate transfer (from the balance) has none."""
+    import pandas as pd
+
+    listing = client.v1.transfers.list({"limit": 100})
+    rows = [{"id": t.id, "created": _when(t.created), "destination": t.destination,
+             "amount": t.amount, "amount_reversed": t.amount_reversed, "reversed": t.reversed,
+             "source_transaction": t.source_transaction or "None",
+             "destination_payment": t.destination_payment}
+            for t in _oldest_first(listing, limit)]
+    return pd.DataFrame(rows, columns=TRANSFER_COLUMNS).set_index("id")
+
+
+REVERSAL_COLUMNS = ["id", "created", "transfer", "amount", "source_refund",
+                    "destination_payment_refund"]
+
+
+def transfer_reversals(client: stripe.StripeClient, transfer: str | None = None):
+    """Transfer reversals, oldest first: of one transfer, or of every transfer that has
+    some. ``source_refund`` is the Refund that caused it (``None``: reversed by hand)."""
+    import pandas as pd
+
+    if transfer is None:
+        ids = [t.id for t in _oldest_first(client.v1.transfers.list({"limit": 100}))
+               if t.amount_reversed]
+    else:
+        ids = [transfer]
+    rows = [{"id": r.id, "created": _when(r.created), "transfer": r.transfer,
+             "amount": r.amount, "source_refund": r.source_refund or "None",
+             "destination_payment_refund": r.destination_payment_refund}
+            for tr in ids
+            for r in _oldest_first(client.v1.transfers.reversals.list(tr, {"limit": 100}))]
+    return pd.DataFrame(rows, columns=REVERSAL_COLUMNS).set_index("id")
+
+
+REFUND_COLUMNS = ["id", "created", "charge", "payment_intent", "amount", "status", "reason",
+                  "transfer_reversal"]
+
+
+def refunds(client: stripe.StripeClient, payment_intent: str | None = None):
+    """Refunds, oldest first (all of the platform's, or one PaymentIntent's)."""
+    import pandas as pd
+
+    params: dict[str, Any] = {"limit": 100}
+    if payment_intent:
+        params["payment_intent"] = payment_intent
+    rows = [{"id": r.id, "created": _when(r.created), "charge": r.charge,
+             "payment_intent": r.payment_intent, "amount": r.amount, "status": r.status,
+             "reason": r.reason or "None", "transfer_reversal": r.transfer_reversal or "None"}
+            for r in _oldest_first(client.v1.refunds.list(params))]
+    return pd.DataFrame(rows, columns=REFUND_COLUMNS).set_index("id")
+
+
+PAYOUT_COLUMNS = ["id", "created", "amount", "currency", "status", "arrival_date", "automatic",
+                  "method", "failure_code"]
+
+
+def _payout_rows(client: stripe.StripeClient, account: str | None) -> list[dict[str, Any]]:
+    listing = client.v1.payouts.list({"limit": 100}, _as({}, account))
+    return [{"id": p.id, "created": _when(p.created), "amount": p.amount,
+             "currency": p.currency, "status": p.status, "arrival_date": _date(p.arrival_date),
+             "automatic": p.automatic, "method": p.method,
+             "failure_code": p.failure_code or "None"}
+            for p in _oldest_first(listing)]
+
+
+def payouts(client: stripe.StripeClient, accounts: Any = None):
+    """Payouts to the bank, oldest first: one account (``None`` = platform, or an
+    ``acct_``), or several as ``{"Maya": acct, ...}``. ``automatic`` is True for payouts
+    made by the account's payout schedule."""
+    return _several(client, accounts, lambda acct: _payout_rows(client, acct), PAYOUT_COLUMNS)
+
+
+def dispute_of(client: stripe.StripeClient, payment_intent: str, timeout: float = 30.0) -> Any:
+    """The (first) Dispute of a PaymentIntent's charge, waiting for it to be opened.
+
+    The dispute test cards open a dispute just after the charge: on the emulator at once,
+    in test mode a few seconds later, so this polls ``disputes.list`` until one appears.
+    """
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        found = client.v1.disputes.list({"payment_intent": payment_intent, "limit": 1}).data
+        if found:
+            return found[0]
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"no dispute opened for {payment_intent} within {timeout:g} s")
+        time.sleep(1.0)
+
+
+DISPUTE_COLUMNS = ["id", "created", "charge", "amount", "reason", "status", "due_by",
+                   "withdrawn", "dispute_fee", "reinstated", "net"]
+
+
+def disputes(client: stripe.StripeClient, payment_intent: str | None = None):
+    """Disputes, oldest first, with the money each moved on the platform's balance.
+
+    ``withdrawn`` is the disputed amount taken back, ``dispute_fee`` the fee charged with it,
+    ``reinstated`` what a won dispute gave back; ``net`` is their sum (an inquiry moves
+    nothing). ``due_by`` is the date evidence is due.
+    """
+    import pandas as pd
+
+    params: dict[str, Any] = {"limit": 100}
+    if payment_intent:
+        params["payment_intent"] = payment_intent
+    rows = []
+    for d in _oldest_first(client.v1.disputes.list(params)):
+        txns = d.balance_transactions or []
+        details = d.evidence_details
+        rows.append({
+            "id": d.id, "created": _when(d.created), "charge": d.charge, "amount": d.amount,
+            "reason": d.reason, "status": d.status,
+            "due_by": _date(details.due_by) if details else None,
+            "withdrawn": sum(t.amount for t in txns if t.amount < 0),
+            "dispute_fee": -sum(t.fee for t in txns),
+            "reinstated": sum(t.amount for t in txns if t.amount > 0),
+            "net": sum(t.net for t in txns),
+        })
+    return pd.DataFrame(rows, columns=DISPUTE_COLUMNS).set_index("id")
+
+
+# -- one booking, followed everywhere its money went --------------------------------------------
+@dataclass
+class Movement:
+    """One money movement of a booking, as the change it made to each party (cents).
+
+    ``renter`` is the cardholder, ``stripe`` what Stripe (and the card networks) kept.
+    Every movement's four changes add up to zero: money moves, it is never made or lost.
+    """
+
+    step: str
+    object: str
+    created: int
+    renter: int = 0
+    platform: int = 0
+    homeowner: int = 0
+    stripe: int = 0
+    kind: str = ""
+
+
+PARTIES = ["renter", "platform", "homeowner", "stripe"]
+
+
+def _movements(client: stripe.StripeClient, payment_intent: str) -> list[Movement]:
+    """Follow a PaymentIntent: charge -> transfer -> reversals, fee -> fee refunds, refunds,
+    disputes. Only ordinary SDK reads, so it works on real test mode too."""
+    expand = {"expand": ["balance_transaction"]}
+    pi = client.v1.payment_intents.retrieve(payment_intent)
+    if not pi.latest_charge:
+        raise ValueError(f"{pi.id} has no charge yet (status {pi.status})")
+    charge = client.v1.charges.retrieve(pi.latest_charge, expand)
+    bt = charge.balance_transaction
+    if bt is None:
+        raise ValueError(f"{charge.id} moved no money (status {charge.status})")
+    moves = [
+        Movement("renter pays", charge.id, charge.created, renter=-bt.amount,
+                 platform=bt.amount, kind="charge"),
+        Movement("Stripe's processing fee", bt.id, charge.created, platform=-bt.fee,
+                 stripe=bt.fee, kind="stripe_fee"),
+    ]
+    if charge.transfer:
+        tr = client.v1.transfers.retrieve(charge.transfer)
+        moves.append(Movement("transfer to homeowner", tr.id, tr.created, platform=-tr.amount,
+                              homeowner=tr.amount, kind="transfer"))
+    if charge.application_fee:
+        fee = client.v1.application_fees.retrieve(charge.application_fee)
+        moves.append(Movement("application fee", fee.id, fee.created, platform=fee.amount,
+                              homeowner=-fee.amount, kind="application_fee"))
+    for d in _oldest_first(client.v1.disputes.list({"charge": charge.id, "limit": 100})):
+        txns = d.balance_transactions or []
+        if not txns:
+            moves.append(Movement(f"dispute ({d.status}): no money moves", d.id, d.created,
+                                  kind="dispute"))
+        for t in txns:
+            step = "dispute: amount and fee taken" if t.amount < 0 else "dispute won: reinstated"
+            moves.append(Movement(step, d.id, t.created, renter=-t.amount, platform=t.net,
+                                  stripe=t.fee, kind="dispute"))
+    listing = client.v1.refunds.list({"charge": charge.id, "limit": 100,
+                                      "expand": ["data.balance_transaction"]})
+    for r in _oldest_first(listing):
+        if r.status in ("failed", "canceled"):
+            continue
+        fee = r.balance_transaction.fee if r.balance_transaction else 0
+        moves.append(Movement("refund to renter", r.id, r.created, renter=r.amount,
+                              platform=-r.amount - fee, stripe=fee, kind="refund"))
+    if charge.transfer:
+        for rv in _oldest_first(client.v1.transfers.reversals.list(charge.transfer,
+                                                                   {"limit": 100})):
+            moves.append(Movement("transfer reversal", rv.id, rv.created, platform=rv.amount,
+                                  homeowner=-rv.amount, kind="reversal"))
+    if charge.application_fee:
+        for fr in _oldest_first(client.v1.application_fees.refunds.list(
+                charge.application_fee, {"limit": 100})):
+            moves.append(Movement("application fee refund", fr.id, fr.created,
+                                  platform=-fr.amount, homeowner=fr.amount, kind="fee_refund"))
+    return sorted(moves, key=lambda m: m.created)  # stable: same second keeps the order above
+
+
+def money_trail(client: stripe.StripeClient, payment_intent: str):
+    """Every movement of one booking's money, one row each, with what it did to the renter,
+    the platform, the homeowner and Stripe; the last row is each party's net.
+
+    The ``net`` row: the renter's is minus what they finally paid, the platform's and the
+    homeowner's are what they kept, Stripe's is its fees. Each row adds up to zero.
+    """
+    import pandas as pd
+
+    moves = _movements(client, payment_intent)
+    rows = [{"step": m.step, "object": m.object, **{p: getattr(m, p) for p in PARTIES}}
+            for m in moves]
+    rows.append({"step": "net", "object": "",
+                 **{p: sum(getattr(m, p) for m in moves) for p in PARTIES}})
+    frame = pd.DataFrame(rows, columns=["step", "object", *PARTIES])
+    return frame.rename(columns={"stripe": "Stripe"})
+
+
+TRAIL_ROWS = ["renter paid", "refunded to renter", "charged back (dispute)",
+              "Stripe's processing fee", "dispute fees", "application fee kept",
+              "platform net", "homeowner net"]
+
+
+def _summary(moves: list[Movement]) -> dict[str, int]:
+    def total(kind: str, party: str) -> int:
+        return sum(getattr(m, party) for m in moves if m.kind == kind)
+
+    disputes_ = [m for m in moves if m.kind == "dispute"]
+    return {
+        "renter paid": -total("charge", "renter"),
+        "refunded to renter": total("refund", "renter"),
+        "charged back (dispute)": sum(m.renter for m in disputes_),
+        "Stripe's processing fee": total("stripe_fee", "stripe") + total("refund", "stripe"),
+        "dispute fees": sum(m.stripe for m in disputes_),
+        "application fee kept": total("application_fee", "platform")
+        + total("fee_refund", "platform"),
+        "platform net": sum(m.platform for m in moves),
+        "homeowner net": sum(m.homeowner for m in moves),
+    }
+
+
+def compare_trails(client: stripe.StripeClient, bookings: Mapping[str, str]):
+    """Several bookings side by side (``{"what happened": payment_intent_id}``): what the
+    renter paid and got back, what Stripe kept, and each side's net, in cents.
+
+    For every column: renter paid - refunded - charged back = Stripe's fee + dispute fees
+    + platform net + homeowner net.
+    """
+    import pandas as pd
+
+    columns = {name: _summary(_movements(client, pi)) for name, pi in bookings.items()}
+    return pd.DataFrame(columns, index=TRAIL_ROWS)
+
+
+# -- balance over time ---------------------------------------------------------------------------
+def balance_history(
+    client: stripe.StripeClient, account: str | None = None, currency: str = "usd",
+    until: int | None = None,
+):
+    """An account's ``available`` and ``pending`` balance after each moment something changed,
+    rebuilt from its balance transactions alone (Stripe keeps no balance history).
+
+    A transaction counts as pending from ``created`` until ``available_on``, then as
+    available. Moments: every ``created``, and every ``available_on`` already reached (a
+    transaction's ``status`` is ``available``), or up to ``until`` (a Unix time) if given.
+    """
+    import pandas as pd
+
+    page = client.v1.balance_transactions.list({"limit": 100}, _as({}, account))
+    txns = [t for t in _oldest_first(page) if t.currency == currency]
+    moments = {t.created for t in txns}
+    moments |= {t.available_on for t in txns
+                if t.status == "available" or (until is not None and t.available_on <= until)}
+    if until is not None:
+        moments = {m for m in moments if m <= until} | {until}
+    rows = []
+    for moment in sorted(moments):
+        ready = [t for t in txns if t.created <= moment and t.available_on <= moment]
+        waiting = [t for t in txns if t.created <= moment < t.available_on]
+        rows.append({"time": _when(moment), "available": sum(t.net for t in ready),
+                     "pending": sum(t.net for t in waiting)})
+    return pd.DataFrame(rows, columns=["time", "available", "pending"]).set_index("time")
+
+
+def balance_chart(
+    client: stripe.StripeClient, account: str | None = None, name: str = "Account",
+    currency: str = "usd", until: int | None = None,
+):
+    """A step chart of :func:`balance_history`: available versus pending over time.
+
+    Returns the matplotlib Figure (already closed, so Jupyter shows it exactly once).
+    """
+    plt = _pyplot()
+    history = balance_history(client, account, currency, until)
+    fig, ax = plt.subplots(figsize=(10, 4))
+    times = list(history.index)
+    if times:  # hold the last level a little, so the final step shows as a line
+        span = (times[-1] - times[0]) if len(times) > 1 else timedelta(days=1)
+        times.append(times[-1] + max(span / 20, timedelta(hours=1)))
+    for column, colour in (("available", "#2e7d32"), ("pending", "#ef6c00")):
+        values = [v / 100 for v in history[column]]
+        values += values[-1:]
+        ax.step(times, values, where="post", color=colour, linewidth=2, label=column)
+        ax.fill_between(times, values, step="post", color=colour, alpha=0.12)
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.set_ylabel("dollars" if currency == "usd" else currency.upper())
+    ax.set_title(f"{name}: balance over time, rebuilt from balance transactions", fontsize=11)
+    ax.legend(loc="upper left")
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
 
 
 # -- the picture ---------------------------------------------------------------------------

@@ -61,12 +61,14 @@ class Lab:
         """Move the emulator's clock forward (pending funds become available on time).
 
         Real Stripe time cannot be moved: in test mode, pay with ``pm_card_bypassPending``
-        to get available funds at once instead.
+        to get available funds at once instead, or wait for the ``available_on`` date (and
+        for the automatic payouts, which Stripe runs on its own schedule).
         """
         if not self.config.is_emulator:
             raise RuntimeError(
                 "Stripe test mode has no clock to advance; use pm_card_bypassPending for "
-                "funds that are available immediately."
+                "funds that are available immediately, or wait until the balance "
+                "transactions' available_on date (payouts then follow the account's schedule)."
             )
         return int(self.control("/_emulator/clock/advance", seconds=seconds)["now"])
 

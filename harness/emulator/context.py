@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +23,8 @@ class Context:
     request_id: str | None = None
     base_url: str = ""  # how the client reached the emulator (for hosted-page URLs)
     idempotency_key: str | None = None
-    signals: list[tuple[str, dict[str, Any], dict[str, Any] | None, str]] = field(
+    # (type, object as it was, previous attributes, account, when) per state change
+    signals: list[tuple[str, dict[str, Any], dict[str, Any] | None, str, int]] = field(
         default_factory=list
     )
 
@@ -93,5 +95,7 @@ class Context:
         previous: dict[str, Any] | None = None,
         account: str | None = None,
     ) -> None:
-        """Record that something happened; the events module turns signals into Events."""
-        self.signals.append((event_type, obj, previous, account or self.account))
+        """Record that something happened, as it is now and when; the events module turns
+        signals into Events at the end of the request."""
+        self.signals.append((event_type, copy.deepcopy(obj), previous, account or self.account,
+                             self.now()))

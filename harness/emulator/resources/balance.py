@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..context import Context
-from ..errors import NotFound
+from ..errors import InvalidRequest, NotFound
 from ..ledger import Entry
 from ..listing import page
 from ..params import LIST_PARAMS, Range, Str
@@ -69,6 +69,9 @@ def retrieve(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
        params={**LIST_PARAMS, "type": Str(), "source": Str(), "currency": Str(),
                "created": Range(), "payout": Str()})
 def list_(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    if "payout" in params:
+        raise InvalidRequest("Filtering balance transactions by `payout` is not emulated yet; "
+                             "filter by `type` or `source` instead.", param="payout")
     filters = {k: params[k] for k in ("type", "source", "currency") if k in params}
 
     def fetch(before_seq: int | None, after_seq: int | None, limit: int) -> list[dict]:

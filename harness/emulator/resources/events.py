@@ -24,14 +24,14 @@ subscribers: list[Callable[[Context, dict[str, Any], str], int]] = []
 
 @on_signals
 def record(ctx: Context) -> None:
-    for event_type, obj, previous, account in ctx.signals:
+    for event_type, obj, previous, account, when in ctx.signals:
         event = build(
             "Event",
             id=ctx.new_id("evt"), object="event",
             account=account if account != ctx.platform else None,
             api_version=ctx.emulator.platform_version(ctx.platform), context=None,
-            created=ctx.now(),
-            data={"object": copy.deepcopy(obj),
+            created=when,
+            data={"object": obj,
                   **({"previous_attributes": previous} if previous is not None else {})},
             livemode=False, pending_webhooks=0,
             request={"id": ctx.request_id, "idempotency_key": ctx.idempotency_key},
@@ -39,6 +39,13 @@ def record(ctx: Context) -> None:
         )
         event["pending_webhooks"] = sum(fn(ctx, event, ctx.platform) for fn in subscribers)
         ctx.insert(event, ns=account)
+
+
+def changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """``data.previous_attributes`` of an ``*.updated`` event: each top-level key whose value
+    changed, with its value before the change (``None`` for a key that was absent)."""
+    keys = list(after) + [k for k in before if k not in after]
+    return {k: copy.deepcopy(before.get(k)) for k in keys if before.get(k) != after.get(k)}
 
 
 def _matches(event_type: str, pattern: str) -> bool:
