@@ -39,6 +39,12 @@ class Unsupported(Exception):
 
 class EmulatorTarget:
     name = "emulator"
+    # Like Stripe, the emulator refuses a server-side confirm of a PaymentIntent with dynamic
+    # payment methods unless it has a return_url or redirects are off; card-only server code
+    # turns redirects off (automatic_payment_methods[allow_redirects] in
+    # https://docs.stripe.com/api/payment_intents/create).
+    confirm_extra: dict[str, Any] = {
+        "automatic_payment_methods": {"enabled": True, "allow_redirects": "never"}}
 
     def __init__(self, key_suffix: str = "connectlab_bench_0001") -> None:
         from harness.emulator import Emulator, Settings
@@ -49,6 +55,8 @@ class EmulatorTarget:
         self.emulator = Emulator(db=":memory:", settings=Settings())
         self.server = BackgroundServer(self.emulator)
         self.cache: dict[str, Any] = {}
+        self._closed = False
+        self.shutdown_error: str | None = None
         self.client: stripe.StripeClient | None = None
         self.card_client: stripe.StripeClient | None = None
         self.card_client_note = (
@@ -64,6 +72,13 @@ class EmulatorTarget:
 
     def stop(self) -> None:
         self.server.stop()
+        close = getattr(self.emulator, "close", None)  # stops its background workers
+        if close is not None and not self._closed:
+            self._closed = True
+            try:
+                close()
+            except Exception as exc:  # reported by the benchmark, never fatal
+                self.shutdown_error = f"Emulator.close() raised {type(exc).__name__}: {exc}"
 
     @property
     def url(self) -> str:
@@ -88,12 +103,18 @@ class EmulatorTarget:
     def reset_between_rows(self) -> None:
         """The emulator keeps everything: it is meant to stay flat as it grows."""
 
+    def settle(self) -> None:
+        """Nothing runs after a response (events are written inside the request)."""
+
     def object_count(self) -> int:
         return self.emulator.store.count()
 
 
 class LocalstripeTarget:
     name = "localstripe"
+    # localstripe has no dynamic payment methods: it answers 400 "Unexpected ..." to both
+    # automatic_payment_methods and return_url, and confirms without them.
+    confirm_extra: dict[str, Any] = {}
 
     def __init__(self) -> None:
         self.secret_key = "sk_test_connectlab_bench_localstripe"
@@ -111,6 +132,7 @@ class LocalstripeTarget:
         self._error: BaseException | None = None
         self._saved_pickle: bytes | None = None
         self._had_pickle = False
+        self._started = False
 
     # -- lifecycle -----------------------------------------------------------------------
     def start(self) -> LocalstripeTarget:
@@ -120,6 +142,7 @@ class LocalstripeTarget:
 
         # Keep whoever else uses localstripe on this machine whole: put their pickle back
         # when we are done. We never load it (that is the CLI's default, not --from-scratch).
+        self._started = True
         self._had_pickle = os.path.exists(LOCALSTRIPE_PICKLE)
         if self._had_pickle:
             with open(LOCALSTRIPE_PICKLE, "rb") as f:
@@ -164,7 +187,7 @@ class LocalstripeTarget:
         loop, runner = self._loop, self._runner
         if loop is not None and self._thread is not None and self._thread.is_alive():
             try:
-                asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(15)
+                asyncio.run_coroutine_threadsafe(self._shutdown(runner), loop).result(15)
             except Exception:
                 pass
             loop.call_soon_threadsafe(loop.stop)
@@ -173,7 +196,19 @@ class LocalstripeTarget:
         self._loop = None
         self._restore_pickle()
 
+    @staticmethod
+    async def _shutdown(runner: Any) -> None:
+        """Close the site, then cancel localstripe's pending webhook tasks: it schedules one
+        per Event (each sleeps 1 s first) even when no webhook is configured."""
+        await runner.cleanup()
+        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
     def _restore_pickle(self) -> None:
+        if not self._started:
+            return  # never ran: whatever is in /tmp is not ours
         try:
             if self._had_pickle and self._saved_pickle is not None:
                 with open(LOCALSTRIPE_PICKLE, "wb") as f:
@@ -198,6 +233,15 @@ class LocalstripeTarget:
         with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_S):
             pass
         self.cache.clear()
+
+    def settle(self) -> None:
+        """Let work localstripe deferred past its response run now, outside any timing: it
+        starts a task per Event (JSON-encoding the event) that would otherwise run during
+        the next sample, the other backend's as often as its own. A no-op queued on its loop
+        runs after everything queued before it."""
+        if self._loop is not None:
+            asyncio.run_coroutine_threadsafe(asyncio.sleep(0), self._loop).result(
+                HTTP_TIMEOUT_S)
 
     def object_count(self) -> int:
         from localstripe.resources import store

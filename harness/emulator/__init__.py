@@ -107,6 +107,7 @@ class Emulator:
 
     def reset(self) -> None:
         self.store.reset()
+        self.clock.forget()
 
     def close(self) -> None:
         """Stop background workers (webhook delivery) and close the database."""

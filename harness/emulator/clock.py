@@ -28,16 +28,27 @@ class Clock:
     def __init__(self, store: Store, frozen_at: int | None = None) -> None:
         self.store = store
         self.frozen_at = frozen_at
+        self._offsets: dict[str, int] = {}  # a cache of the meta rows (read on every now())
 
     def offset(self, platform: str) -> int:
-        return int(self.store.get_meta(f"clock_offset:{platform}", "0") or 0)
+        cached = self._offsets.get(platform)
+        if cached is None:
+            cached = int(self.store.get_meta(f"clock_offset:{platform}", "0") or 0)
+            self._offsets[platform] = cached
+        return cached
+
+    def forget(self) -> None:
+        """Drop cached offsets (after a reset, or a rolled-back transaction)."""
+        self._offsets.clear()
 
     def now(self, platform: str = "") -> int:
         base = self.frozen_at if self.frozen_at is not None else int(time.time())
         return base + (self.offset(platform) if platform else 0)
 
     def advance(self, platform: str, seconds: int) -> int:
-        self.store.set_meta(f"clock_offset:{platform}", str(self.offset(platform) + int(seconds)))
+        offset = self.offset(platform) + int(seconds)
+        self.store.set_meta(f"clock_offset:{platform}", str(offset))
+        self._offsets[platform] = offset
         return self.now(platform)
 
 
@@ -49,12 +60,13 @@ class IdFactory:
 
     def token(self, length: int = 24) -> str:
         if self._rng is not None:
-            return "".join(self._rng.choice(ALPHABET) for _ in range(length))
-        return "".join(secrets.choice(ALPHABET) for _ in range(length))
+            return "".join(self._rng.choices(ALPHABET, k=length))
+        # one urandom call per ID, not per character (62 letters: a negligible bias)
+        return "".join(ALPHABET[b % 62] for b in secrets.token_bytes(length))
 
     def new(self, prefix: str, length: int = 24) -> str:
         return f"{prefix}_{self.token(length)}"
 
     def request_id(self) -> str:
         # Request IDs are never part of notebook output, so they are always random.
-        return "req_" + "".join(secrets.choice(ALPHABET) for _ in range(14))
+        return "req_" + "".join(ALPHABET[b % 62] for b in secrets.token_bytes(14))

@@ -11,6 +11,7 @@ import base64
 import hashlib
 import json
 import logging
+import threading
 import traceback
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,7 @@ from .errors import (
     StripeError,
 )
 from .expand import expand
+from .faults import drop_connection
 from .forms import decode, decode_pairs
 from .params import validate_fields
 from .registry import Route
@@ -37,6 +39,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("harness.emulator")
 IDEMPOTENCY_TTL = 24 * 3600
+DROP_RESPONSE = "connect_lab.drop_response"  # environ flag set by an injected ``drop`` fault
 # What api.stripe.com answers every request with, so Stripe.js on another origin may call it.
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
@@ -74,6 +77,8 @@ class HttpLayer:
              for i, r in enumerate(routes)],
             strict_slashes=False,
         )
+        self._in_flight: set[tuple[str, str]] = set()
+        self._in_flight_lock = threading.Lock()
 
     def __call__(self, environ: dict, start_response: Any) -> Any:
         request = Request(environ)
@@ -99,6 +104,10 @@ class HttpLayer:
         response.headers["Request-Id"] = request_id
         for key, value in CORS_HEADERS.items():
             response.headers.setdefault(key, value)
+        if environ.get(DROP_RESPONSE):  # an injected fault: the response is lost on its way
+            log.info("dropping the response to %s %s (/_emulator/faults)", request.method,
+                     request.path)
+            drop_connection(environ)
         return response(environ, start_response)
 
     # -- the pipeline -------------------------------------------------------------------------
@@ -136,28 +145,60 @@ class HttpLayer:
             expand_paths = [expand_paths]
         if not isinstance(expand_paths, list) or not all(isinstance(p, str) for p in expand_paths):
             raise InvalidRequest("Invalid array", code="parameter_invalid", param="expand")
-        self.emulator.faults.check(request.method, request.path, platform)
+        if self.emulator.faults.check(request.method, request.path, platform):
+            request.environ[DROP_RESPONSE] = True  # run and commit, then answer nothing
 
         idem_key = request.headers.get("Idempotency-Key")
         scope = f"{key}|{account}"
         fingerprint = self.fingerprint(request, params)
         if request.method == "POST" and idem_key:
-            replay = self.replay(scope, idem_key, fingerprint, ctx.now())
-            if replay is not None:
-                return replay
-
-        try:
+            self.claim(scope, idem_key)  # a 409 while another request holds this key
+            try:
+                replay = self.replay(scope, idem_key, fingerprint, ctx.now())
+                if replay is not None:
+                    return replay
+                status, body = self.run_and_remember(route, ctx, params, path_args,
+                                                     expand_paths, scope, idem_key, fingerprint)
+            finally:
+                self.release(scope, idem_key)
+        else:
             status, body = self.run(route, ctx, params, path_args, expand_paths)
-        except StripeError as exc:
-            if request.method == "POST" and idem_key and exc.status == 402:
-                self.remember(scope, idem_key, fingerprint, exc.status, exc.body(), ctx.now())
-            raise
-        if request.method == "POST" and idem_key and (status < 400 or status == 402):
-            self.remember(scope, idem_key, fingerprint, status, body, ctx.now())
         headers = {"Stripe-Version": version}
         if ctx.is_connected:
             headers["Stripe-Account"] = account
         return json_response(status, body, headers)
+
+    def run_and_remember(
+        self, route: Route, ctx: Context, params: dict, path_args: dict, expand_paths: list[str],
+        scope: str, idem_key: str, fingerprint: str,
+    ) -> tuple[int, dict[str, Any]]:
+        try:
+            status, body = self.run(route, ctx, params, path_args, expand_paths)
+        except StripeError as exc:
+            if exc.status == 402:
+                self.remember(scope, idem_key, fingerprint, exc.status, exc.body(), ctx.now())
+            raise
+        if status < 400 or status == 402:
+            self.remember(scope, idem_key, fingerprint, status, body, ctx.now())
+        return status, body
+
+    def claim(self, scope: str, key: str) -> None:
+        """One request per Idempotency-Key at a time, as on Stripe: a second one that arrives
+        while the first still runs gets a 409 (which stripe-python retries; by then the first
+        has saved its result, and the retry replays it)."""
+        with self._in_flight_lock:
+            if (scope, key) in self._in_flight:
+                raise IdempotencyConflict(
+                    "There is currently another in-progress request using this Idempotent Key "
+                    "(that probably means you submitted twice, and the other request is still "
+                    f"going through): {key}. Please try again later.",
+                    code="idempotency_key_in_use", status=409,
+                )
+            self._in_flight.add((scope, key))
+
+    def release(self, scope: str, key: str) -> None:
+        with self._in_flight_lock:
+            self._in_flight.discard((scope, key))
 
     def run(
         self, route: Route, ctx: Context, params: dict, path_args: dict, expand_paths: list[str]
@@ -173,7 +214,10 @@ class HttpLayer:
                 body = expand(ctx, result, expand_paths)
                 self.emulator.after_request(ctx)
             return 200, body
-        except StripeError as exc:
+        except BaseException as exc:
+            self.emulator.clock.forget()  # a rolled-back clock advance must not linger
+            if not isinstance(exc, StripeError):
+                raise
             if getattr(exc, "commit", False):
                 with store.transaction():
                     self.emulator.after_request(ctx)

@@ -17,6 +17,7 @@ from ..listing import store_page
 from ..params import LIST_PARAMS, Bool, Enum, Int, Metadata, Obj, Range, Str
 from ..registry import loader, on_new_platform, route
 from ._shape import build
+from .events import changes
 
 CAPABILITIES = ("card_payments", "transfers")
 # What a US individual must supply for card_payments + transfers.
@@ -357,10 +358,28 @@ def _connected(ctx: Context, account_id: str) -> dict[str, Any]:
 
 
 def save_and_announce(ctx: Context, before: dict[str, Any], account: dict[str, Any]) -> dict:
+    """Save ``account`` and emit what changed since ``before``: ``account.updated``, then
+    ``account.external_account.created``/``deleted`` for bank accounts that came or went, then
+    ``capability.updated`` for each capability whose status moved. All on the account itself
+    (https://docs.stripe.com/connect/webhooks)."""
     ctx.save(account)
-    previous = {k: before[k] for k in account if before.get(k) != account[k]}
+    previous = changes(before, account)
     if previous:
         ctx.emit("account.updated", account, previous, account=account["id"])
+    old_banks = {b["id"]: b for b in before["external_accounts"]["data"]}
+    new_banks = {b["id"]: b for b in account["external_accounts"]["data"]}
+    for bank_id, bank in new_banks.items():
+        if bank_id not in old_banks:
+            ctx.emit("account.external_account.created", bank, account=account["id"])
+    for bank_id, bank in old_banks.items():
+        if bank_id not in new_banks:
+            ctx.emit("account.external_account.deleted", bank, account=account["id"])
+    old_caps, new_caps = before["capabilities"], account["capabilities"]
+    for name in sorted(set(old_caps) | set(new_caps)):
+        if old_caps.get(name) != new_caps.get(name):
+            capability = _capability_view(account, name)
+            ctx.emit("capability.updated", capability,
+                     changes(_capability_view(before, name), capability), account=account["id"])
     return account
 
 
@@ -411,6 +430,15 @@ def list_(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+def _capability_view(account: dict[str, Any], name: str) -> dict[str, Any]:
+    """The Capability ``name`` of ``account``, requested or not."""
+    if name in account["capabilities"]:
+        return _capability(account, name)
+    return build("Capability", id=name, object="capability", account=account["id"],
+                 future_requirements=None, requested=False, requested_at=None,
+                 requirements=None, status="unrequested")
+
+
 def _capability(account: dict[str, Any], name: str) -> dict[str, Any]:
     status = account["capabilities"].get(name)
     if status is None:
@@ -446,11 +474,7 @@ def update_capability(ctx: Context, params: dict[str, Any], account: str, name: 
     before = copy.deepcopy(acct)
     _apply(ctx, acct, {"capabilities": {name: {"requested": params.get("requested", True)}}})
     save_and_announce(ctx, before, refresh(ctx, acct))
-    if name not in acct["capabilities"]:
-        return build("Capability", id=name, object="capability", account=account,
-                     future_requirements=None, requested=False, requested_at=None,
-                     requirements=None, status="unrequested")
-    return _capability(acct, name)
+    return _capability_view(acct, name)
 
 
 @route("GET", "/v1/accounts/<account>/external_accounts", params={**LIST_PARAMS,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from ..context import Context
 from ..listing import store_page
 from ..params import LIST_PARAMS, Metadata, Range, Str
 from ..registry import loader, route
+from .events import changes
 
 
 @route("GET", "/v1/charges/<id>", params={})
@@ -20,12 +22,17 @@ def retrieve(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
                "receipt_email": Str(nullable=True), "transfer_group": Str()})
 def update(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
     charge = ctx.get(id, "charge", param="charge")
+    before = copy.deepcopy(charge)
     for key, value in params.items():
         if key == "metadata":
             charge["metadata"] = {k: v for k, v in {**charge["metadata"], **value}.items() if v}
         else:
             charge[key] = value
-    return ctx.save(charge)
+    ctx.save(charge)
+    previous = changes(before, charge)
+    if previous:
+        ctx.emit("charge.updated", charge, previous)
+    return charge
 
 
 @route("GET", "/v1/charges",

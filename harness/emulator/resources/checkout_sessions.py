@@ -204,6 +204,14 @@ def expire(ctx: Context, session: dict[str, Any]) -> dict[str, Any]:
     session["status"] = "expired"
     session["url"] = None
     ctx.save(session)
+    # A PaymentIntent that Checkout made for a failed attempt dies with its Session: the
+    # platform cannot cancel it itself ("expire the Checkout Session" instead).
+    # https://docs.stripe.com/api/payment_intents/cancel
+    if session["payment_intent"]:
+        found = ctx.find(session["payment_intent"], "payment_intent")
+        if found is not None and found[1]["status"] in (
+                "requires_payment_method", "requires_confirmation", "requires_action"):
+            payment_intents.cancel_intent(ctx, found[1], {})
     ctx.emit("checkout.session.expired", session)
     return session
 
@@ -234,7 +242,8 @@ def _open_session(ctx: Context, session_id: str) -> dict[str, Any]:
     return session
 
 
-@route("POST", "/v1/payment_pages/<id>/init", params={"email": Str()}, publishable=True)
+@route("POST", "/v1/payment_pages/<id>/init", params={"email": Str(), "name": Str()},
+       publishable=True)
 def page_init(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
     """Create (once) the Session's PaymentIntent and hand its client secret to the page."""
     session = _open_session(ctx, id)
@@ -261,18 +270,19 @@ def page_init(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
             "statement_descriptor_suffix": pi_data.get("statement_descriptor_suffix"),
         })
         session["payment_intent"] = pi["id"]
-        if email:
-            session["customer_details"] = _details(email)
-        ctx.save(session)
         ctx.store.set_meta(f"checkout_session_for:{pi['id']}", id)
+    if params.get("email") or params.get("name"):  # what the customer typed, this attempt
+        session["customer_details"] = _details(params.get("email") or session["customer_email"],
+                                               params.get("name"))
+    ctx.save(session)
     return {"object": "payment_page", "status": session["status"],
             "client_secret": pi["client_secret"], "amount_total": session["amount_total"],
             "currency": session["currency"]}
 
 
-def _details(email: str | None) -> dict[str, Any]:
+def _details(email: str | None, name: str | None = None) -> dict[str, Any]:
     return {"address": None, "business_name": None, "email": email, "individual_name": None,
-            "name": None, "phone": None, "tax_exempt": "none", "tax_ids": []}
+            "name": name, "phone": None, "tax_exempt": "none", "tax_ids": []}
 
 
 def _success_url(session: dict[str, Any]) -> str:
@@ -344,7 +354,8 @@ def hosted_page(emulator: Any, request: Request, id: str) -> Response:
         name=html.escape(name), color=html.escape(brand.get("primary_color") or "#635bff"),
         rows=rows, total=_money(session["amount_total"], session["currency"]),
         email=html.escape(session["customer_email"] or ""),
-        cancel=html.escape(session["cancel_url"] or ""),
+        back=(f'<p><a id="cancel" href="{html.escape(session["cancel_url"])}">← Back to '
+              f'{html.escape(name)}</a></p>' if session["cancel_url"] else ""),
         config=html.escape(json.dumps({"session": id, "pk": publishable,
                                         "status": session["status"],
                                         "success_url": _success_url(session)})),
@@ -361,7 +372,7 @@ def _money(amount: int, currency: str) -> str:
 EXPIRED_PAGE = """<!doctype html><meta charset="utf-8"><title>Checkout expired</title>
 <body style="font-family:sans-serif;max-width:480px;margin:40px auto">
 <h1>{name}</h1><p id="expired">This checkout session has expired.</p>
-<p><a href="{cancel}">Return to {name}</a></p></body>"""
+{back}</body>"""
 
 PAY_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Pay {name}</title>
@@ -389,7 +400,7 @@ PAY_PAGE = """<!doctype html>
 <main>
  <section><p>Pay {name}</p><p class="total" id="total">{total}</p>
   <table>{rows}</table>
-  <p><a id="cancel" href="{cancel}">← Back to {name}</a></p></section>
+  {back}</section>
  <section><form id="payment-form">
   <label for="email">Email</label><input id="email" type="email" value="{email}" required>
   <label for="cardholder">Name on card</label><input id="cardholder" required>
@@ -427,11 +438,12 @@ PAY_PAGE = """<!doctype html>
     errors.textContent = '';
     try {{
       const email = document.getElementById('email').value;
-      const init = await api('POST', '/v1/payment_pages/' + config.session + '/init', {{ email }});
+      const name = document.getElementById('cardholder').value;
+      const init = await api('POST', '/v1/payment_pages/' + config.session + '/init',
+                             {{ email, name }});
       if (init.status === 'complete') {{ window.location.href = init.success_url; return; }}
       const result = await stripe.confirmCardPayment(init.client_secret, {{
-        payment_method: {{ card, billing_details: {{
-          name: document.getElementById('cardholder').value, email }} }} }});
+        payment_method: {{ card, billing_details: {{ name, email }} }} }});
       if (result.error) throw new Error(result.error.message);
       const status = await api('GET', '/v1/payment_pages/' + config.session);
       if (status.status === 'complete') {{

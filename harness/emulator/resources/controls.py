@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import faults as faults_mod
 from ..context import Context
 from ..errors import InvalidRequest, PermissionDenied
 from ..params import Enum, Int, Str
@@ -35,6 +36,9 @@ def advance_clock(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     """Move time forward, stopping at each 00:00 UTC on the way so that whatever fell due
     that day (available funds, automatic payouts, deadlines) happens at its own time."""
     _platform_only(ctx)
+    # What falls due is Stripe's own doing, not this request's: its events are automatic,
+    # with request.id null (https://docs.stripe.com/api/events/object#event_object-request).
+    ctx.request_id = ctx.idempotency_key = None
     clock, remaining = ctx.emulator.clock, params["seconds"]
     while remaining > 0:
         before = ctx.now()
@@ -53,18 +57,42 @@ def clock(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 
 @route("POST", "/_emulator/faults",
        params={"path": Str(required=True), "status": Enum(choices=("429", "500", "503")),
-               "count": Int(min=0, max=100)})
+               "mode": Enum(choices=faults_mod.MODES),
+               "code": Enum(choices=("rate_limit", "lock_timeout")),
+               "latency_ms": Int(min=0, max=60_000), "count": Int(min=0, max=100)})
 def faults(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    """Arm a fault for the next ``count`` requests under ``path`` (see ``emulator/faults.py``):
+    ``status`` 500/503/429 (``code`` rate_limit or lock_timeout), ``mode=drop`` (run the
+    request, then close the connection without answering), and/or ``latency_ms``.
+    ``count=0`` disarms every fault of this platform."""
     _platform_only(ctx)
     if not params["path"].startswith("/v1/"):
         raise InvalidRequest("path must start with /v1/", param="path")
     count = params.get("count", 1)
+    drop = params.get("mode") == "drop"
+    if drop and "status" in params:
+        raise InvalidRequest("mode=drop answers nothing, so it cannot have a status.",
+                             param="status")
+    if "code" in params and params.get("status") != "429":
+        raise InvalidRequest("code applies to status=429 only.", param="code")
+    latency = params.get("latency_ms", 0)
+    if "status" in params:
+        status: int | None = int(params["status"])
+    elif drop or (latency and "mode" not in params):
+        status = None  # a lost response, or only a slow one
+    else:
+        status = 500  # the default fault: Stripe's api_error
+    body: dict[str, Any] = {"object": "emulator.faults", "path": params["path"], "count": count,
+                            "status": status,
+                            "mode": "drop" if drop else ("status" if status else "latency"),
+                            "code": params.get("code", "rate_limit") if status == 429 else None,
+                            "latency_ms": latency}
     if count == 0:
         ctx.emulator.faults.clear(ctx.platform)
-    else:
-        ctx.emulator.faults.add(ctx.platform, params["path"], int(params.get("status", "500")),
-                                count)
-    return {"object": "emulator.faults", "path": params["path"], "count": count}
+        return body
+    ctx.emulator.faults.add(ctx.platform, params["path"], status, count, drop=drop,
+                            latency_ms=latency, code=params.get("code"))
+    return body
 
 
 @route("POST", "/_emulator/reset", params={})
@@ -81,6 +109,7 @@ def reset(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
                   (*namespaces, ctx.platform))
     store.execute(f"DELETE FROM ledger WHERE ns IN ({marks})", namespaces)
     store.execute("DELETE FROM meta WHERE name=?", (f"clock_offset:{ctx.platform}",))
+    ctx.emulator.clock.forget()
     return {"object": "emulator.reset", "platform": ctx.platform}
 
 

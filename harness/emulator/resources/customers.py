@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from ..context import Context
@@ -9,6 +10,7 @@ from ..listing import store_page
 from ..params import LIST_PARAMS, Metadata, Range, Str
 from ..registry import loader, route
 from ._shape import build
+from .events import changes
 
 WRITABLE = {
     "email": Str(nullable=True, max_length=512),
@@ -42,7 +44,9 @@ def new_customer(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
         description=params.get("description"),
         metadata=params.get("metadata") or {},
     )
-    return ctx.insert(customer)
+    ctx.insert(customer)
+    ctx.emit("customer.created", customer)
+    return customer
 
 
 @route("POST", "/v1/customers", params=WRITABLE)
@@ -59,19 +63,25 @@ def retrieve(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
 @route("POST", "/v1/customers/<id>", params=WRITABLE)
 def update(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
     customer = ctx.get(id, "customer", param="customer")
+    before = copy.deepcopy(customer)
     for key, value in params.items():
         if key == "metadata":
             merged = {**customer["metadata"], **value}
             customer["metadata"] = {k: v for k, v in merged.items() if v != ""}
         else:
             customer[key] = value
-    return ctx.save(customer)
+    ctx.save(customer)
+    previous = changes(before, customer)
+    if previous:  # Stripe announces real changes only
+        ctx.emit("customer.updated", customer, previous)
+    return customer
 
 
 @route("DELETE", "/v1/customers/<id>", params={})
 def delete(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
-    ctx.get(id, "customer", param="customer")
+    customer = ctx.get(id, "customer", param="customer")
     ctx.store.delete(id)
+    ctx.emit("customer.deleted", customer)  # the customer as it was
     return {"id": id, "object": "customer", "deleted": True}
 
 

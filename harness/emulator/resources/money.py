@@ -105,7 +105,7 @@ def _destination_transfer(ctx: Context, charge: dict[str, Any], captured: int, w
         reversed=False, source_transaction=charge["id"], source_type="card",
         transfer_group=charge.get("transfer_group"),
     )
-    ctx.insert(transfer, ns=platform)
+    ctx.insert(transfer, ns=platform, parent=charge["id"])  # indexed: transfers of a charge
 
     fee_details = [_app_fee_detail(ctx, fee_amount, currency)] if fee_amount else []
     incoming = post(ctx, destination, currency=currency, amount=transfer_amount, type="payment",

@@ -281,7 +281,10 @@ def new_payment_intent(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
         ctx.store.set_meta(f"pi_explicit_apm:{pi_id}", "1")
     ctx.emit("payment_intent.created", pi)
     if params.get("confirm"):
-        return confirm_intent(ctx, pi, params)
+        # the payment method is already set: confirming must not create a second one
+        rest = {k: v for k, v in params.items() if k not in ("payment_method",
+                                                            "payment_method_data")}
+        return confirm_intent(ctx, pi, rest)
     return pi
 
 

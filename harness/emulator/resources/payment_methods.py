@@ -6,6 +6,7 @@ with a secret key Stripe refuses raw card data, and so does the emulator.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from typing import Any
 
@@ -15,6 +16,7 @@ from ..listing import store_page
 from ..params import LIST_PARAMS, Enum, Int, Metadata, Obj, Str
 from ..registry import loader, route
 from ._shape import build
+from .events import changes
 from .test_cards import BY_NUMBER, BY_TOKEN, TestCard, luhn_ok
 
 ADDRESS = Obj(fields={k: Str(nullable=True) for k in
@@ -186,13 +188,18 @@ def retrieve(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
                "allow_redisplay": Enum(choices=("always", "limited", "unspecified"))})
 def update(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
     pm = ctx.get(id, "payment_method", param="payment_method")
+    before = copy.deepcopy(pm)
     if "billing_details" in params:
         pm["billing_details"] = _billing({**pm["billing_details"], **params["billing_details"]})
     if "metadata" in params:
         pm["metadata"] = {k: v for k, v in {**pm["metadata"], **params["metadata"]}.items() if v}
     if "allow_redisplay" in params:
         pm["allow_redisplay"] = params["allow_redisplay"]
-    return ctx.save(pm)
+    ctx.save(pm)
+    previous = changes(before, pm)
+    if previous:
+        ctx.emit("payment_method.updated", pm, previous)
+    return pm
 
 
 @route("POST", "/v1/payment_methods/<id>/attach", params={"customer": Str(required=True)})
@@ -204,8 +211,12 @@ def attach(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
             "The payment method you provided has already been attached to a customer.",
             code="payment_method_unexpected_state", param="payment_method",
         )
+    if pm["customer"] == params["customer"]:  # already there: nothing happens
+        return pm
     pm["customer"] = params["customer"]
-    return ctx.save(pm)
+    ctx.save(pm)
+    ctx.emit("payment_method.attached", pm)
+    return pm
 
 
 @route("POST", "/v1/payment_methods/<id>/detach", params={})
@@ -216,8 +227,11 @@ def detach(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
             "The payment method you provided is not attached to a customer so detachment is "
             "impossible.", code="payment_method_unexpected_state", param="payment_method",
         )
+    previous = {"customer": pm["customer"]}
     pm["customer"] = None
-    return ctx.save(pm)
+    ctx.save(pm)
+    ctx.emit("payment_method.detached", pm, previous)
+    return pm
 
 
 @route("GET", "/v1/payment_methods",

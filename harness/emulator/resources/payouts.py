@@ -10,6 +10,7 @@ https://docs.stripe.com/connect/manage-payout-schedule, https://docs.stripe.com/
 
 from __future__ import annotations
 
+import copy
 from datetime import datetime, timezone
 from typing import Any
 
@@ -21,6 +22,7 @@ from ..registry import loader, on_tick, route
 from . import money
 from ._shape import build, check_currency, midnight_after
 from .balance import balance_of
+from .events import changes
 
 # Test bank account numbers (routing 110000000) and what their payouts do.
 FAILING_BANKS = {
@@ -137,10 +139,11 @@ def retrieve(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
 @route("POST", "/v1/payouts/<id>", params={"metadata": Metadata()})
 def update(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
     payout = ctx.get(id, "payout", param="payout")
+    before = copy.deepcopy(payout)
     merged = {**payout["metadata"], **params.get("metadata", {})}
     payout["metadata"] = {k: v for k, v in merged.items() if v}
     ctx.save(payout)
-    ctx.emit("payout.updated", payout)
+    ctx.emit("payout.updated", payout, changes(before, payout))
     return payout
 
 

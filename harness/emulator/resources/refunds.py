@@ -9,6 +9,7 @@ Stripe's processing fee is not returned
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from ..context import Context
@@ -18,6 +19,7 @@ from ..params import LIST_PARAMS, Bool, Enum, Int, Metadata, Range, Str
 from ..registry import loader, route
 from . import money
 from ._shape import build
+from .events import changes
 
 CREATE = {
     "charge": Str(),
@@ -142,10 +144,19 @@ def retrieve(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
 @route("POST", "/v1/refunds/<id>", params={"metadata": Metadata()})
 def update(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
     refund = ctx.get(id, "refund", param="refund")
+    before = copy.deepcopy(refund)
     if "metadata" in params:
         merged = {**refund["metadata"], **params["metadata"]}
         refund["metadata"] = {k: v for k, v in merged.items() if v}
-    return ctx.save(refund)
+    ctx.save(refund)
+    previous = changes(before, refund)
+    if previous:
+        # refund.updated covers every refund (2024-10-28.acacia); a charge's refunds also
+        # get the older charge.refund.updated (the CLI's fixture of that name does this).
+        ctx.emit("refund.updated", refund, previous)
+        if refund["charge"]:
+            ctx.emit("charge.refund.updated", refund, previous)
+    return refund
 
 
 @route("GET", "/v1/refunds", params={**LIST_PARAMS, "charge": Str(), "payment_intent": Str(),

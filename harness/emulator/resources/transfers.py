@@ -7,6 +7,7 @@ is pending; without it, only the platform's *available* balance can fund it.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from ..context import Context
@@ -16,6 +17,7 @@ from ..params import LIST_PARAMS, Int, Metadata, Range, Str
 from ..registry import loader, route
 from . import money
 from ._shape import build, check_currency
+from .events import changes
 from .payment_intents import _connected_account
 
 CREATE = {
@@ -32,8 +34,7 @@ CREATE = {
 
 def transferred_from(ctx: Context, charge_id: str) -> int:
     """How much of a charge earlier transfers already used."""
-    rows = ctx.store.query(type="transfer", ns=ctx.platform,
-                           where={"source_transaction": charge_id}, limit=1000)
+    rows = ctx.store.query(type="transfer", parent=charge_id, limit=1000)
     return sum(t["amount"] - t["amount_reversed"] for t in rows)
 
 
@@ -97,7 +98,7 @@ def create(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
         reversed=False, source_transaction=source, source_type="card",
         transfer_group=params.get("transfer_group"),
     )
-    ctx.insert(transfer)
+    ctx.insert(transfer, parent=source)  # indexed by its source charge, if any
     incoming = money.post(ctx, account["id"], currency=currency, amount=amount, type="payment",
                           reporting_category="charge", source=payment_id, available_on=when)
     payment = money.new_charge(
@@ -120,13 +121,14 @@ def retrieve(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
                                              "metadata": Metadata()})
 def update(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
     transfer = ctx.get(id, "transfer", param="transfer")
+    before = copy.deepcopy(transfer)
     if "description" in params:
         transfer["description"] = params["description"]
     if "metadata" in params:
         merged = {**transfer["metadata"], **params["metadata"]}
         transfer["metadata"] = {k: v for k, v in merged.items() if v}
     ctx.save(transfer)
-    ctx.emit("transfer.updated", transfer)
+    ctx.emit("transfer.updated", transfer, changes(before, transfer))
     return transfer
 
 

@@ -172,14 +172,18 @@ def deliveries(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
 def queue(ctx: Context, event: dict[str, Any], platform: str) -> int:
     """Queue ``event`` for every enabled endpoint that wants it; returns how many."""
     connected = event["account"] is not None
-    endpoints = ctx.store.query(type="webhook_endpoint", ns=platform, limit=1000)
+    endpoints = [
+        endpoint for endpoint in ctx.store.query(type="webhook_endpoint", ns=platform, limit=1000)
+        if endpoint["status"] == "enabled" and _connect(ctx, endpoint["id"]) == connected
+        and any(_matches(event["type"], p) or p == "*" for p in endpoint["enabled_events"])
+    ]
+    # The payload says how many endpoints still wait for it, this one included, as Stripe's do.
+    event["pending_webhooks"] = len(endpoints)
+    if not endpoints:
+        return 0
     payload = json.dumps(event, indent=2)
     count = 0
     for endpoint in endpoints:
-        if endpoint["status"] != "enabled" or _connect(ctx, endpoint["id"]) != connected:
-            continue
-        if not any(_matches(event["type"], p) or p == "*" for p in endpoint["enabled_events"]):
-            continue
         ctx.store.execute(
             "INSERT INTO webhook_deliveries (platform, endpoint, event, event_type, payload,"
             " status, next_attempt_at, created) VALUES (?,?,?,?,?,?,?,?)",
