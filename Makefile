@@ -44,6 +44,8 @@ lab: $(STAMP) system
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench.py
+	@echo "## Workshop load: 30 learners on one standalone emulator (file database)"
+	$(BIN)/python -m harness.workshop 30
 
 clean:
 	rm -rf build .pytest_cache
