@@ -393,7 +393,8 @@ PAY_PAGE = """<!doctype html>
          background: {color}; color: white; font-size: 1em; cursor: pointer; }}
  #pay:disabled {{ opacity: .6; cursor: wait; }}
  #card-errors {{ color: #c0392b; min-height: 1.2em; margin-top: 8px; }}
- .test {{ background: #fff3cd; padding: 6px 10px; border-radius: 4px; font-size: .85em; }}
+ .test {{ background: #fff3cd; color: #8a5a00; padding: 6px 10px; border-radius: 4px;
+          font-size: .85em; }}
 </style></head>
 <body data-config="{config}">
 <header>{name} <span class="test">TEST MODE · Connect Lab emulator</span></header>
