@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None, update: bool = False) -> int:
     """Run notebooks (all, or those whose name contains an argument). ``update`` writes the
     outputs they really produced back into ``notebooks/`` (``make notebooks``)."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    notebooks = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    notebooks = sorted((ROOT / "notebooks").glob("[0-9][0-9]*_*.ipynb"))  # 04b_… too
     if argv:
         notebooks = [n for n in notebooks if any(a in n.name for a in argv)]
     build = ROOT / "build"

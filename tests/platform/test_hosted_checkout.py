@@ -131,3 +131,19 @@ def test_expired_session_cannot_be_paid(setup) -> None:
         _pay(lab, session_id)
     assert err.value.code == 400
     assert "expired" in _get(location)[2]
+
+
+def test_platform_cannot_cancel_the_payment_intent_checkout_created(setup) -> None:
+    lab, platform = setup
+    location = _get(platform.url_for("/book/l1"))[1]
+    session_id = location.rsplit("/", 1)[1]
+    with pytest.raises(urllib.error.HTTPError):
+        _pay(lab, session_id, card="pm_card_chargeDeclined")
+    intent = lab.client.v1.checkout.sessions.retrieve(session_id).payment_intent
+    import stripe
+
+    with pytest.raises(stripe.InvalidRequestError) as err:
+        lab.client.v1.payment_intents.cancel(intent)
+    assert "created by Checkout" in err.value.user_message
+    lab.client.v1.checkout.sessions.expire(session_id)
+    assert lab.client.v1.payment_intents.retrieve(intent).status == "canceled"

@@ -211,7 +211,7 @@ def expire(ctx: Context, session: dict[str, Any]) -> dict[str, Any]:
         found = ctx.find(session["payment_intent"], "payment_intent")
         if found is not None and found[1]["status"] in (
                 "requires_payment_method", "requires_confirmation", "requires_action"):
-            payment_intents.cancel_intent(ctx, found[1], {})
+            payment_intents.cancel_intent(ctx, found[1], {}, by_checkout=True)
     ctx.emit("checkout.session.expired", session)
     return session
 

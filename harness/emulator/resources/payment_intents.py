@@ -539,7 +539,13 @@ def capture_intent(ctx: Context, pi: dict[str, Any], params: dict[str, Any]) -> 
     return pi
 
 
-def cancel_intent(ctx: Context, pi: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+def cancel_intent(ctx: Context, pi: dict[str, Any], params: dict[str, Any],
+                  by_checkout: bool = False) -> dict[str, Any]:
+    if not by_checkout and ctx.store.get_meta(f"checkout_session_for:{pi['id']}") and \
+            pi["status"] != "requires_capture":
+        # Checkout owns this PaymentIntent: expire the Session instead.
+        raise unexpected_state(pi, "You cannot perform this action on PaymentIntents created "
+                                   "by Checkout.")
     if pi["status"] not in CANCELABLE:
         raise unexpected_state(
             pi, f"You cannot cancel this PaymentIntent because it has a status of "
