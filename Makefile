@@ -42,10 +42,11 @@ notebooks: $(STAMP) system
 lab: $(STAMP) system
 	$(BIN)/jupyter lab notebooks/
 
-bench: $(STAMP)
+bench: $(STAMP) system
 	$(BIN)/python bench/bench.py
 	@echo "## Workshop load: 30 learners on one standalone emulator (file database)"
 	$(BIN)/python -m harness.workshop 30
+	$(BIN)/python bench/notebook_suite.py
 
 clean:
 	rm -rf build .pytest_cache
