@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 export STRIPE_CLI_TELEMETRY_OPTOUT := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test lab bench lint venv system clean notebooks
+.PHONY: run test lab bench lint venv system clean notebooks clean-stripe
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,10 @@ bench: $(STAMP) system
 	@echo "## Workshop load: 30 learners on one standalone emulator (file database)"
 	$(BIN)/python -m harness.workshop 30
 	$(BIN)/python bench/notebook_suite.py
+
+# Delete the Stripe test-mode accounts the tutorial created (tagged connect_lab=1), only those.
+clean-stripe: $(STAMP)
+	$(BIN)/python -m harness clean-stripe
 
 clean:
 	rm -rf build .pytest_cache

@@ -2,6 +2,8 @@
 
     python -m harness emulator [--db PATH] [--port N] [--seed N] [--api-version V]
     python -m harness run [NAME ...]
+    python -m harness drift [--json] [--against FILE]
+    python -m harness clean-stripe [--dry-run]
 """
 
 from __future__ import annotations
@@ -49,9 +51,26 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("names", nargs="*", help="only notebooks whose name contains these")
     run.add_argument("--update", action="store_true",
                      help="write the outputs back into notebooks/ (to commit them)")
+    from . import drift
+
+    drift_cmd = sub.add_parser("drift", help="compare one marketplace scenario on the emulator "
+                               "and on Stripe test mode, field by field")
+    drift.add_arguments(drift_cmd)
+    clean = sub.add_parser("clean-stripe", help="delete the Stripe test accounts Connect Lab "
+                           "created (metadata connect_lab=1), and only those")
+    clean.add_argument("--dry-run", action="store_true", help="list them, delete nothing")
     args = parser.parse_args(argv)
     if args.command == "emulator":
         return _emulator(args)
+    if args.command in ("drift", "clean-stripe"):
+        try:
+            if args.command == "drift":
+                return drift.main(args)
+            drift.clean_stripe(dry_run=args.dry_run)
+            return 0
+        except ValueError as exc:  # a live key (LiveKeyRefused) or a malformed one
+            print(exc, file=sys.stderr)
+            return 2
     from .runner import main as run_main
 
     return run_main(args.names, update=args.update)

@@ -1,17 +1,60 @@
-"""Shared fixtures: an emulator per test module, on 127.0.0.1 and a free port."""
+"""Shared fixtures: an emulator per test module, on 127.0.0.1 and a free port.
+
+``--backend`` picks the Stripe that the contract tests (``tests/contract/``, marker
+``contract``) talk to: ``emulator`` (the default; every test runs) or ``stripe`` (real test
+mode with ``STRIPE_SECRET_KEY``; only the contract tests are collected, and they skip with
+the reason when no key is set).
+"""
 
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import stripe
 
+from harness.config import LiveKeyRefused, refuse_live
 from harness.emulator import Emulator, Settings
 from harness.server import BackgroundServer
 
 _keys = itertools.count()
+CONTRACT_DIR = Path(__file__).parent / "contract"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--backend", choices=("emulator", "stripe"), default="emulator",
+        help="the Stripe for the contract tests: the offline emulator (default), or real "
+             "Stripe test mode with STRIPE_SECRET_KEY=sk_test_... (then only tests/contract "
+             "runs)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "contract: backend-agnostic (tests/contract); runs on real Stripe test "
+        "mode with --backend=stripe")
+    if config.getoption("--backend", "emulator") == "stripe":
+        try:
+            refuse_live(os.environ.get("STRIPE_SECRET_KEY", "").strip(), "STRIPE_SECRET_KEY")
+        except LiveKeyRefused as exc:
+            raise pytest.UsageError(str(exc)) from None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if CONTRACT_DIR in Path(str(item.path)).parents:
+            item.add_marker(pytest.mark.contract)
+    if config.getoption("--backend") != "stripe":
+        return
+    keep = [i for i in items if i.get_closest_marker("contract")]
+    dropped = [i for i in items if not i.get_closest_marker("contract")]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
 
 
 @pytest.fixture(scope="session")
@@ -34,10 +77,10 @@ def api_key() -> str:
 
 
 def make_client(server: BackgroundServer, key: str, **kwargs: object) -> stripe.StripeClient:
+    kwargs.setdefault("max_network_retries", 0)
     return stripe.StripeClient(
         key,
         base_addresses={"api": server.url, "connect": server.url, "files": server.url},
-        max_network_retries=0,
         **kwargs,  # type: ignore[arg-type]
     )
 
