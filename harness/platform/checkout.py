@@ -36,12 +36,11 @@ from flask import (
 )
 
 from .app import PlatformConfig, application_fee
+from .bookings import bookable, nights_from_request
 
 blueprint = Blueprint("checkout", __name__)
 
-MAX_NIGHTS = 30
 UIS = ("card", "split", "payment")
-_NIGHTS = re.compile(r"[0-9]{1,3}")
 _INTENT_ID = re.compile(r"pi_[A-Za-z0-9]{1,64}")
 _CLIENT_SECRET = re.compile(r"\b((?:pi|seti)_[A-Za-z0-9]+)_secret_[A-Za-z0-9]+")
 
@@ -65,13 +64,6 @@ def _redact_sdk_logs() -> None:
 
 
 _redact_sdk_logs()
-
-
-def _nights() -> int:
-    raw = request.args.get("nights", "1").strip()
-    if not _NIGHTS.fullmatch(raw) or not 1 <= int(raw) <= MAX_NIGHTS:
-        abort(400, description=f"nights must be a whole number from 1 to {MAX_NIGHTS}.")
-    return int(raw)
 
 
 def money(amount: int, currency: str) -> str:
@@ -103,16 +95,10 @@ def checkout(listing_id: str) -> Any:
     ui = request.args.get("ui", "card")
     if ui not in UIS:
         abort(400, description="ui must be one of: " + ", ".join(UIS) + ".")
-    nights = _nights()
+    nights = nights_from_request()
     db = current_app.config["DB"]
     config: PlatformConfig = current_app.config["PLATFORM"]
-    listing = db.one("SELECT * FROM listings WHERE id = ?", (listing_id,))
-    if listing is None:
-        abort(404, description=f"There is no listing {listing_id!r}.")
-    owner = db.one("SELECT * FROM homeowners WHERE id = ?", (listing["homeowner_id"],))
-    if owner is None or not owner["stripe_account_id"]:
-        abort(403, description="This listing cannot take bookings yet: its homeowner has not "
-                               "connected a Stripe account.")
+    listing, owner = bookable(listing_id)
     try:
         intent = _create_intent(listing, owner, nights, config)
     except stripe.InvalidRequestError as exc:

@@ -17,28 +17,18 @@ import stripe
 from flask import Blueprint, abort, current_app, jsonify, redirect, request
 
 from .app import PlatformConfig, application_fee
+from .bookings import bookable, nights_from_request
 
 blueprint = Blueprint("hosted_checkout", __name__)
-MAX_NIGHTS = 30
-_NIGHTS = re.compile(r"[0-9]{1,3}")
 _SESSION = re.compile(r"cs_(test|live)_[A-Za-z0-9]{1,200}")
 
 
 @blueprint.get("/book/<listing_id>")
 def book(listing_id: str) -> Any:
-    raw = request.args.get("nights", "1").strip()
-    if not _NIGHTS.fullmatch(raw) or not 1 <= int(raw) <= MAX_NIGHTS:
-        abort(400, description=f"nights must be a whole number from 1 to {MAX_NIGHTS}.")
-    nights = int(raw)
+    nights = nights_from_request()
     db = current_app.config["DB"]
     config: PlatformConfig = current_app.config["PLATFORM"]
-    listing = db.one("SELECT * FROM listings WHERE id = ?", (listing_id,))
-    if listing is None:
-        abort(404, description=f"There is no listing {listing_id!r}.")
-    owner = db.one("SELECT * FROM homeowners WHERE id = ?", (listing["homeowner_id"],))
-    if owner is None or not owner["stripe_account_id"]:
-        abort(403, description="This listing cannot take bookings yet: its homeowner has not "
-                               "connected a Stripe account.")
+    listing, owner = bookable(listing_id)
     amount = listing["nightly_price"] * nights
     fee = application_fee(amount, config.fee_percent)
     client: stripe.StripeClient = current_app.config["STRIPE"]

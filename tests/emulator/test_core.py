@@ -587,3 +587,15 @@ def test_emulator_controls_need_the_platform_secret_key(
         control(emulator_server, api_key, "/_emulator/clock/advance", seconds=60).body["now"]
         == before + 60
     )
+
+
+def test_metadata_updates_merge_unset_and_clear(client: stripe.StripeClient) -> None:
+    """Keys merge, a key set to "" is removed, and metadata="" clears them all (Stripe's rule)."""
+    pi = client.v1.payment_intents.create(
+        {"amount": 1000, "currency": "usd", "metadata": {"a": "1", "b": "2"}}
+    )
+    pi = client.v1.payment_intents.update(pi.id, {"metadata": {"b": "", "c": "3"}})
+    assert pi.metadata.to_dict() == {"a": "1", "c": "3"}
+    customer = client.v1.customers.create({"metadata": {"a": "1"}})
+    customer = client.v1.customers.update(customer.id, {"metadata": ""})
+    assert customer.metadata.to_dict() == {}

@@ -96,3 +96,11 @@ def check_amount(amount: int, currency: str, param: str = "amount") -> None:
 def midnight_after(ts: int, days: int) -> int:
     """Stripe makes card funds available at 00:00 UTC, ``days`` after the charge."""
     return (ts // 86400 + days) * 86400
+
+
+def merge_metadata(old: dict[str, str], new: dict[str, str]) -> dict[str, str]:
+    """Stripe's metadata update: keys are merged, a key set to "" is removed, and
+    ``metadata=""`` (decoded as an empty dict) removes them all."""
+    if not new:
+        return {}
+    return {k: v for k, v in {**old, **new}.items() if v != ""}

@@ -16,7 +16,7 @@ from ..errors import InvalidRequest, NotFound, PermissionDenied
 from ..listing import store_page
 from ..params import LIST_PARAMS, Bool, Enum, Int, Metadata, Obj, Range, Str
 from ..registry import loader, on_new_platform, route
-from ._shape import build
+from ._shape import build, merge_metadata
 from .events import changes
 
 CAPABILITIES = ("card_payments", "transfers")
@@ -196,9 +196,7 @@ def _apply(ctx: Context, account: dict[str, Any], params: dict[str, Any]) -> Non
     if "business_profile" in params:
         account["business_profile"].update(params["business_profile"])
     if "metadata" in params:
-        merged = {**account["metadata"], **params["metadata"]}
-        account["metadata"] = {k: v for k, v in merged.items() if v != ""} \
-            if params["metadata"] else {}
+        account["metadata"] = merge_metadata(account["metadata"], params["metadata"])
     for name, spec in (params.get("capabilities") or {}).items():
         if spec.get("requested"):
             account["capabilities"].setdefault(name, "inactive")

@@ -9,6 +9,7 @@ from ..context import Context
 from ..listing import store_page
 from ..params import LIST_PARAMS, Metadata, Range, Str
 from ..registry import loader, route
+from ._shape import merge_metadata
 from .events import changes
 
 
@@ -25,7 +26,7 @@ def update(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
     before = copy.deepcopy(charge)
     for key, value in params.items():
         if key == "metadata":
-            charge["metadata"] = {k: v for k, v in {**charge["metadata"], **value}.items() if v}
+            charge["metadata"] = merge_metadata(charge["metadata"], value)
         else:
             charge[key] = value
     ctx.save(charge)

@@ -9,7 +9,7 @@ from ..context import Context
 from ..listing import store_page
 from ..params import LIST_PARAMS, Metadata, Range, Str
 from ..registry import loader, route
-from ._shape import build
+from ._shape import build, merge_metadata
 from .events import changes
 
 WRITABLE = {
@@ -66,8 +66,7 @@ def update(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
     before = copy.deepcopy(customer)
     for key, value in params.items():
         if key == "metadata":
-            merged = {**customer["metadata"], **value}
-            customer["metadata"] = {k: v for k, v in merged.items() if v != ""}
+            customer["metadata"] = merge_metadata(customer["metadata"], value)
         else:
             customer[key] = value
     ctx.save(customer)

@@ -20,7 +20,7 @@ from ..listing import store_page
 from ..params import LIST_PARAMS, Bool, Metadata, Obj, Range, Str
 from ..registry import loader, on_tick, route
 from . import money
-from ._shape import build
+from ._shape import build, merge_metadata
 from .balance import render_entry
 
 EVIDENCE_FIELDS = tuple(k for k in _sdk.Dispute.Evidence.__annotations__
@@ -124,8 +124,7 @@ def update(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
     if params.get("evidence"):
         dispute["evidence_details"]["has_evidence"] = True
     if "metadata" in params:
-        merged = {**dispute["metadata"], **params["metadata"]}
-        dispute["metadata"] = {k: v for k, v in merged.items() if v}
+        dispute["metadata"] = merge_metadata(dispute["metadata"], params["metadata"])
     if params.get("submit", True) and params.get("evidence") is not None:
         dispute["evidence_details"]["submission_count"] += 1
         dispute["evidence_details"]["submission_method"] = "manual"

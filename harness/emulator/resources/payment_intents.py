@@ -28,7 +28,7 @@ from ..params import (
 from ..registry import loader, route
 from ..settings import ENDIVE
 from . import money
-from ._shape import build, check_amount, check_currency
+from ._shape import build, check_amount, check_currency, merge_metadata
 from .payment_methods import BILLING, CARD, card_from_params, new_card_pm, resolve, test_card_for
 from .test_cards import DECLINE_MESSAGES
 
@@ -520,7 +520,7 @@ def capture_intent(ctx: Context, pi: dict[str, Any], params: dict[str, Any]) -> 
     if "transfer_data" in params and pi["transfer_data"]:
         pi["transfer_data"] = {**pi["transfer_data"], **params["transfer_data"]}
     if "metadata" in params:
-        pi["metadata"] = _merge(pi["metadata"], params["metadata"])
+        pi["metadata"] = merge_metadata(pi["metadata"], params["metadata"])
     _check_destination(ctx, {**pi, "amount": amount})
     charge = ctx.get(pi["latest_charge"], "charge", param="charge")
     charge["application_fee_amount"] = pi["application_fee_amount"]
@@ -562,11 +562,6 @@ def cancel_intent(ctx: Context, pi: dict[str, Any], params: dict[str, Any],
     ctx.emit("payment_intent.canceled", pi)
     return pi
 
-
-def _merge(old: dict[str, str], new: dict[str, str]) -> dict[str, str]:
-    if not new:
-        return {}
-    return {k: v for k, v in {**old, **new}.items() if v != ""}
 
 
 # -- HTTP ----------------------------------------------------------------------------------
@@ -627,7 +622,7 @@ def update(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
             ctx.get(params["customer"], "customer", param="customer")
         pi["customer"] = params["customer"]
     if "metadata" in params:
-        pi["metadata"] = _merge(pi["metadata"], params["metadata"])
+        pi["metadata"] = merge_metadata(pi["metadata"], params["metadata"])
     if "transfer_data" in params:
         if not pi["transfer_data"]:
             raise InvalidRequest("transfer_data[amount] can only be updated on a destination "

@@ -15,7 +15,7 @@ from ..errors import CardDeclined, InvalidRequest, NotFound
 from ..listing import store_page
 from ..params import LIST_PARAMS, Enum, Int, Metadata, Obj, Str
 from ..registry import loader, route
-from ._shape import build
+from ._shape import build, merge_metadata
 from .events import changes
 from .test_cards import BY_NUMBER, BY_TOKEN, TestCard, luhn_ok
 
@@ -192,7 +192,7 @@ def update(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
     if "billing_details" in params:
         pm["billing_details"] = _billing({**pm["billing_details"], **params["billing_details"]})
     if "metadata" in params:
-        pm["metadata"] = {k: v for k, v in {**pm["metadata"], **params["metadata"]}.items() if v}
+        pm["metadata"] = merge_metadata(pm["metadata"], params["metadata"])
     if "allow_redisplay" in params:
         pm["allow_redisplay"] = params["allow_redisplay"]
     ctx.save(pm)

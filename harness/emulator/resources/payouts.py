@@ -20,7 +20,7 @@ from ..listing import store_page
 from ..params import LIST_PARAMS, Enum, Int, Metadata, Range, Str
 from ..registry import loader, on_tick, route
 from . import money
-from ._shape import build, check_currency, midnight_after
+from ._shape import build, check_currency, merge_metadata, midnight_after
 from .balance import balance_of
 from .events import changes
 
@@ -140,8 +140,8 @@ def retrieve(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
 def update(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
     payout = ctx.get(id, "payout", param="payout")
     before = copy.deepcopy(payout)
-    merged = {**payout["metadata"], **params.get("metadata", {})}
-    payout["metadata"] = {k: v for k, v in merged.items() if v}
+    if "metadata" in params:
+        payout["metadata"] = merge_metadata(payout["metadata"], params["metadata"])
     ctx.save(payout)
     ctx.emit("payout.updated", payout, changes(before, payout))
     return payout

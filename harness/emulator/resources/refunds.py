@@ -18,7 +18,7 @@ from ..listing import store_page
 from ..params import LIST_PARAMS, Bool, Enum, Int, Metadata, Range, Str
 from ..registry import loader, route
 from . import money
-from ._shape import build
+from ._shape import build, merge_metadata
 from .events import changes
 
 CREATE = {
@@ -146,8 +146,7 @@ def update(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
     refund = ctx.get(id, "refund", param="refund")
     before = copy.deepcopy(refund)
     if "metadata" in params:
-        merged = {**refund["metadata"], **params["metadata"]}
-        refund["metadata"] = {k: v for k, v in merged.items() if v}
+        refund["metadata"] = merge_metadata(refund["metadata"], params["metadata"])
     ctx.save(refund)
     previous = changes(before, refund)
     if previous:

@@ -16,7 +16,7 @@ from ..listing import store_page
 from ..params import LIST_PARAMS, Int, Metadata, Range, Str
 from ..registry import loader, route
 from . import money
-from ._shape import build, check_currency
+from ._shape import build, check_currency, merge_metadata
 from .events import changes
 from .payment_intents import _connected_account
 
@@ -125,8 +125,7 @@ def update(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
     if "description" in params:
         transfer["description"] = params["description"]
     if "metadata" in params:
-        merged = {**transfer["metadata"], **params["metadata"]}
-        transfer["metadata"] = {k: v for k, v in merged.items() if v}
+        transfer["metadata"] = merge_metadata(transfer["metadata"], params["metadata"])
     ctx.save(transfer)
     ctx.emit("transfer.updated", transfer, changes(before, transfer))
     return transfer

@@ -23,7 +23,7 @@ from ..errors import InvalidRequest
 from ..listing import store_page
 from ..params import LIST_PARAMS, Bool, ListOf, Metadata, Str
 from ..registry import loader, on_start, on_stop, route
-from ._shape import build
+from ._shape import build, merge_metadata
 from .events import _matches, subscribers
 
 RETRY_DELAYS = (60 * 60, 2 * 60 * 60, 4 * 60 * 60)  # then give up (test mode: 3 retries)
@@ -128,8 +128,7 @@ def update(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
     if "description" in params:
         endpoint["description"] = params["description"]
     if "metadata" in params:
-        merged = {**endpoint["metadata"], **params["metadata"]}
-        endpoint["metadata"] = {k: v for k, v in merged.items() if v}
+        endpoint["metadata"] = merge_metadata(endpoint["metadata"], params["metadata"])
     if "disabled" in params:
         endpoint["status"] = "disabled" if params["disabled"] else "enabled"
     return ctx.save(endpoint)
