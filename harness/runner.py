@@ -10,6 +10,7 @@ import html
 import os
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,16 +84,28 @@ def main(argv: list[str] | None = None, update: bool = False) -> int:
     build = ROOT / "build"
     os.environ.pop("STRIPE_SECRET_KEY", None)  # `make run` is the embedded emulator
     os.environ.pop("STRIPE_PUBLISHABLE_KEY", None)
-    results: list[Result] = []
-    with tqdm(notebooks, desc="notebooks", unit="nb") as bar:
-        for path in bar:
-            bar.set_postfix_str(path.name)
-            results.append(run_notebook(path, path.parent if update else build / "notebooks"))
+    # Each notebook has its own kernel, emulator and ports, so they can run side by side:
+    # one per core (CONNECT_LAB_JOBS overrides).
+    jobs = int(os.environ.get("CONNECT_LAB_JOBS", "0")) or min(2, os.cpu_count() or 1)
+    started = time.perf_counter()
+    with tqdm(total=len(notebooks), desc="notebooks", unit="nb") as bar, \
+            ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = {pool.submit(run_notebook, path,
+                               path.parent if update else build / "notebooks"): path
+                   for path in reversed(notebooks)}  # the long month first: better packing
+        finished: dict[Path, Result] = {}
+        for future in as_completed(futures):
+            finished[futures[future]] = future.result()
+            bar.set_postfix_str(futures[future].name)
+            bar.update(1)
+    results = [finished[path] for path in notebooks]
+    wall = time.perf_counter() - started
     write_report(results, build / "report.html")
     for r in results:
         mark = "ok  " if r.status == "passed" else "FAIL"
         print(f"{mark} {r.notebook:40s} {r.cells:3d} cells {r.seconds:6.1f} s  {r.detail}")
-    print(f"report: {build / 'report.html'}")
+    print(f"{len(results)} notebooks in {wall:.1f} s ({jobs} at a time); "
+          f"report: {build / 'report.html'}")
     failed = [r for r in results if r.status != "passed"]
     if failed:
         print(f"{len(failed)} notebook(s) failed: " + ", ".join(r.notebook for r in failed))
