@@ -682,7 +682,7 @@ def balance_chart(
 
     Returns the matplotlib Figure (already closed, so Jupyter shows it exactly once).
     """
-    plt = _pyplot()
+    plt = pyplot()
     history = balance_history(client, account, currency, until)
     fig, ax = plt.subplots(figsize=(10, 4))
     times = list(history.index)
@@ -706,7 +706,7 @@ def balance_chart(
 
 
 # -- the picture ---------------------------------------------------------------------------
-def _pyplot() -> Any:
+def pyplot() -> Any:
     """Import pyplot without its one-off "building the font cache" warning on a fresh
     machine, which would otherwise land in (and change) a notebook's stored output."""
     logger = logging.getLogger("matplotlib")
@@ -752,7 +752,7 @@ def flow_chart(dc: DestinationCharge, homeowner: str = "Homeowner"):
 
     Returns the matplotlib Figure (already closed, so Jupyter shows it exactly once).
     """
-    plt = _pyplot()
+    plt = pyplot()
 
     charge_bt = dc.charge.balance_transaction
     platform = [("renter pays", charge_bt.amount), ("Stripe's fee", -dc.stripe_fee),

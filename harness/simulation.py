@@ -22,7 +22,6 @@ Money is in cents throughout. The platform's fee is computed by the platform's o
 from __future__ import annotations
 
 import csv
-import logging
 import math
 import random
 import sys
@@ -38,6 +37,7 @@ from typing import Any
 import stripe
 
 from . import marketplace
+from .inspect import pyplot
 from .lab import Lab
 from .marketplace import Homeowner, Listing
 from .platform.app import application_fee
@@ -944,18 +944,6 @@ def _by_day(start: int, times: Iterable[int], amounts: Iterable[int]) -> dict[in
 
 
 # -- charts ---------------------------------------------------------------------------------------
-def _pyplot() -> Any:
-    """pyplot without the one-off "building the font cache" warning in stored output."""
-    logger = logging.getLogger("matplotlib")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        import matplotlib.pyplot as plt
-    finally:
-        logger.setLevel(level)
-    return plt
-
-
 def _dollars(ax: Any) -> None:
     from matplotlib.ticker import FuncFormatter
 
@@ -965,7 +953,7 @@ def _dollars(ax: Any) -> None:
 def revenue_chart(weekly: Any):
     """Bars per week: the platform's revenue (fees net of refunds), Stripe's fees and the
     platform's net; with the captured volume on a second axis."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(10, 4))
     weeks = list(weekly.index)
     x = range(len(weeks))
@@ -997,7 +985,7 @@ def revenue_chart(weekly: Any):
 
 def fee_share_chart(shares: Any):
     """One bar split into who got the renters' money."""
-    plt = _pyplot()
+    plt = pyplot()
     parts = shares.drop(index="total (= renters paid)")
     total = int(shares.loc["total (= renters paid)", "cents"])
     colours = ["#2e7d32", "#1565c0", "#ef6c00", "#9e9e9e", "#c62828"]
@@ -1026,7 +1014,7 @@ def payout_timing_chart(timing: Any):
     """Running totals: the homeowners' share as bookings happen, as payouts leave, and as
     they arrive in the bank. The gaps between the lines are Stripe's hold and the bank's
     transit time."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(10, 4))
     for column, label, colour in (("earned_total", "earned (net of refunds)", "#1565c0"),
                                   ("paid_out_total", "paid out (payout created)", "#ef6c00"),

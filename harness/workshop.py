@@ -69,9 +69,10 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_emulator(db: Path) -> tuple[subprocess.Popen, str]:
-    """``python -m harness emulator`` on a file database and a free loopback port."""
-    port = _free_port()
+def start_emulator(db: Path, port: int | None = None) -> tuple[subprocess.Popen, str]:
+    """``python -m harness emulator`` on a file database and a loopback port (a free one
+    unless given: a restart reuses the old one so clients keep their URL)."""
+    port = port or _free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "harness", "emulator", "--db", str(db), "--port", str(port)],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)

@@ -11,7 +11,9 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import stripe
@@ -88,3 +90,20 @@ def make_client(server: BackgroundServer, key: str, **kwargs: object) -> stripe.
 @pytest.fixture
 def client(emulator_server: BackgroundServer, api_key: str) -> stripe.StripeClient:
     return make_client(emulator_server, api_key)
+
+
+@contextmanager
+def seeded_lab() -> Iterator[Any]:
+    """``harness.start(seed=42)`` on its own emulator, with the SDK's globals (which start()
+    sets) restored afterwards so other tests see what they expect."""
+    import harness
+
+    names = ("api_key", "api_base", "connect_api_base", "max_network_retries")
+    saved = {name: getattr(stripe, name) for name in names}
+    lab = harness.start(seed=42, env={})
+    try:
+        yield lab
+    finally:
+        lab.stop()
+        for name, value in saved.items():
+            setattr(stripe, name, value)

@@ -7,9 +7,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -20,30 +17,9 @@ import stripe
 from werkzeug.wrappers import Request, Response
 
 from harness.server import BackgroundServer
+from harness.workshop import start_emulator
 
 KEY = "sk_test_crash_safety_platform"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _start(db: Path, port: int) -> subprocess.Popen:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "harness", "emulator", "--db", str(db), "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return process
-        except OSError:
-            time.sleep(0.05)
-    process.kill()
-    raise RuntimeError("emulator did not start: " + (process.stdout.read() if process.stdout
-                                                      else ""))
 
 
 @pytest.fixture
@@ -65,8 +41,9 @@ def receiver() -> Iterator[tuple[BackgroundServer, list[str], threading.Event]]:
 
 def test_sigkill_under_load_loses_nothing_that_succeeded(tmp_path: Path, receiver) -> None:
     hook, seen, accept = receiver
-    db, port = tmp_path / "emulator.sqlite3", _free_port()
-    process = _start(db, port)
+    db = tmp_path / "emulator.sqlite3"
+    process, api_base = start_emulator(db)
+    port = int(api_base.rsplit(":", 1)[1])
     client = stripe.StripeClient(KEY, base_addresses={"api": f"http://127.0.0.1:{port}"},
                                  max_network_retries=0)
     client.v1.webhook_endpoints.create({"url": hook.url_for("/hook"),
@@ -98,7 +75,7 @@ def test_sigkill_under_load_loses_nothing_that_succeeded(tmp_path: Path, receive
     assert len(succeeded) >= 40
 
     accept.set()  # the receiver is back: queued deliveries must now arrive
-    process = _start(db, port)
+    process, _ = start_emulator(db, port)
     try:
         for pi_id in succeeded:
             pi = client.v1.payment_intents.retrieve(pi_id)

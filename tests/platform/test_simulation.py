@@ -12,43 +12,30 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import stripe
 
-import harness
 from harness import marketplace, simulation
 from harness.lab import Lab
 from harness.platform.app import application_fee
 
+from ..conftest import seeded_lab
+
 SMALL = simulation.MonthConfig.small(seed=7)
+
 
 
 @pytest.fixture
 def fresh_lab() -> Iterator[Lab]:
     """A seeded emulator of its own (IDs and clock deterministic), the SDK's globals restored
     afterwards."""
-    saved = {k: getattr(stripe, k) for k in ("api_key", "api_base", "connect_api_base",
-                                             "max_network_retries")}
-    lab = harness.start(seed=42, env={})
-    try:
+    with seeded_lab() as lab:
         yield lab
-    finally:
-        lab.stop()
-        for key, value in saved.items():
-            setattr(stripe, key, value)
 
 
 @pytest.fixture(scope="module")
 def small_month() -> Iterator[tuple[simulation.Month, simulation.Books]]:
-    saved = {k: getattr(stripe, k) for k in ("api_key", "api_base", "connect_api_base",
-                                             "max_network_retries")}
-    lab = harness.start(seed=42, env={})
-    try:
+    with seeded_lab() as lab:
         month = simulation.run_month(lab, SMALL, show_progress=False)
         yield month, simulation.read_books(lab, month, show_progress=False)
-    finally:
-        lab.stop()
-        for key, value in saved.items():
-            setattr(stripe, key, value)
 
 
 # -- the plan -----------------------------------------------------------------------------------

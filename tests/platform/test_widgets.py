@@ -15,7 +15,6 @@ from types import SimpleNamespace
 import pytest
 import stripe
 
-import harness
 from harness import widgets
 from harness.checkout_driver import CheckoutResult, start_marketplace_platform
 from harness.emulator.settings import Settings
@@ -24,20 +23,16 @@ from harness.platform.db import Database
 from harness.platform.webhooks import handle
 from harness.platform_server import PlatformHandle
 
+from ..conftest import seeded_lab
+
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
 
 
 @pytest.fixture(scope="module")
 def lab() -> Iterator[Lab]:
-    saved = {k: getattr(stripe, k) for k in ("api_key", "api_base", "connect_api_base",
-                                             "max_network_retries")}
-    lab = harness.start(seed=42, env={})
-    try:
+    with seeded_lab() as lab:
         yield lab
-    finally:
-        lab.stop()
-        for key, value in saved.items():
-            setattr(stripe, key, value)
 
 
 @pytest.fixture(scope="module")
