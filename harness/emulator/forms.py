@@ -2,7 +2,12 @@
 
 stripe-python always sends arrays with explicit indices (``items[0][price]``); other
 clients (the Stripe CLI, curl users) also send ``items[]=x``. Both decode to lists.
-Keys under ``metadata`` stay a dict even when they look like numbers.
+Keys under ``metadata`` stay a dict even when they look like numbers, and so does the
+top level: ``0=x`` is an unknown parameter named ``0``, never a list of parameters.
+
+Decoding runs before authentication, so its cost is bounded and linear in the input:
+at most :data:`MAX_FIELDS` pairs, :data:`MAX_DEPTH` levels, and only ASCII digits of at
+most :data:`MAX_INDEX_DIGITS` make a list index (``[²]`` or ``[٣]`` is a plain key).
 """
 
 from __future__ import annotations
@@ -14,7 +19,26 @@ from urllib.parse import parse_qsl
 from .errors import InvalidRequest
 
 _PART = re.compile(r"\[([^\[\]]*)\]")
+_INDEX = re.compile(r"[0-9]{1,6}")  # ASCII only: str.isdigit() also accepts "²" and "٣"
 MAX_DEPTH = 16
+MAX_INDEX_DIGITS = 6
+MAX_FIELDS = 4096  # pairs in one request (Stripe documents no figure; 50 metadata keys and
+#                    100 line items of a few fields each stay far below it)
+
+
+def is_index(part: str) -> bool:
+    """An array index as Stripe's encoders write it: ASCII digits, a bounded number."""
+    return _INDEX.fullmatch(part) is not None
+
+
+class _List(dict):
+    """A node built by ``a[]`` appends or numeric indices; becomes a list at the end."""
+
+    __slots__ = ("next_index",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.next_index = 0
 
 
 def split_key(key: str) -> list[str]:
@@ -24,22 +48,32 @@ def split_key(key: str) -> list[str]:
         return [key]
     rest = "[" + rest
     parts = _PART.findall(rest)
-    if "".join(f"[{p}]" for p in parts) != rest or not head:
-        raise InvalidRequest(f"Invalid parameter name: {key}", param=key)
     if len(parts) > MAX_DEPTH:
-        raise InvalidRequest(f"Parameter nested too deeply: {key}", param=key)
+        raise InvalidRequest(f"Parameter nested too deeply: {key[:200]}", param=key[:200])
+    if sum(len(p) + 2 for p in parts) != len(rest) or not head:
+        raise InvalidRequest(f"Invalid parameter name: {key[:200]}", param=key[:200])
     return [head, *parts]
 
 
+def too_many_fields(count: int) -> InvalidRequest:
+    return InvalidRequest(
+        f"Too many parameters: a request may carry at most {MAX_FIELDS} "
+        f"(this one has {count}).", code="parameter_invalid")
+
+
 def decode_pairs(pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    """Nest ``pairs`` into dicts and lists, in one pass over the input."""
+    if len(pairs) > MAX_FIELDS:
+        raise too_many_fields(len(pairs))
     root: dict[str, Any] = {}
     for key, value in pairs:
         parts = split_key(key)
         node: dict[str, Any] = root
         for i, part in enumerate(parts[:-1]):
+            part = _slot(node, part, parts, i)
             nxt = node.get(part)
             if nxt is None:
-                nxt = {}
+                nxt = _List() if is_index(parts[i + 1]) or parts[i + 1] == "" else {}
                 node[part] = nxt
             elif not isinstance(nxt, dict):
                 raise InvalidRequest(
@@ -48,28 +82,46 @@ def decode_pairs(pairs: list[tuple[str, str]]) -> dict[str, Any]:
                     param=_join(parts[: i + 1]),
                 )
             node = nxt
-        last = parts[-1]
-        if last == "":
-            # ``a[]=x`` appends: store under the next free index
-            last = str(sum(1 for k in node if k.isdigit() or k.startswith("\0")))
+        last = _slot(node, parts[-1], parts, len(parts) - 1)
         if isinstance(node.get(last), dict):
             raise InvalidRequest(f"Invalid parameter: {_join(parts)}", param=_join(parts))
         node[last] = value
-    return _listify(root, inside_metadata=False)
+    return {k: _finish(v, k == "metadata") for k, v in root.items()}
+
+
+def _slot(node: dict[str, Any], part: str, parts: list[str], i: int) -> str:
+    """The key ``part`` takes in ``node``: ``[]`` appends to a list node (O(1))."""
+    if isinstance(node, _List):
+        if part == "":
+            part = str(node.next_index)
+        elif is_index(part):
+            part = str(int(part))  # "007" and "7" are one index
+        if is_index(part):
+            node.next_index = max(node.next_index, int(part) + 1)
+    elif part == "" and i > 0:
+        raise InvalidRequest(
+            f"Invalid parameter: {_join(parts[:i])} is an object, not an array",
+            param=_join(parts[:i]))
+    return part
 
 
 def _join(parts: list[str]) -> str:
     return parts[0] + "".join(f"[{p}]" for p in parts[1:])
 
 
-def _listify(node: Any, inside_metadata: bool) -> Any:
+def _finish(node: Any, inside_metadata: bool) -> Any:
+    """Turn list nodes whose keys are all indices into lists (sorted by index)."""
     if not isinstance(node, dict):
         return node
-    out = {k: _listify(v, k == "metadata") for k, v in node.items()}
-    if not inside_metadata and out and all(k.isdigit() for k in out):
+    out = {k: _finish(v, k == "metadata") for k, v in node.items()}
+    if not inside_metadata and out and all(is_index(k) for k in out):
         return [out[k] for k in sorted(out, key=int)]
     return out
 
 
 def decode(body: str) -> dict[str, Any]:
-    return decode_pairs(parse_qsl(body, keep_blank_values=True))
+    try:
+        pairs = parse_qsl(body, keep_blank_values=True, max_num_fields=MAX_FIELDS)
+    except ValueError:  # parse_qsl's own field cap
+        raise too_many_fields(body.count("&") + 1) from None
+    return decode_pairs(pairs)

@@ -13,11 +13,12 @@ import json
 import logging
 import threading
 import traceback
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from werkzeug.exceptions import MethodNotAllowed
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.exceptions import NotFound as RouteNotFound
-from werkzeug.routing import Map, Rule
+from werkzeug.routing import Map, RequestRedirect, Rule
 from werkzeug.wrappers import Request, Response
 
 from .context import Context
@@ -30,7 +31,7 @@ from .errors import (
 )
 from .expand import expand
 from .faults import drop_connection
-from .forms import decode, decode_pairs
+from .forms import MAX_FIELDS, decode, decode_pairs
 from .params import validate_fields
 from .registry import Route
 
@@ -39,8 +40,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("harness.emulator")
 IDEMPOTENCY_TTL = 24 * 3600
+# Stripe documents no request-size limit; 1 MiB is far above any real request (50 metadata
+# keys of 500 characters and 100 line items stay under 100 KB) and bounds unauthenticated work.
+MAX_BODY = 1 << 20
+MAX_QUERY = 64 << 10  # a query string this long is no list filter
 DROP_RESPONSE = "connect_lab.drop_response"  # environ flag set by an injected ``drop`` fault
-# What api.stripe.com answers every request with, so Stripe.js on another origin may call it.
+# What the API answers the calls Stripe.js makes with a publishable key from the merchant's
+# origin. Only those routes are open to other origins: a secret-key route or an emulator
+# control is never readable cross-origin.
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Allow-Credentials": "true",
@@ -76,23 +83,36 @@ class HttpLayer:
             [Rule(r.path, methods=[r.method], endpoint=i, websocket=r.websocket)
              for i, r in enumerate(routes)],
             strict_slashes=False,
+            merge_slashes=False,  # "/v1//charges" is an unknown URL, not a redirect
         )
         self._in_flight: set[tuple[str, str]] = set()
         self._in_flight_lock = threading.Lock()
 
     def __call__(self, environ: dict, start_response: Any) -> Any:
         request = Request(environ)
+        request.max_content_length = MAX_BODY  # werkzeug's own form parsing honours these
+        request.max_form_parts = MAX_FIELDS
+        request.max_form_memory_size = MAX_BODY
         request_id = self.emulator.ids.request_id()
+        cors = False
         try:
+            self.check_size(request)
             if request.method == "OPTIONS":  # a browser's CORS preflight (Stripe.js calls)
-                response = Response(status=200)
+                wanted = request.headers.get("Access-Control-Request-Method", "GET")
+                cors = self.match(request, wanted.upper())[0].publishable
+                response = Response(status=200 if cors else 403)
                 asked = request.headers.get("Access-Control-Request-Headers")
-                if asked:
+                if asked and cors:
                     response.headers["Access-Control-Allow-Headers"] = asked
             else:
-                response = self.dispatch(request, request_id)
+                route, path_args = self.match(request)
+                cors = route.publishable
+                response = self.dispatch(request, request_id, route, path_args)
         except StripeError as exc:
             response = json_response(exc.status, exc.body(), exc.headers)
+        except HTTPException as exc:  # werkzeug's own limits, met inside a raw handler
+            response = json_response(exc.code or 400, {"error": {
+                "type": "invalid_request_error", "message": exc.description or exc.name}})
         except Exception:  # a bug: say so in Stripe's shape, never a bare traceback
             log.error("emulator bug on %s %s\n%s", request.method, request.path,
                       traceback.format_exc())
@@ -102,8 +122,9 @@ class HttpLayer:
                            "inside the Connect Lab emulator. This is a bug: please report it."}},
             )
         response.headers["Request-Id"] = request_id
-        for key, value in CORS_HEADERS.items():
-            response.headers.setdefault(key, value)
+        if cors:
+            for key, value in CORS_HEADERS.items():
+                response.headers.setdefault(key, value)
         if environ.get(DROP_RESPONSE):  # an injected fault: the response is lost on its way
             log.info("dropping the response to %s %s (/_emulator/faults)", request.method,
                      request.path)
@@ -111,17 +132,33 @@ class HttpLayer:
         return response(environ, start_response)
 
     # -- the pipeline -------------------------------------------------------------------------
-    def dispatch(self, request: Request, request_id: str = "") -> Response:
+    @staticmethod
+    def check_size(request: Request) -> None:
+        """Refuse an oversized body before reading it (bounded work before authentication)."""
+        length = request.content_length
+        if length is not None and length > MAX_BODY:
+            raise InvalidRequest(
+                f"Request body too large: {length} bytes (the limit is {MAX_BODY}).",
+                status=413)
+        if len(request.environ.get("QUERY_STRING", "")) > MAX_QUERY:
+            raise InvalidRequest(f"Request URL too long (the limit is {MAX_QUERY} characters "
+                                 "of query string).", status=414)
+
+    def match(self, request: Request, method: str | None = None) -> tuple[Route, dict]:
         adapter = self.url_map.bind_to_environ(request.environ)
         try:
-            endpoint, path_args = adapter.match()
-        except (RouteNotFound, MethodNotAllowed):
+            endpoint, path_args = adapter.match(method=method)
+        except (RouteNotFound, MethodNotAllowed, RequestRedirect):
+            path = request.path[:200]
             raise InvalidRequest(
-                f"Unrecognized request URL ({request.method}: {request.path}). Please see "
+                f"Unrecognized request URL ({request.method}: {path}). Please see "
                 "https://docs.stripe.com or we can help at https://support.stripe.com/.",
                 status=404,
             ) from None
-        route = self.routes[endpoint]
+        return self.routes[endpoint], path_args
+
+    def dispatch(self, request: Request, request_id: str, route: Route,
+                 path_args: dict) -> Response:
         if route.raw:
             return route.handler(self.emulator, request, **path_args)
 
@@ -149,38 +186,24 @@ class HttpLayer:
             request.environ[DROP_RESPONSE] = True  # run and commit, then answer nothing
 
         idem_key = request.headers.get("Idempotency-Key")
-        scope = f"{key}|{account}"
-        fingerprint = self.fingerprint(request, params)
-        if request.method == "POST" and idem_key:
-            self.claim(scope, idem_key)  # a 409 while another request holds this key
-            try:
-                replay = self.replay(scope, idem_key, fingerprint, ctx.now())
-                if replay is not None:
-                    return replay
-                status, body = self.run_and_remember(route, ctx, params, path_args,
-                                                     expand_paths, scope, idem_key, fingerprint)
-            finally:
-                self.release(scope, idem_key)
-        else:
-            status, body = self.run(route, ctx, params, path_args, expand_paths)
         headers = {"Stripe-Version": version}
         if ctx.is_connected:
             headers["Stripe-Account"] = account
-        return json_response(status, body, headers)
-
-    def run_and_remember(
-        self, route: Route, ctx: Context, params: dict, path_args: dict, expand_paths: list[str],
-        scope: str, idem_key: str, fingerprint: str,
-    ) -> tuple[int, dict[str, Any]]:
-        try:
-            status, body = self.run(route, ctx, params, path_args, expand_paths)
-        except StripeError as exc:
-            if exc.status == 402:
-                self.remember(scope, idem_key, fingerprint, exc.status, exc.body(), ctx.now())
-            raise
-        if status < 400 or status == 402:
-            self.remember(scope, idem_key, fingerprint, status, body, ctx.now())
-        return status, body
+        if request.method == "POST" and idem_key:
+            # Keys belong to the account the request acts as (never the raw API key: the
+            # table is at rest in a --db file).
+            idem = Idempotency(f"{platform}|{account}", idem_key,
+                               self.fingerprint(request, params))
+            self.claim(idem.scope, idem_key)  # a 409 while another request holds this key
+            try:
+                outcome = self.run(route, ctx, params, path_args, expand_paths, idem)
+            finally:
+                self.release(idem.scope, idem_key)
+            if isinstance(outcome, Response):
+                return outcome
+            return json_response(200, outcome, headers)
+        return json_response(200, self.run(route, ctx, params, path_args, expand_paths),
+                             headers)
 
     def claim(self, scope: str, key: str) -> None:
         """One request per Idempotency-Key at a time, as on Stripe: a second one that arrives
@@ -201,26 +224,47 @@ class HttpLayer:
             self._in_flight.discard((scope, key))
 
     def run(
-        self, route: Route, ctx: Context, params: dict, path_args: dict, expand_paths: list[str]
-    ) -> tuple[int, dict[str, Any]]:
-        """Run the handler in one transaction; a Stripe error rolls it back (a decline keeps
-        its failed charge, as on Stripe)."""
+        self, route: Route, ctx: Context, params: dict, path_args: dict,
+        expand_paths: list[str], idem: Idempotency | None = None,
+    ) -> Any:
+        """Run the handler in one transaction, with everything it causes: its events and,
+        for an idempotent request, the saved response (so a crash can leave neither a
+        result without its record nor a record without its result). A Stripe error rolls
+        back, except a decline, which keeps its failed charge and events, as on Stripe.
+        Returns the body, or the replayed Response."""
         store = self.emulator.store
+        declined: StripeError | None = None
         try:
             with store.transaction():
-                if route.params is not None:
-                    params = validate_fields(route.params, params)
-                result = route.handler(ctx, params, **path_args)
-                body = expand(ctx, result, expand_paths)
+                if idem is not None:
+                    replay = self.replay(idem, ctx.now())
+                    if replay is not None:
+                        return replay
+                try:
+                    if route.params is not None:
+                        params = validate_fields(route.params, params)
+                    result = route.handler(ctx, params, **path_args)
+                    body = expand(ctx, result, expand_paths)
+                except StripeError as exc:
+                    if getattr(exc, "commit", False):  # committed by store.transaction
+                        self.emulator.after_request(ctx)
+                        if idem is not None and exc.status == 402:
+                            self.remember(idem, exc.status, exc.body(), ctx.now())
+                    elif exc.status == 402:
+                        declined = exc
+                    raise
                 self.emulator.after_request(ctx)
-            return 200, body
-        except BaseException as exc:
+                if idem is not None:
+                    self.remember(idem, 200, body, ctx.now())
+            return body
+        except BaseException:
             self.emulator.clock.forget()  # a rolled-back clock advance must not linger
-            if not isinstance(exc, StripeError):
-                raise
-            if getattr(exc, "commit", False):
+            if declined is not None and idem is not None:
+                # A decline that wrote nothing (say, a bad card number on PaymentMethod
+                # create) is still the key's answer, as Stripe saves it: nothing ran, so
+                # saving it apart cannot record an execution twice.
                 with store.transaction():
-                    self.emulator.after_request(ctx)
+                    self.remember(idem, declined.status, declined.body(), ctx.now())
             raise
 
     # -- pieces ------------------------------------------------------------------------------
@@ -282,8 +326,8 @@ class HttpLayer:
         payload = json.dumps([request.method, request.path, params], sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()
 
-    def replay(self, scope: str, key: str, fingerprint: str, now: int) -> Response | None:
-        store = self.emulator.store
+    def replay(self, idem: Idempotency, now: int) -> Response | None:
+        store, scope, key = self.emulator.store, idem.scope, idem.key
         row = store.execute(
             "SELECT fingerprint, status, body, created FROM idempotency WHERE scope=? AND key=?",
             (scope, key),
@@ -293,7 +337,7 @@ class HttpLayer:
         if now - row["created"] > IDEMPOTENCY_TTL:
             store.execute("DELETE FROM idempotency WHERE scope=? AND key=?", (scope, key))
             return None
-        if row["fingerprint"] != fingerprint:
+        if row["fingerprint"] != idem.fingerprint:
             raise IdempotencyConflict(
                 "Keys for idempotent requests can only be used with the same parameters they "
                 f"were first used with. Try using a key other than '{key}' if you meant to "
@@ -303,11 +347,18 @@ class HttpLayer:
             row["status"], json.loads(row["body"]), {"Idempotent-Replayed": "true"}
         )
 
-    def remember(
-        self, scope: str, key: str, fingerprint: str, status: int, body: dict, now: int
-    ) -> None:
+    def remember(self, idem: Idempotency, status: int, body: dict, now: int) -> None:
         self.emulator.store.execute(
             "INSERT OR REPLACE INTO idempotency (scope, key, fingerprint, status, body, created)"
             " VALUES (?,?,?,?,?,?)",
-            (scope, key, fingerprint, status, json.dumps(body), now),
+            (idem.scope, idem.key, idem.fingerprint, status, json.dumps(body), now),
         )
+
+
+@dataclass(frozen=True)
+class Idempotency:
+    """One idempotent request: whose key it is, the key, and what was asked."""
+
+    scope: str
+    key: str
+    fingerprint: str

@@ -6,6 +6,7 @@ Every rejection is a 400 that names the parameter the way Stripe writes it
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,6 +14,17 @@ from typing import Any
 from .errors import InvalidRequest, missing_param, unknown_param
 
 MAX_INT = 99999999999999  # Stripe caps integer amounts well below 2**63
+
+
+_INTEGER = re.compile(r"-?[0-9]{1,20}")
+
+
+def ascii_int(text: str) -> int | None:
+    """``text`` as an integer if it is one written in ASCII digits (at most 20 of them).
+
+    Python's ``int()`` also reads "１０００", "٣" and " 5", and ``str.isdigit()`` is true
+    for "²", which ``int()`` then refuses: Stripe reads only ASCII digits, so do we."""
+    return int(text) if _INTEGER.fullmatch(text) else None
 
 
 def _name(prefix: str, key: str) -> str:
@@ -67,12 +79,12 @@ class Int(Param):
 
     def coerce(self, value: Any, name: str) -> Any:
         value = self._scalar(value, name)
-        text = str(value).strip()
-        if not (text.lstrip("-").isdigit() and len(text) <= 20):
+        number = ascii_int(str(value).strip())
+        if number is None:
             raise InvalidRequest(
-                f"Invalid integer: {value}", code="parameter_invalid_integer", param=name
+                f"Invalid integer: {str(value)[:50]}", code="parameter_invalid_integer",
+                param=name,
             )
-        number = int(text)
         if number > self.max:
             raise InvalidRequest(
                 f"This value must be less than or equal to {self.max}.",

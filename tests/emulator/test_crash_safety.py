@@ -101,3 +101,111 @@ def test_sigkill_under_load_loses_nothing_that_succeeded(tmp_path: Path, receive
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=10)
+
+
+def _post(api_base: str, path: str, params: dict[str, str], idem_key: str) -> dict | None:
+    """One POST with no retry of its own: the body, or None when the server died on it."""
+    import http.client
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    request = urllib.request.Request(
+        api_base + path, data=urllib.parse.urlencode(params).encode(), method="POST",
+        headers={"Authorization": f"Bearer {KEY}", "Idempotency-Key": idem_key})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as resp:
+            return json.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        return {"status": exc.code, **json.loads(exc.read() or b"{}")}
+    except (OSError, http.client.HTTPException):  # refused, reset or cut short: the kill
+        return None
+
+
+def test_kill_9_then_retry_with_the_same_key_executes_each_key_once(tmp_path: Path) -> None:
+    """Eight SIGKILLs under four clients' load; then every key is retried with the same
+    parameters. Each key must have made exactly one PaymentIntent (and one charge): the
+    response record commits with the request's own work, or neither does."""
+    db = tmp_path / "emulator.sqlite3"
+    process, api_base = start_emulator(db)
+    port = int(api_base.rsplit(":", 1)[1])
+    attempted: list[str] = []
+    lock = threading.Lock()
+    kills = 0
+
+    def params(key: str) -> dict[str, str]:
+        return {"amount": "1000", "currency": "usd", "payment_method": "pm_card_visa",
+                "confirm": "true", "return_url": "https://example.com/return",
+                "metadata[idem]": key}
+
+    def load(worker: int, round_: int) -> None:
+        for n in range(10_000):
+            key = f"k-{round_}-{worker}-{n}"
+            with lock:
+                attempted.append(key)
+            if _post(api_base, "/v1/payment_intents", params(key), key) is None:
+                return
+
+    try:
+        for round_ in range(8):
+            workers = [threading.Thread(target=load, args=(w, round_)) for w in range(4)]
+            for worker in workers:
+                worker.start()
+            time.sleep(0.4)  # the load is running: kill it in the middle of requests
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+            kills += 1
+            for worker in workers:
+                worker.join(timeout=15)
+            process, _ = start_emulator(db, port)
+
+        answers = {key: _post(api_base, "/v1/payment_intents", params(key), key)
+                   for key in attempted}
+        assert all(a is not None and a.get("object") == "payment_intent"
+                   for a in answers.values()), [a for a in answers.values()
+                                                if not a or "error" in a][:3]
+        client = stripe.StripeClient(KEY, base_addresses={"api": api_base},
+                                     max_network_retries=0)
+        made: dict[str, list[str]] = {}
+        for pi in client.v1.payment_intents.list({"limit": 100}).auto_paging_iter():
+            made.setdefault(pi.metadata["idem"], []).append(pi.id)
+        doubles = {k: v for k, v in made.items() if len(v) > 1}
+        assert kills == 8 and len(attempted) > 8 * 4
+        assert not doubles, f"{len(doubles)} keys executed twice: {list(doubles)[:5]}"
+        assert set(made) == set(attempted)
+        assert all(made[key] == [answers[key]["id"]] for key in attempted)
+        txns = list(client.v1.balance_transactions.list({"limit": 100}).auto_paging_iter())
+        assert sum(1 for t in txns if t.type == "charge") == len(attempted)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=10)
+
+
+def test_a_decline_commits_its_charge_and_events_in_one_transaction() -> None:
+    """The failed charge, ``charge.failed`` and ``payment_intent.payment_failed`` land in
+    one COMMIT, together with the key's saved answer: a crash between two commits could
+    otherwise keep a charge whose events never exist."""
+    from werkzeug.test import Client
+
+    from harness.emulator import Emulator
+
+    emulator = Emulator()
+    client = Client(emulator)
+    auth = {"Authorization": f"Bearer {KEY}", "Idempotency-Key": "decline-1"}
+    client.get("/v1/balance", headers=auth)  # the platform exists before we count
+    statements: list[str] = []
+    emulator.store.conn.set_trace_callback(statements.append)
+    response = client.post("/v1/payment_intents", headers=auth, data={
+        "amount": "1000", "currency": "usd", "payment_method": "pm_card_chargeDeclined",
+        "confirm": "true", "return_url": "https://example.com/return"})
+    emulator.store.conn.set_trace_callback(None)
+    assert response.status_code == 402
+    commits = [s for s in statements if s.strip().upper() in ("COMMIT", "BEGIN IMMEDIATE")]
+    assert commits == ["BEGIN IMMEDIATE", "COMMIT"], commits
+    events = json.loads(client.get("/v1/events", headers=auth).get_data(as_text=True))
+    assert {"charge.failed", "payment_intent.payment_failed"} <= {
+        e["type"] for e in events["data"]}
+    replay = client.post("/v1/payment_intents", headers=auth, data={
+        "amount": "1000", "currency": "usd", "payment_method": "pm_card_chargeDeclined",
+        "confirm": "true", "return_url": "https://example.com/return"})
+    assert (replay.status_code, replay.headers.get("Idempotent-Replayed")) == (402, "true")

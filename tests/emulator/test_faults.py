@@ -262,7 +262,7 @@ def test_concurrent_use_of_a_key_is_409_idempotency_key_in_use(
     emulator = emulator_server.emulator
     platform, _ = emulator.platform_for_key(api_key)
     # Hold the key as if a first request were still running, then send a second one.
-    scope = f"{api_key}|{platform}"
+    scope = f"{platform}|{platform}"  # idempotency keys belong to the acting account
     emulator.app.claim(scope, "in-flight-1")
     try:
         resp = raw(emulator_server, "POST", "/v1/customers", key=api_key,

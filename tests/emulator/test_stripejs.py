@@ -55,13 +55,31 @@ def test_cors_preflight_is_answered(emulator_server):
     assert headers["Request-Id"].startswith("req_")
 
 
-def test_api_answers_carry_stripes_cors_headers(emulator_server, api_key):
-    ok = raw(emulator_server, "GET", "/v1/customers", key=api_key)
-    unauthenticated = raw(emulator_server, "GET", "/v1/customers")
+def test_cors_is_open_only_on_the_routes_stripe_js_calls(emulator_server, client, api_key):
+    """A page on another origin may read what Stripe.js reads with a publishable key (its
+    errors too), and nothing else: no secret-key route, no emulator control."""
+    pi = client.v1.payment_intents.create({"amount": 500, "currency": "usd"})
+    pk = publishable(api_key)
+    ok = raw(emulator_server, "GET", f"/v1/payment_intents/{pi.id}", key=pk,
+             params={"client_secret": pi.client_secret})
+    unauthenticated = raw(emulator_server, "GET", f"/v1/payment_intents/{pi.id}")
     for resp in (ok, unauthenticated):
         assert resp.headers["Access-Control-Allow-Origin"] == "*"
         assert resp.headers["Access-Control-Expose-Headers"].startswith("Request-Id, ")
     assert (ok.status, unauthenticated.status) == (200, 401)
+
+    closed = [raw(emulator_server, "GET", "/v1/customers", key=api_key),
+              raw(emulator_server, "GET", "/v1/customers"),
+              raw(emulator_server, "GET", "/_emulator/clock", key=api_key),
+              raw(emulator_server, "POST", "/_emulator/reset")]
+    assert [r.status for r in closed] == [200, 401, 200, 401]
+    assert all("Access-Control-Allow-Origin" not in r.headers for r in closed)
+    for path, method in (("/_emulator/reset", "POST"), ("/v1/customers", "GET"),
+                         ("/v1/refunds", "POST"), ("/v1/nowhere", "GET")):
+        status, headers, _ = fetch(emulator_server, "OPTIONS", path, {
+            "Origin": "http://evil.example", "Access-Control-Request-Method": method,
+            "Access-Control-Request-Headers": "authorization"})
+        assert status in (403, 404) and "Access-Control-Allow-Origin" not in headers, path
 
 
 def test_what_the_stand_in_does_with_a_publishable_key(emulator_server, client, api_key):

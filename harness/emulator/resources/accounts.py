@@ -14,7 +14,7 @@ from typing import Any
 from ..context import Context
 from ..errors import InvalidRequest, NotFound, PermissionDenied
 from ..listing import store_page
-from ..params import LIST_PARAMS, Bool, Enum, Int, Metadata, Obj, Range, Str
+from ..params import LIST_PARAMS, Bool, Enum, Int, Metadata, Obj, Range, Str, ascii_int
 from ..registry import loader, on_new_platform, route
 from ._shape import build, merge_metadata
 from .events import changes
@@ -211,8 +211,8 @@ def _apply(ctx: Context, account: dict[str, Any], params: dict[str, Any]) -> Non
             if "delay_days" in new:
                 if new["delay_days"] == "minimum":
                     new["delay_days"] = 2
-                elif new["delay_days"].isdigit():
-                    new["delay_days"] = int(new["delay_days"])
+                elif (days := ascii_int(new["delay_days"])) is not None and days >= 0:
+                    new["delay_days"] = days
                 else:
                     raise InvalidRequest(
                         "Invalid settings[payouts][schedule][delay_days]: must be an integer "

@@ -131,7 +131,7 @@ def card_from_params(ctx: Context, card: dict[str, Any]) -> tuple[TestCard, int,
             raise InvalidRequest(f"Missing required param: card[{field}].",
                                  code="parameter_missing", param=f"card[{field}]")
     number = "".join(card["number"].split())
-    if not number.isdigit() or not luhn_ok(number):
+    if not (number.isascii() and number.isdigit()) or not luhn_ok(number):
         raise CardDeclined("Your card number is incorrect.", code="incorrect_number",
                              param="card[number]")
     test = BY_NUMBER.get(number)
@@ -152,7 +152,8 @@ def card_from_params(ctx: Context, card: dict[str, Any]) -> tuple[TestCard, int,
         raise CardDeclined("Your card's expiration year is invalid.",
                              code="invalid_expiry_year", param="card[exp_year]")
     cvc = card.get("cvc")
-    if cvc is not None and (not cvc.isdigit() or len(cvc) != (4 if test.brand == "amex" else 3)):
+    cvc_length = 4 if test.brand == "amex" else 3
+    if cvc is not None and not (cvc.isascii() and cvc.isdigit() and len(cvc) == cvc_length):
         raise CardDeclined("Your card's security code is invalid.", code="invalid_cvc",
                              param="card[cvc]")
     return test, card["exp_month"], year
