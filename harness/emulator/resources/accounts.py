@@ -14,7 +14,7 @@ from typing import Any
 from ..context import Context
 from ..errors import InvalidRequest, NotFound, PermissionDenied
 from ..listing import store_page
-from ..params import LIST_PARAMS, Bool, Enum, Int, Metadata, Obj, Range, Str
+from ..params import LIST_PARAMS, Bool, Enum, HexColor, Int, Metadata, Obj, Range, Str
 from ..registry import loader, on_new_platform, route
 from ._shape import build, merge_metadata
 from .events import changes
@@ -65,8 +65,10 @@ WRITABLE = {
                     "sunday")), "monthly_anchor": Int(min=1, max=31)}),
             "statement_descriptor": Str(max_length=22),
             "debit_negative_balances": Bool()}),
-        "branding": Obj(fields={"icon": Str(), "logo": Str(), "primary_color": Str(),
-                                "secondary_color": Str()}),
+        # Colours end up in the hosted pages' <style>: only #rrggbb gets in.
+        "branding": Obj(fields={"icon": Str(), "logo": Str(),
+                                "primary_color": HexColor(nullable=True),
+                                "secondary_color": HexColor(nullable=True)}),
     }),
 }
 CREATE = {

@@ -23,6 +23,7 @@ from ..params import (
     Obj,
     Range,
     Str,
+    Url,
     exclusive,
 )
 from ..registry import loader, route
@@ -64,7 +65,9 @@ PAYMENT_SHARED = {
         "tracking_number": Str(nullable=True)}, nullable=True),
 }
 CONFIRM_ONLY = {
-    "return_url": Str(),
+    # A mobile app may come back on its own scheme (https://docs.stripe.com/api/payment_intents
+    # /confirm#confirm_payment_intent-return_url); never on javascript: or data:.
+    "return_url": Url(app_schemes=True),
     "off_session": Bool(),
     "error_on_requires_action": Bool(),
     "use_stripe_sdk": Bool(),
