@@ -425,6 +425,12 @@ def delete(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
 
 @route("GET", "/v1/accounts", params={**LIST_PARAMS, "created": Range()})
 def list_(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    """The platform's connected accounts. Acting as a connected account (Stripe-Account),
+    the list is that account's own connected accounts: it has none, so it is empty and never
+    shows its siblings. (The docs do not say what Stripe answers here; an empty list is what
+    a non-platform account has.)"""
+    if ctx.is_connected:
+        return {"object": "list", "data": [], "has_more": False, "url": "/v1/accounts"}
     result = store_page(ctx, params, "/v1/accounts", type="account", ns=ctx.platform)
     result["data"] = [a for a in result["data"] if a["id"] != ctx.platform]
     return result

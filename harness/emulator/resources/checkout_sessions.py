@@ -198,7 +198,11 @@ def line_items(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
         return ctx.store.query(type="item", parent=id, before_seq=before, after_seq=after,
                                limit=limit, ascending=True)
 
-    return page(ctx, params, f"/v1/checkout/sessions/{id}/line_items", fetch, kind="item")
+    def seq_of(object_id: str) -> int | None:
+        return ctx.store.seq_of(object_id, type="item", parent=id)
+
+    return page(ctx, params, f"/v1/checkout/sessions/{id}/line_items", fetch, seq_of=seq_of,
+                kind="item")
 
 
 def expire(ctx: Context, session: dict[str, Any]) -> dict[str, Any]:

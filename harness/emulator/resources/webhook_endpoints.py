@@ -143,8 +143,9 @@ def delete(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
 
 @route("GET", "/v1/webhook_endpoints", params=LIST_PARAMS)
 def list_(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
-    return store_page(ctx, params, "/v1/webhook_endpoints", type="webhook_endpoint",
-                      ns=ctx.platform)
+    # The acting account's own endpoints: under Stripe-Account that is the connected
+    # account's (usually none), never the platform's.
+    return store_page(ctx, params, "/v1/webhook_endpoints", type="webhook_endpoint")
 
 
 @loader("we")
