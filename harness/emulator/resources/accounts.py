@@ -487,7 +487,12 @@ def update_capability(ctx: Context, params: dict[str, Any], account: str, name: 
        "object": Enum(choices=("bank_account", "card"))})
 def list_external(ctx: Context, params: dict[str, Any], account: str) -> dict[str, Any]:
     acct = _connected(ctx, account)
-    return {**acct["external_accounts"], "has_more": False}
+    listed = acct["external_accounts"]
+    for name in ("starting_after", "ending_before"):  # a cursor is one of these, or unknown
+        cursor = params.get(name)
+        if cursor and cursor not in {e.get("id") for e in listed.get("data", [])}:
+            raise NotFound("external_account", cursor, param=name)
+    return {**listed, "has_more": False}
 
 
 @route("POST", "/v1/accounts/<account>/external_accounts",
