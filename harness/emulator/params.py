@@ -70,9 +70,10 @@ _HEX_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
 
 
 def _invalid_url(name: str) -> InvalidRequest:
-    # Stripe's answer to a success_url/return_url that is not a URL: "Not a valid URL",
-    # code url_invalid, naming the parameter (https://docs.stripe.com/error-codes#url-invalid:
-    # "The URL provided is invalid").
+    # Stripe's answer to a success_url/return_url that is not a URL: "Not a valid URL", code
+    # url_invalid (one of Stripe's error codes: stripe-python 16 lists it in
+    # PaymentIntent.LastPaymentError.code), naming the parameter. The docs list the code,
+    # not the message; the message is the one the emulator's Account Links gave already.
     return InvalidRequest("Not a valid URL", code="url_invalid", param=name)
 
 
