@@ -32,6 +32,11 @@ def expand(ctx: Context, obj: Any, paths: list[str]) -> Any:
                 f"Property: {path}",
                 param="expand",
             )
+        if ctx.key_type == "publishable" and len(parts) > 1:
+            # A publishable key sees only an object's public view; expanding through it
+            # (payment_method.customer) would hand a browser another object in full.
+            raise InvalidRequest(f"This property cannot be expanded ({path}) with a "
+                                 "publishable key.", param="expand")
         obj = _expand(ctx, obj, parts, path)
     return obj
 

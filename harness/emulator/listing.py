@@ -31,7 +31,11 @@ def page(
             code="parameters_exclusive",
             param="ending_before",
         )
-    seq_of = seq_of or ctx.store.seq_of
+    if seq_of is None:
+        # A cursor must be an object of this list's type in the caller's own namespace:
+        # another tenant's ID answers as an unknown one, never as a position among ours.
+        def seq_of(object_id: str) -> int | None:
+            return ctx.store.seq_of(object_id, type=kind, ns=ctx.account)
     before_seq = after_seq = None
     if after:
         before_seq = seq_of(after)
@@ -78,7 +82,12 @@ def store_page(
             ascending=after_seq is not None,
         )
 
-    result = page(ctx, params, url, fetch, kind=type)
+    def seq_of(object_id: str) -> int | None:
+        return ctx.store.seq_of(object_id, type=type,
+                                ns=ns or (ctx.account if parent is None else None),
+                                parent=parent)
+
+    result = page(ctx, params, url, fetch, seq_of=seq_of, kind=type)
     if render is not None:
         result["data"] = [render(o) for o in result["data"]]
     return result

@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from .errors import InvalidRequest, missing_param, unknown_param
 
@@ -69,6 +70,72 @@ class Str(Param):
                 code="parameter_invalid_string_blank",
                 param=name,
             )
+        return value
+
+
+# Schemes that make a browser run code or read local data; never a place to send a customer.
+SCRIPT_SCHEMES = frozenset({"javascript", "vbscript", "data", "file", "blob", "filesystem",
+                            "about"})
+_SCHEME = re.compile(r"[a-z][a-z0-9+.-]*")
+_HEX_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+def _invalid_url(name: str) -> InvalidRequest:
+    # Stripe's answer to a success_url/return_url that is not a URL: "Not a valid URL", code
+    # url_invalid (one of Stripe's error codes: stripe-python 16 lists it in
+    # PaymentIntent.LastPaymentError.code), naming the parameter. The docs list the code,
+    # not the message; the message is the one the emulator's Account Links gave already.
+    return InvalidRequest("Not a valid URL", code="url_invalid", param=name)
+
+
+@dataclass
+class Url(Str):
+    """An absolute http(s) URL a hosted page sends the browser to (``success_url``,
+    ``return_url``...). Anything else (``javascript:``, ``data:``, relative paths, leading
+    blanks, control characters) is refused, because a hosted page would run it on the
+    emulator's origin. ``app_schemes`` also lets a mobile app's own scheme through
+    (``myapp://done``), which Stripe documents for PaymentIntent ``return_url``."""
+
+    app_schemes: bool = False
+
+    def coerce(self, value: Any, name: str) -> Any:
+        value = super().coerce(value, name)
+        if not value or any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F
+                            for ch in value):
+            raise _invalid_url(name)
+        scheme, sep, rest = value.partition(":")
+        scheme = scheme.lower()
+        if not sep or not _SCHEME.fullmatch(scheme) or scheme in SCRIPT_SCHEMES:
+            raise _invalid_url(name)
+        if scheme in ("http", "https"):
+            parts = urlsplit(value)
+            try:
+                host = parts.hostname
+            except ValueError:
+                host = None
+            if not rest.startswith("//") or not host or "\\" in value:
+                raise _invalid_url(name)
+        elif not self.app_schemes:
+            raise _invalid_url(name)
+        return value
+
+
+def check_url(value: Any, name: str, *, app_schemes: bool = False) -> str:
+    """The :class:`Url` rule for a value that did not come through a schema."""
+    return Url(app_schemes=app_schemes).coerce(value, name)
+
+
+@dataclass
+class HexColor(Str):
+    """A CSS hex colour, ``#rrggbb`` (Stripe: "A CSS hex color value",
+    https://docs.stripe.com/api/accounts/update#update_account-settings-branding-primary_color).
+    The docs do not give the error's wording for anything else; this one names the param."""
+
+    def coerce(self, value: Any, name: str) -> Any:
+        value = super().coerce(value, name)
+        if not _HEX_COLOR.fullmatch(value):
+            raise InvalidRequest(f"Invalid hex color: {name} must be a CSS hex color such as "
+                                 "#635bff.", code="parameter_invalid", param=name)
         return value
 
 

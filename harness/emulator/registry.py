@@ -6,6 +6,7 @@ and hooks such as "a new platform appeared". The core only ever asks the registr
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,19 @@ class Route:
     raw: bool = False  # handler gets the werkzeug request and returns a Response
     params: dict[str, Any] | None = None  # schema (harness.emulator.params); None = any
     websocket: bool = False  # matches only ``Upgrade: websocket`` requests
+    frameable: bool = False  # a raw page another origin may put in an iframe
+
+
+def browser_side(fn: Handler, frameable: bool) -> Handler:
+    """Wrap a raw handler so that every answer it gives carries the browser headers."""
+
+    @functools.wraps(fn)
+    def handler(*args: Any, **kwargs: Any) -> Any:
+        from .pages import harden
+
+        return harden(fn(*args, **kwargs), frameable=frameable)
+
+    return handler
 
 
 @dataclass
@@ -47,11 +61,16 @@ class Registry:
         publishable: bool = False,
         raw: bool = False,
         websocket: bool = False,
+        frameable: bool = False,
     ):
-        """Register a handler; ``params`` is its schema, validated before it runs."""
+        """Register a handler; ``params`` is its schema, validated before it runs. A raw
+        route is Stripe's browser side (hosted pages, OAuth): its answers get the browser
+        safety headers in one place, :func:`browser_side`."""
 
         def wrap(fn: Handler) -> Handler:
-            self.routes.append(Route(method, path, fn, publishable, raw, params, websocket))
+            handler = browser_side(fn, frameable) if raw and not websocket else fn
+            self.routes.append(Route(method, path, handler, publishable, raw, params,
+                                     websocket, frameable))
             return fn
 
         return wrap

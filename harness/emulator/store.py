@@ -110,9 +110,18 @@ class Store:
             return None
         return row["ns"], json.loads(row["data"])
 
-    def seq_of(self, object_id: str) -> int | None:
-        row = self.execute("SELECT seq FROM objects WHERE id=?", (object_id,)).fetchone()
-        return None if row is None else row["seq"]
+    def seq_of(self, object_id: str, *, type: str | None = None, ns: str | None = None,
+               parent: str | None = None) -> int | None:
+        """An object's position, for list cursors; None unless it is of ``type`` in ``ns``
+        (under ``parent``) when those are given, so a cursor cannot point into another
+        namespace or list."""
+        row = self.execute("SELECT seq, type, ns, parent FROM objects WHERE id=?",
+                           (object_id,)).fetchone()
+        if row is None or any(want is not None and row[col] != want
+                              for col, want in (("type", type), ("ns", ns),
+                                                ("parent", parent))):
+            return None
+        return row["seq"]
 
     def query(
         self,

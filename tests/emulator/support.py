@@ -296,3 +296,47 @@ def check_body(body: Any, problems: Problems, *, partial: bool = False) -> None:
         cls = get_object_class("V1", name)
         stub = obj.get("deleted") is True
         check_fields(obj, cls, name, problems, partial=partial or stub)
+
+
+# -- an outsider's view ---------------------------------------------------------------------------
+def publishable_key(server: BackgroundServer, secret_key: str) -> str:
+    """How a test obtains a platform's publishable key: the ONE place to change when the
+    emulator hands publishable keys out another way (today: the ``pk_test_`` twin)."""
+    return publishable(secret_key)
+
+
+def fresh_secret_key() -> str:
+    """An unguessable secret key of its own: a new, isolated platform."""
+    import secrets
+
+    return "sk_test_" + secrets.token_hex(12)
+
+
+@dataclass
+class Page:
+    status: int
+    headers: dict[str, str]
+    text: str
+
+    @property
+    def location(self) -> str | None:
+        return self.headers.get("location")
+
+
+def page(server: BackgroundServer, path: str, *, form: dict[str, str] | None = None,
+         headers: dict[str, str] | None = None) -> Page:
+    """One browser request to a hosted page, redirects not followed, headers kept."""
+    import http.client
+
+    conn = http.client.HTTPConnection(server.host, server.port, timeout=10)
+    try:
+        body = urllib.parse.urlencode(form).encode() if form is not None else None
+        sent = dict(headers or {})
+        if body is not None:
+            sent["Content-Type"] = "application/x-www-form-urlencoded"
+        conn.request("POST" if form is not None else "GET", path, body=body, headers=sent)
+        resp = conn.getresponse()
+        text = resp.read().decode("utf-8", "replace")
+        return Page(resp.status, {k.lower(): v for k, v in resp.getheaders()}, text)
+    finally:
+        conn.close()

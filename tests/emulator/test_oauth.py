@@ -126,10 +126,12 @@ def test_page_shows_the_platform_branding(platform: Platform) -> None:
         "settings": {"branding": {"primary_color": "#0a7d5a"}}})
     page = fetch(authorize_url(platform))
     assert "Cozy Stays" in page.text and "--brand: #0a7d5a" in page.text
-    platform.client.v1.accounts.update(
-        platform.id, {"settings": {"branding": {"primary_color": "red;}</style>"}}})
+    with pytest.raises(stripe.InvalidRequestError) as refused:  # only #rrggbb is stored
+        platform.client.v1.accounts.update(
+            platform.id, {"settings": {"branding": {"primary_color": "red;}</style>"}}})
+    assert refused.value.param == "settings[branding][primary_color]"
     page = fetch(authorize_url(platform))
-    assert "--brand: #635bff" in page.text and "</style>\"" not in page.text
+    assert "--brand: #0a7d5a" in page.text and "</style>\"" not in page.text
 
 
 def test_unknown_or_missing_client_id_is_refused_without_redirect(platform: Platform) -> None:

@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 
 PAGES = Path(__file__).resolve().parent
 DEFAULT_COLOR = "#635bff"
-_HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
+_HEX = re.compile(r"#[0-9a-fA-F]{6}")
 
 
 @functools.cache
@@ -40,8 +40,33 @@ def render(template: str, status: int = 200, **values: Any) -> Response:
 
 
 def color(value: str | None) -> str:
-    """A brand colour safe to put in CSS: ``#rrggbb`` or the default."""
-    return value if isinstance(value, str) and _HEX.match(value) else DEFAULT_COLOR
+    """A brand colour safe to put in CSS: ``#rrggbb`` or the default. Checked at every
+    render, not only on write: a value stored by an older emulator must not reach CSS."""
+    return value if isinstance(value, str) and _HEX.fullmatch(value) else DEFAULT_COLOR
+
+
+def harden(response: Any, *, frameable: bool = False) -> Any:
+    """The headers every page of Stripe's browser side sends.
+
+    * no framing (``X-Frame-Options: DENY``, CSP ``frame-ancestors 'none'``), so no other
+      site can overlay a hosted form (clickjacking), except for the pages Stripe.js itself
+      puts in an iframe on the merchant's page (the card inputs, the 3D Secure challenge);
+    * ``nosniff``, so an answer is only ever read as the type it says it is;
+    * ``Referrer-Policy: no-referrer``: onboarding and dashboard paths carry single-use
+      tokens, which must not leak to the next site in a ``Referer`` header.
+    """
+    if not isinstance(response, Response):
+        return response
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    if not frameable:
+        headers["X-Frame-Options"] = "DENY"
+        policy = headers.get("Content-Security-Policy")
+        if not policy or "frame-ancestors" not in policy:
+            headers["Content-Security-Policy"] = "; ".join(
+                p for p in (policy, "frame-ancestors 'none'") if p)
+    return response
 
 
 def branding(account: dict[str, Any] | None) -> dict[str, Any]:

@@ -19,7 +19,6 @@ import datetime
 import json
 import re
 from typing import Any
-from urllib.parse import urlsplit
 
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Request, Response
@@ -27,7 +26,7 @@ from werkzeug.wrappers import Request, Response
 from .. import pages
 from ..context import Context
 from ..errors import ApiError, InvalidRequest, PermissionDenied
-from ..params import Enum, Obj, Str
+from ..params import Enum, Obj, Str, Url
 from ..registry import route
 from . import accounts
 from ._shape import build
@@ -55,13 +54,6 @@ def public_base(ctx: Context) -> str:
     return ctx.base_url.rstrip("/")
 
 
-def check_url(value: str, param: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise InvalidRequest("Not a valid URL", code="url_invalid", param=param)
-    return value
-
-
 def page_context(emulator: Any, platform: str, account: str | None = None) -> Context:
     """A Context for work done by a hosted page on behalf of ``platform``."""
     return Context(emulator, platform, account or platform, emulator.platform_version(platform))
@@ -84,6 +76,25 @@ def save_record(emulator: Any, kind: str, token: str, record: dict[str, Any]) ->
 
 def drop_record(emulator: Any, kind: str, token: str) -> None:
     emulator.store.execute("DELETE FROM meta WHERE name=?", (f"{kind}:{token}",))
+
+
+def consume_record(emulator: Any, kind: str, token: str, flag: str) -> bool:
+    """Mark a single-use record used; True for exactly one caller however many race.
+
+    Checking and setting the flag is one SQL statement in the caller's transaction, so two
+    parallel requests cannot both see it unset (reading first and saving after can)."""
+    cur = emulator.store.execute(
+        "UPDATE meta SET value=json_set(value, ?, json('true')) "
+        "WHERE name=? AND json_extract(value, ?) = 0",
+        (f"$.{flag}", f"{kind}:{token}", f"$.{flag}"))
+    return cur.rowcount == 1
+
+
+def take_record(emulator: Any, kind: str, token: str) -> dict[str, Any] | None:
+    """Delete a single-use record and return it, or None if another request took it first."""
+    row = emulator.store.execute("DELETE FROM meta WHERE name=? RETURNING value",
+                                 (f"{kind}:{token}",)).fetchone()
+    return json.loads(row[0]) if row else None
 
 
 # -- the personal-details form shared by hosted onboarding and Express OAuth ----------------------
@@ -164,8 +175,8 @@ def account_prefill(emulator: Any, account: dict[str, Any]) -> dict[str, str]:
 CREATE = {
     "account": Str(required=True),
     "type": Enum(required=True, choices=("account_onboarding", "account_update")),
-    "refresh_url": Str(required=True),
-    "return_url": Str(required=True),
+    "refresh_url": Url(required=True),
+    "return_url": Url(required=True),
     "collect": Enum(choices=("currently_due", "eventually_due")),
     "collection_options": Obj(fields={
         "fields": Enum(choices=("currently_due", "eventually_due")),
@@ -198,8 +209,7 @@ def create_account_link(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
         raise InvalidRequest(
             "You can't create Account Links of type `account_update` for accounts that have "
             "access to a Stripe-hosted Dashboard.", param="type")
-    refresh_url = check_url(params["refresh_url"], "refresh_url")
-    return_url = check_url(params["return_url"], "return_url")
+    refresh_url, return_url = params["refresh_url"], params["return_url"]
     token = ctx.token(24)
     now = ctx.now()
     save_record(ctx.emulator, "account_link", token, {
@@ -254,8 +264,9 @@ def onboarding_page(emulator: Any, request: Request, account_id: str, token: str
         return _message(emulator, link["platform"], "This account is not available",
                         "The platform can no longer onboard this account.", 404)
     with emulator.store.transaction():
-        link["visited"] = True
-        save_record(emulator, "account_link", token, link)
+        if not consume_record(emulator, "account_link", token, "visited"):
+            # another request opened it a moment ago: this one is a repeat visit
+            return redirect(link["refresh_url"], code=302)
         sid = emulator.ids.token(24)
         save_record(emulator, "onboarding_session", sid,
                     {"token": token, "account": account_id, "platform": link["platform"],
@@ -289,10 +300,12 @@ def onboarding_submit(emulator: Any, request: Request, account_id: str, token: s
                             "The platform can no longer onboard this account.", 404)
         if errors:
             return _onboarding_form(emulator, link, account, sid, request.path, values, errors)
+        if take_record(emulator, "onboarding_session", sid) is None:
+            # a parallel submit of the same form finished first: onboard once
+            return redirect(link["return_url"], code=303)
         before = copy.deepcopy(account)
         accounts.complete_onboarding(ctx, account, supplied)
         accounts.save_and_announce(ctx, before, account)
-        drop_record(emulator, "onboarding_session", sid)
         emulator.after_request(ctx)
     return redirect(link["return_url"], code=303)
 
@@ -375,7 +388,8 @@ def express_dashboard(emulator: Any, request: Request, account_id: str, token: s
         return _message(emulator, link["platform"], "This account is not available",
                         "It is no longer connected to the platform.", 404)
     with emulator.store.transaction():
-        link["used"] = True
-        save_record(emulator, "login_link", token, link)
+        if not consume_record(emulator, "login_link", token, "used"):
+            return _message(emulator, link["platform"], "This link has already been used",
+                            "Login links work once. Ask the platform for a new one.", 410)
     return pages.render("dashboard.html", brand=platform_brand(emulator, link["platform"]),
                         **dashboard_data(emulator, link["platform"], account_id))

@@ -14,7 +14,18 @@ from typing import Any
 from ..context import Context
 from ..errors import InvalidRequest, NotFound, PermissionDenied
 from ..listing import store_page
-from ..params import LIST_PARAMS, Bool, Enum, Int, Metadata, Obj, Range, Str, ascii_int
+from ..params import (
+    LIST_PARAMS,
+    Bool,
+    Enum,
+    HexColor,
+    Int,
+    Metadata,
+    Obj,
+    Range,
+    Str,
+    ascii_int,
+)
 from ..registry import loader, on_new_platform, route
 from ._shape import build, merge_metadata
 from .events import changes
@@ -65,8 +76,10 @@ WRITABLE = {
                     "sunday")), "monthly_anchor": Int(min=1, max=31)}),
             "statement_descriptor": Str(max_length=22),
             "debit_negative_balances": Bool()}),
-        "branding": Obj(fields={"icon": Str(), "logo": Str(), "primary_color": Str(),
-                                "secondary_color": Str()}),
+        # Colours end up in the hosted pages' <style>: only #rrggbb gets in.
+        "branding": Obj(fields={"icon": Str(), "logo": Str(),
+                                "primary_color": HexColor(nullable=True),
+                                "secondary_color": HexColor(nullable=True)}),
     }),
 }
 CREATE = {
@@ -423,6 +436,12 @@ def delete(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
 
 @route("GET", "/v1/accounts", params={**LIST_PARAMS, "created": Range()})
 def list_(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    """The platform's connected accounts. Acting as a connected account (Stripe-Account),
+    the list is that account's own connected accounts: it has none, so it is empty and never
+    shows its siblings. (The docs do not say what Stripe answers here; an empty list is what
+    a non-platform account has.)"""
+    if ctx.is_connected:
+        return {"object": "list", "data": [], "has_more": False, "url": "/v1/accounts"}
     result = store_page(ctx, params, "/v1/accounts", type="account", ns=ctx.platform)
     result["data"] = [a for a in result["data"] if a["id"] != ctx.platform]
     return result
@@ -479,7 +498,12 @@ def update_capability(ctx: Context, params: dict[str, Any], account: str, name: 
        "object": Enum(choices=("bank_account", "card"))})
 def list_external(ctx: Context, params: dict[str, Any], account: str) -> dict[str, Any]:
     acct = _connected(ctx, account)
-    return {**acct["external_accounts"], "has_more": False}
+    listed = acct["external_accounts"]
+    for name in ("starting_after", "ending_before"):  # a cursor is one of these, or unknown
+        cursor = params.get(name)
+        if cursor and cursor not in {e.get("id") for e in listed.get("data", [])}:
+            raise NotFound("external_account", cursor, param=name)
+    return {**listed, "has_more": False}
 
 
 @route("POST", "/v1/accounts/<account>/external_accounts",

@@ -81,7 +81,11 @@ def list_(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
         rows = [render_entry(ctx, e) for e in entries]
         return list(reversed(rows)) if after_seq is not None else rows
 
-    return page(ctx, params, "/v1/balance_transactions", fetch, seq_of=ctx.ledger.seq_of,
+    def seq_of(entry_id: str) -> int | None:
+        entry = ctx.ledger.get(entry_id)  # a cursor from this account's ledger only
+        return ctx.ledger.seq_of(entry_id) if entry and entry.ns == ctx.account else None
+
+    return page(ctx, params, "/v1/balance_transactions", fetch, seq_of=seq_of,
                 kind="balance_transaction")
 
 

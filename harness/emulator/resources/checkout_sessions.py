@@ -15,10 +15,11 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
+from .. import pages
 from ..context import Context
 from ..errors import InvalidRequest
 from ..listing import page, store_page
-from ..params import LIST_PARAMS, Enum, Int, ListOf, Metadata, Obj, Range, Str
+from ..params import LIST_PARAMS, Enum, Int, ListOf, Metadata, Obj, Range, Str, Url, check_url
 from ..registry import loader, on_tick, route
 from ..settings import ENDIVE
 from . import payment_intents
@@ -48,9 +49,9 @@ PI_DATA = Obj(fields={
 CREATE = {
     "mode": Enum(choices=("payment", "setup", "subscription")),
     "line_items": ListOf(item=LINE_ITEM, max_items=100),
-    "success_url": Str(max_length=5000),
-    "cancel_url": Str(max_length=5000),
-    "return_url": Str(),
+    "success_url": Url(max_length=5000),
+    "cancel_url": Url(max_length=5000),
+    "return_url": Url(),
     "ui_mode": Enum(choices=("hosted", "embedded", "custom")),
     "customer": Str(),
     "customer_email": Str(),
@@ -197,7 +198,11 @@ def line_items(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
         return ctx.store.query(type="item", parent=id, before_seq=before, after_seq=after,
                                limit=limit, ascending=True)
 
-    return page(ctx, params, f"/v1/checkout/sessions/{id}/line_items", fetch, kind="item")
+    def seq_of(object_id: str) -> int | None:
+        return ctx.store.seq_of(object_id, type="item", parent=id)
+
+    return page(ctx, params, f"/v1/checkout/sessions/{id}/line_items", fetch, seq_of=seq_of,
+                kind="item")
 
 
 def expire(ctx: Context, session: dict[str, Any]) -> dict[str, Any]:
@@ -285,8 +290,8 @@ def _details(email: str | None, name: str | None = None) -> dict[str, Any]:
             "name": name, "phone": None, "tax_exempt": "none", "tax_ids": []}
 
 
-def _success_url(session: dict[str, Any]) -> str:
-    return session["success_url"].replace("{CHECKOUT_SESSION_ID}", session["id"])
+def _success_url(session: dict[str, Any]) -> str | None:
+    return _safe_url(session["success_url"].replace("{CHECKOUT_SESSION_ID}", session["id"]))
 
 
 @route("GET", "/v1/payment_pages/<id>", params={}, publishable=True)
@@ -351,11 +356,11 @@ def hosted_page(emulator: Any, request: Request, id: str) -> Response:
         session["expires_at"] <= emulator.clock.now(ns)
     template = PAY_PAGE if not expired else EXPIRED_PAGE
     body = template.format(
-        name=html.escape(name), color=html.escape(brand.get("primary_color") or "#635bff"),
+        name=html.escape(name), color=pages.color(brand.get("primary_color")),
         rows=rows, total=_money(session["amount_total"], session["currency"]),
         email=html.escape(session["customer_email"] or ""),
         back=(f'<p><a id="cancel" href="{html.escape(session["cancel_url"])}">← Back to '
-              f'{html.escape(name)}</a></p>' if session["cancel_url"] else ""),
+              f'{html.escape(name)}</a></p>' if _safe_url(session["cancel_url"]) else ""),
         config=html.escape(json.dumps({"session": id, "pk": publishable,
                                         "status": session["status"],
                                         "success_url": _success_url(session)})),
@@ -363,6 +368,15 @@ def hosted_page(emulator: Any, request: Request, id: str) -> Response:
     response = Response(body, mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _safe_url(url: str | None) -> str | None:
+    """A URL the page may send the browser to, checked again at render time (a Session
+    stored before the create-time check must not run ``javascript:`` on this origin)."""
+    try:
+        return check_url(url, "url") if url else None
+    except InvalidRequest:
+        return None
 
 
 def _money(amount: int, currency: str) -> str:

@@ -31,6 +31,7 @@ from .. import pages
 from ..errors import StripeError
 from ..forms import decode_pairs
 from ..http import HttpLayer, json_response
+from ..params import check_url
 from ..registry import route
 from . import accounts
 from ._shape import build
@@ -43,6 +44,7 @@ from .account_links import (
     platform_brand,
     read_form,
     save_record,
+    take_record,
     validate,
 )
 
@@ -76,8 +78,9 @@ def redirect_uris(store: Any, platform: str) -> list[str]:
 
 
 def set_redirect_uris(emulator: Any, platform: str, uris: list[str]) -> list[str]:
-    """The platform's allowed redirect URIs; the first is the default (Dashboard settings)."""
-    clean = list(dict.fromkeys(u for u in uris if u))
+    """The platform's allowed redirect URIs; the first is the default (Dashboard settings).
+    Only absolute http(s) URIs: the hosted page sends the browser there with the code."""
+    clean = list(dict.fromkeys(check_url(u, "redirect_uris") for u in uris if u))
     emulator.store.set_meta(f"oauth_redirect_uris:{platform}", json.dumps(clean))
     return clean
 
@@ -193,6 +196,10 @@ def _submit(emulator: Any, request: Request) -> Response:
                      session["express"], values, errors)
     ctx = page_context(emulator, platform)
     with emulator.store.transaction():
+        if take_record(emulator, "oauth_session", sid) is None:
+            # a parallel submit of the same form won: one account, one code per session
+            return _page_error("This page has expired",
+                               "Go back to the platform and start connecting again.")
         account = accounts.new_account(ctx, ctx.new_id("acct", 16), {
             "type": "express" if session["express"] else "standard",
             "country": session["country"], "email": values["email"],
@@ -206,7 +213,6 @@ def _submit(emulator: Any, request: Request) -> Response:
         save_record(emulator, "oauth_code", code, {
             "platform": platform, "account": account["id"], "scope": session["scope"],
             "redirect_uri": session["redirect_uri"], "created": now, "used": False})
-        drop_record(emulator, "oauth_session", sid)
         emulator.after_request(ctx)
     params = {"code": code, "state": session["state"]}
     if not session["express"]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..context import Context
-from ..errors import CardDeclined, InvalidRequest, NotFound
+from ..errors import CardDeclined, InvalidRequest, NotFound, unknown_param
 from ..listing import store_page
 from ..params import (
     LIST_PARAMS,
@@ -23,6 +23,7 @@ from ..params import (
     Obj,
     Range,
     Str,
+    Url,
     exclusive,
 )
 from ..registry import loader, route
@@ -64,13 +65,24 @@ PAYMENT_SHARED = {
         "tracking_number": Str(nullable=True)}, nullable=True),
 }
 CONFIRM_ONLY = {
-    "return_url": Str(),
+    # A mobile app may come back on its own scheme (https://docs.stripe.com/api/payment_intents
+    # /confirm#confirm_payment_intent-return_url); never on javascript: or data:.
+    "return_url": Url(app_schemes=True),
     "off_session": Bool(),
     "error_on_requires_action": Bool(),
     "use_stripe_sdk": Bool(),
     "mandate_data": Obj(fields={}),
     "client_secret": Str(),
 }
+# What a publishable key may send to confirm: what Stripe.js's confirmCardPayment and
+# confirmPayment send (https://docs.stripe.com/js/payment_intents/confirm_card_payment:
+# payment_method, shipping, return_url, receipt_email, setup_future_usage, plus the client
+# secret, use_stripe_sdk, mandate_data and expand the library adds). Settings a merchant
+# makes (capture_method, off_session...) need the secret key; the docs do not give the
+# wording of that refusal, so it is Stripe's unknown-parameter answer.
+PUBLISHABLE_CONFIRM = frozenset({
+    "payment_method", "payment_method_data", "return_url", "receipt_email",
+    "setup_future_usage", "shipping", "use_stripe_sdk", "mandate_data", "client_secret"})
 CREATE = {
     "amount": Int(required=True, min=1),
     "currency": Str(required=True),
@@ -221,7 +233,11 @@ def _set_payment_method(ctx: Context, pi: dict[str, Any], params: dict[str, Any]
         pi["payment_method"] = pm["id"]
     elif params.get("payment_method"):
         pm = resolve(ctx, params["payment_method"])
-        if pi.get("customer") and pm["customer"] not in (None, pi["customer"]):
+        # A saved card is its customer's: usable only on that customer's PaymentIntents. With
+        # a publishable key (anyone holding a client secret) a PaymentIntent without a
+        # customer must not charge someone's saved card either.
+        guarded = pi.get("customer") or ctx.key_type == "publishable"
+        if guarded and pm["customer"] not in (None, pi.get("customer")):
             raise InvalidRequest(
                 f"The provided PaymentMethod {pm['id']} belongs to another customer.",
                 param="payment_method",
@@ -641,6 +657,10 @@ def update(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
 
 @route("POST", "/v1/payment_intents/<id>/confirm", params=CONFIRM, publishable=True)
 def confirm(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
+    if ctx.key_type == "publishable":
+        refused = sorted(k for k in params if k not in PUBLISHABLE_CONFIRM)
+        if refused:
+            raise unknown_param(*refused)
     pi = _own(ctx, id, params)
     _check_payment_method_types(ctx, params)
     return public_view(ctx, confirm_intent(ctx, pi, params))

@@ -51,7 +51,7 @@ def stripe_js(emulator: Any, request: Request) -> Response:
     return static_file("stripe-v3.js")
 
 
-@route("GET", "/v3/elements-inner.html", raw=True)
+@route("GET", "/v3/elements-inner.html", raw=True, frameable=True)
 def element_frame(emulator: Any, request: Request) -> Response:
     """The page inside every Element's iframe: the inputs, their validation, and the
     PaymentMethod creation (same origin as the API)."""
@@ -63,7 +63,7 @@ def element_frame_js(emulator: Any, request: Request) -> Response:
     return static_file("elements-inner.js")
 
 
-@route("GET", "/_emulator/3ds/<id>", raw=True)
+@route("GET", "/_emulator/3ds/<id>", raw=True, frameable=True)
 def three_d_secure_page(emulator: Any, request: Request, id: str) -> Response:
     """The test 3D Secure challenge that Stripe.js shows in a modal. The client secret
     reaches it by ``postMessage`` from the stand-in, never in its URL."""

@@ -19,7 +19,7 @@ import urllib.request
 from typing import Any
 
 from ..context import Context
-from ..errors import InvalidRequest
+from ..errors import InvalidRequest, NotFound
 from ..listing import store_page
 from ..params import LIST_PARAMS, Bool, ListOf, Metadata, Str
 from ..registry import loader, on_start, on_stop, route
@@ -143,8 +143,9 @@ def delete(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
 
 @route("GET", "/v1/webhook_endpoints", params=LIST_PARAMS)
 def list_(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
-    return store_page(ctx, params, "/v1/webhook_endpoints", type="webhook_endpoint",
-                      ns=ctx.platform)
+    # The acting account's own endpoints: under Stripe-Account that is the connected
+    # account's (usually none), never the platform's.
+    return store_page(ctx, params, "/v1/webhook_endpoints", type="webhook_endpoint")
 
 
 @loader("we")
@@ -157,6 +158,9 @@ def load(ctx: Context, object_id: str) -> dict[str, Any] | None:
 def deliveries(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
     """The delivery log of one endpoint (what Stripe's Dashboard shows), newest first."""
     ctx.get(id, "webhook_endpoint")
+    for name in ("starting_after", "ending_before"):  # one page only: no cursor is valid
+        if params.get(name):
+            raise NotFound("webhook_delivery", params[name], param=name)
     rows = ctx.store.execute(
         "SELECT * FROM webhook_deliveries WHERE endpoint=? ORDER BY seq DESC LIMIT ?",
         (id, params.get("limit", 100)),
