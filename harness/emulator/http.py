@@ -139,7 +139,8 @@ class HttpLayer:
         self.emulator.check_version(version)
         ctx = Context(self.emulator, platform, account, version, key_type,
                       request_id=request_id, base_url=request.host_url.rstrip("/"),
-                      idempotency_key=request.headers.get("Idempotency-Key"))
+                      idempotency_key=request.headers.get("Idempotency-Key"),
+                      masked_key=mask_key(key))
         expand_paths = params.pop("expand", [])
         if isinstance(expand_paths, str):
             expand_paths = [expand_paths]
@@ -149,7 +150,8 @@ class HttpLayer:
             request.environ[DROP_RESPONSE] = True  # run and commit, then answer nothing
 
         idem_key = request.headers.get("Idempotency-Key")
-        scope = f"{key}|{account}"
+        # One key per (platform, kind), so this scopes like the key itself without storing it.
+        scope = f"{platform}|{key_type}|{account}"
         fingerprint = self.fingerprint(request, params)
         if request.method == "POST" and idem_key:
             self.claim(scope, idem_key)  # a 409 while another request holds this key

@@ -260,9 +260,10 @@ def test_concurrent_use_of_a_key_is_409_idempotency_key_in_use(
     emulator_server: Any, api_key: str,
 ) -> None:
     emulator = emulator_server.emulator
-    platform, _ = emulator.platform_for_key(api_key)
-    # Hold the key as if a first request were still running, then send a second one.
-    scope = f"{api_key}|{platform}"
+    platform, kind = emulator.platform_for_key(api_key)
+    # Hold the key as if a first request were still running, then send a second one
+    # (scoped by platform, key kind and acting account: the key itself is never stored).
+    scope = f"{platform}|{kind}|{platform}"
     emulator.app.claim(scope, "in-flight-1")
     try:
         resp = raw(emulator_server, "POST", "/v1/customers", key=api_key,
@@ -311,14 +312,15 @@ def test_bad_fault_requests_name_the_parameter(
 
 def test_faults_need_the_platforms_secret_key(emulator_server: Any, api_key: str) -> None:
     raw(emulator_server, "GET", "/v1/balance", key=api_key)  # the platform exists
-    resp = raw(emulator_server, "POST", "/_emulator/faults", key=publishable(api_key),
+    resp = raw(emulator_server, "POST", "/_emulator/faults",
+               key=publishable(emulator_server, api_key),
                params={"path": "/v1/customers"})
     assert resp.status in (401, 403)
 
 
 # -- the harness wrapper -------------------------------------------------------------------------
 def _lab(server: Any, key: str, backend: str = "emulator") -> Lab:
-    cfg = Config(backend, key, publishable(key))
+    cfg = Config(backend, key, publishable(server, key))
     base = server.url if backend == "emulator" else STRIPE_API_BASE
     client = make_client(server, key, max_network_retries=2)
     return Lab(cfg, base, client, getattr(server, "emulator", None))

@@ -29,7 +29,7 @@ def shop(emulator_server, api_key):
     without an account."""
     client = make_client(emulator_server, api_key)
     config = PlatformConfig(
-        secret_key=api_key, publishable_key=publishable(api_key),
+        secret_key=api_key, publishable_key=publishable(emulator_server, api_key),
         api_base=emulator_server.url, connect_base=emulator_server.url,
         stripe_js_url=emulator_server.url + "/v3/",
     )

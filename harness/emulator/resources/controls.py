@@ -95,6 +95,16 @@ def faults(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
+@route("GET", "/_emulator/keys", params={})
+def keys(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    """The platform's API keys, as its Dashboard shows them: the publishable key in full (it
+    is public), the secret key masked (the emulator keeps only its hash)."""
+    _platform_only(ctx)
+    return {"object": "emulator.keys", "platform": ctx.platform,
+            "publishable_key": ctx.emulator.publishable_key(ctx.platform),
+            "secret_key": ctx.masked_key}
+
+
 @route("POST", "/_emulator/reset", params={})
 def reset(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     """Forget this platform's objects and money (other platforms keep theirs)."""
