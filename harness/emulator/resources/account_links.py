@@ -200,7 +200,7 @@ def create_account_link(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
             "access to a Stripe-hosted Dashboard.", param="type")
     refresh_url = check_url(params["refresh_url"], "refresh_url")
     return_url = check_url(params["return_url"], "return_url")
-    token = ctx.token(24)
+    token = ctx.secret(24)
     now = ctx.now()
     save_record(ctx.emulator, "account_link", token, {
         "platform": ctx.platform, "account": account["id"], "type": params["type"],
@@ -256,7 +256,7 @@ def onboarding_page(emulator: Any, request: Request, account_id: str, token: str
     with emulator.store.transaction():
         link["visited"] = True
         save_record(emulator, "account_link", token, link)
-        sid = emulator.ids.token(24)
+        sid = emulator.ids.secret(24)
         save_record(emulator, "onboarding_session", sid,
                     {"token": token, "account": account_id, "platform": link["platform"],
                      "created": now})
@@ -310,7 +310,7 @@ def create_login_link(ctx: Context, params: dict[str, Any], id: str) -> dict[str
     if not account["details_submitted"]:
         raise InvalidRequest("Cannot create a login link for an account that has not completed "
                              "onboarding.")
-    token = ctx.token(24)
+    token = ctx.secret(24)
     now = ctx.now()
     save_record(ctx.emulator, "login_link", token,
                 {"platform": ctx.platform, "account": id, "created": now, "used": False})
