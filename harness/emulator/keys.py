@@ -68,14 +68,19 @@ def publishable_key(store: Store, platform: str) -> str:
     return row["publishable"] if row else ""
 
 
+# Old scopes began with the key itself: sk_/rk_/pk_ ("`" is the character after "_").
+_KEYED_SCOPE = " OR ".join(f"(scope >= '{p}k_' AND scope < '{p}k`')" for p in "prs")
+
+
 def migrate(store: Store) -> None:
     """Databases written before keys were hashed kept ``meta`` rows ``key:<suffix>`` (the
     secret key in clear) and idempotency scopes that began with the key: hash the first,
     drop the second (a day's replays at most), and scrub the freed pages."""
-    rows = store.execute("SELECT name, value FROM meta WHERE name LIKE 'key:%'").fetchall()
-    old_scopes = store.execute(
-        "SELECT COUNT(*) FROM idempotency WHERE substr(scope, 4, 5) IN ('test_', 'live_')"
-    ).fetchone()[0]
+    # range conditions, so that both look-ups use the primary keys (this runs at every start)
+    rows = store.execute("SELECT name, value FROM meta WHERE name >= 'key:' AND name < 'key;'"
+                         ).fetchall()
+    old_scopes = store.execute(f"SELECT COUNT(*) FROM idempotency WHERE {_KEYED_SCOPE}"
+                               ).fetchone()[0]
     if not rows and not old_scopes:
         return
     with store.transaction():
@@ -86,6 +91,6 @@ def migrate(store: Store) -> None:
             store.execute("INSERT OR IGNORE INTO api_keys (hash, platform, kind) VALUES (?,?,?)",
                           (digest("rk_test_" + suffix), row["value"], "secret"))
             store.execute("DELETE FROM meta WHERE name=?", (row["name"],))
-        store.execute("DELETE FROM idempotency WHERE substr(scope, 4, 5) IN ('test_', 'live_')")
+        store.execute(f"DELETE FROM idempotency WHERE {_KEYED_SCOPE}")
     if store.path != ":memory:":
         store.execute("VACUUM")  # the deleted rows' bytes must not stay in free pages
