@@ -168,7 +168,7 @@ class Filler:
         for i in range(count):
             suffix = f"connectlab_bench_other_{i:02d}"
             before = store.count()
-            platform = self.emulator.create_platform(suffix)
+            platform = self.emulator.create_platform(f"sk_test_{suffix}")
             home = Home(platform, f"sk_test_{suffix}", app_id(store, platform), [])
             replace = {self.measured.platform: platform, self.measured.app_id: home.app_id}
             with store.transaction():

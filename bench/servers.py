@@ -51,7 +51,7 @@ class EmulatorTarget:
         from harness.server import BackgroundServer
 
         self.secret_key = f"sk_test_{key_suffix}"
-        self.publishable_key = f"pk_test_{key_suffix}"
+        self.publishable_key = ""  # issued by the emulator: read in start()
         self.emulator = Emulator(db=":memory:", settings=Settings())
         self.server = BackgroundServer(self.emulator)
         self.cache: dict[str, Any] = {}
@@ -67,6 +67,7 @@ class EmulatorTarget:
     def start(self) -> EmulatorTarget:
         self.server.start()
         self.client = make_client(self.secret_key, self.server.url)
+        self.publishable_key = self.keys()["publishable_key"]
         self.card_client = make_client(self.publishable_key, self.server.url)
         return self
 
@@ -86,6 +87,14 @@ class EmulatorTarget:
 
     def platform(self) -> str:
         return self.emulator.platform_for_key(self.secret_key)[0]
+
+    def keys(self) -> dict[str, Any]:
+        """``GET /_emulator/keys``: the platform's publishable key, as its owner reads it."""
+        request = urllib.request.Request(
+            self.server.url_for("/_emulator/keys"),
+            headers={"Authorization": f"Bearer {self.secret_key}"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read())
 
     def control(self, path: str, data: bytes = b"") -> dict[str, Any]:
         """POST an emulator-only control under /_emulator/ with the platform's secret key."""

@@ -53,8 +53,9 @@ def from_env(env: dict[str, str] | None = None) -> Config:
     refuse_live(secret, "STRIPE_SECRET_KEY")
     refuse_live(publishable, "STRIPE_PUBLISHABLE_KEY")
     if not secret:
-        suffix = EMULATOR_SECRET_KEY.removeprefix("sk_test_")
-        return Config("emulator", EMULATOR_SECRET_KEY, "pk_test_" + suffix)
+        # The emulator issues the publishable key when it makes the platform; harness.start()
+        # reads it from GET /_emulator/keys (it is not derived from the secret key).
+        return Config("emulator", EMULATOR_SECRET_KEY, "")
     if not secret.startswith(("sk_test_", "rk_test_")):
         raise ValueError("STRIPE_SECRET_KEY must be a test-mode key (sk_test_… or rk_test_…).")
     if publishable and not publishable.startswith("pk_test_"):

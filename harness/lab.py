@@ -6,6 +6,7 @@ stable) and points the SDK at it. In test mode it only configures the SDK.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,15 +95,27 @@ class Lab:
 
 
 def _post_control(lab: Lab, path: str, params: dict[str, Any]) -> dict[str, Any]:
-    import json
     import urllib.parse
+
+    return _control(lab.api_base, lab.config.secret_key, path,
+                    urllib.parse.urlencode(params).encode())
+
+
+def emulator_keys(api_base: str, secret_key: str) -> dict[str, Any]:
+    """``GET /_emulator/keys``: the platform's publishable key, which the emulator issued
+    at random with the platform (never derived from the secret key)."""
+    return _control(api_base, secret_key, "/_emulator/keys", None)
+
+
+def _control(api_base: str, secret_key: str, path: str, data: bytes | None) -> dict[str, Any]:
+    import json
+    import urllib.error
     import urllib.request
 
     request = urllib.request.Request(
-        lab.api_base + path,
-        data=urllib.parse.urlencode(params).encode(),
-        headers={"Authorization": f"Bearer {lab.config.secret_key}"},
-        method="POST",
+        api_base + path, data=data,
+        headers={"Authorization": f"Bearer {secret_key}"},
+        method="GET" if data is None else "POST",
     )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
@@ -132,6 +145,8 @@ def start(
         emulator = Emulator(db=db, settings=settings)
         server = BackgroundServer(emulator).start()
         api_base = server.url
+        publishable = emulator_keys(api_base, cfg.secret_key)["publishable_key"]
+        cfg = dataclasses.replace(cfg, publishable_key=publishable)
     else:
         api_base = STRIPE_API_BASE
     client = stripe.StripeClient(

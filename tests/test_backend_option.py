@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from harness.config import Config
-from harness.lab import Lab
+from harness.lab import Lab, emulator_keys
 
 from .conftest import make_client
 from .contract.conftest import NEEDS_A_PERSON, NO_KEY, Backend
@@ -47,7 +47,7 @@ def test_stripe_backend_refuses_a_live_key() -> None:
 
 def _stripe_like(server: Any, key: str) -> Backend:
     """A Backend taking the test-mode paths, pointed at the emulator."""
-    cfg = Config("stripe", key, "pk_test_" + key.removeprefix("sk_test_"))
+    cfg = Config("stripe", key, emulator_keys(server.url, key)["publishable_key"])
     return Backend("stripe", Lab(cfg, server.url, make_client(server, key)))
 
 

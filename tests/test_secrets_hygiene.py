@@ -43,6 +43,7 @@ from werkzeug.serving import make_server
 from harness import logsafe
 from harness.config import EMULATOR_SECRET_KEY
 from harness.emulator import Emulator
+from harness.lab import emulator_keys
 
 ROOT = Path(__file__).resolve().parent.parent
 ALLOWED_KEYS = {EMULATOR_SECRET_KEY}
@@ -196,7 +197,7 @@ def test_debug_logs_of_a_scenario_hold_no_secret(debug_log: io.StringIO) -> None
             "amount": 1000, "currency": "usd", "payment_method": "pm_card_visa",
             "confirm": True, "return_url": "https://example.com/return",
             "application_fee_amount": 123, "transfer_data": {"destination": account.id}})
-        browser = stripe.StripeClient("pk_test_" + key[len("sk_test_"):],
+        browser = stripe.StripeClient(emulator_keys(base, key)["publishable_key"],
                                       base_addresses=addresses)
         browser.v1.payment_intents.retrieve(pi.id, {"client_secret": pi.client_secret})
         endpoint = client.v1.webhook_endpoints.create(
@@ -235,3 +236,152 @@ def test_env_example_names_the_variables_with_empty_values() -> None:
                       "STRIPE_CLIENT_ID": ""}
     assert leaks(text) == []
     assert from_env(values).backend == "emulator"  # as shipped, it selects the emulator
+
+
+# -- every logger, at DEBUG, through the flows that carry bearer secrets -------------------------
+@pytest.mark.parametrize("key", ["sk_test_my-team.key", "sk_test_a.b-c~d", "rk_live_x-y.z9"])
+def test_logsafe_masks_a_key_whatever_its_suffix(key: str) -> None:
+    body = key[len("sk_test_"):]
+    for text in (f"key {key} here", f"Bearer {key}", f"client_secret={key}&x=1"):
+        clean = logsafe.redact(text)
+        # at most the last four characters show, as Stripe masks keys
+        assert [body[i:i + 4] for i in range(len(body) - 4) if body[i:i + 4] in clean] == []
+
+
+@pytest.mark.parametrize("text, secret", [
+    ("url http://127.0.0.1:5/setup/c/acct_1Ab2/Tok3nSecretAbcdef1234 ok", "Tok3nSecretAbcdef1234"),
+    ('"url": "https://connect.stripe.com/setup/e/acct_1Nv0FGQ9RKHgCVdK/YWNjdF8xTnYw-Zf"',
+     "YWNjdF8xTnYw-Zf"),
+    ('"GET /express/acct_1Ab2/Lg1nT0kenAbc HTTP/1.1" 200', "Lg1nT0kenAbc"),
+    ("https://connect.stripe.com/express/acct_1032D82eZvKYlo2C/F44eiGHh5sEV", "F44eiGHh5sEV"),
+    ("Location: http://p.test/connect/oauth?code=ac_Q2xB9nHd7TyuVwZk1&state=s",
+     "Q2xB9nHd7TyuVwZk1"),
+    ("post_data=code=ac_Q2xB9nHd7TyuVwZk1&grant_type=authorization_code", "Q2xB9nHd7TyuVwZk1"),
+])
+def test_logsafe_masks_hosted_link_tokens_and_oauth_codes(text: str, secret: str) -> None:
+    clean = logsafe.redact(text)
+    assert secret not in clean and "[redacted]" in clean
+    assert logsafe.redact(clean) == clean
+
+
+@pytest.fixture
+def everything_log() -> Iterator[io.StringIO]:
+    """Every record of every logger (urllib3's included), at DEBUG, as the root handler
+    sees it once logging.basicConfig(level=DEBUG) is called after ``import harness``."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setLevel(logging.DEBUG)
+    handler.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+    root = logging.getLogger()
+    level = root.level
+    quiet = {name: logging.getLogger(name).level for name in ("stripe", "werkzeug", "harness",
+                                                              "urllib3")}
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    for name in quiet:
+        logging.getLogger(name).setLevel(logging.NOTSET)
+    try:
+        yield stream
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+        for name, value in quiet.items():
+            logging.getLogger(name).setLevel(value)
+
+
+def test_debug_logs_of_every_logger_hold_no_bearer_secret(everything_log: io.StringIO) -> None:
+    """A PaymentIntent retrieved with its client secret as Stripe.js does, an Account Link,
+    a login link and an OAuth code exchange, with every logger at DEBUG and werkzeug's
+    access log on: none of the bearer secrets may reach a log line."""
+    from types import SimpleNamespace
+
+    from harness.emulator.resources import oauth
+
+    from .emulator.test_oauth import REDIRECT, Platform, connect, fetch
+
+    key = "sk_test_" + secrets.token_hex(8) + "-team.key"  # suffix characters a regex trips on
+    emulator = Emulator()
+    server = make_server("127.0.0.1", 0, emulator, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    addresses = {"api": base, "connect": base, "files": base}
+    try:
+        client = stripe.StripeClient(key, base_addresses=addresses)
+        account = client.v1.accounts.create({"type": "express", "capabilities": {
+            "transfers": {"requested": True}, "card_payments": {"requested": True}}})
+        _post(base, key, f"/_emulator/accounts/{account.id}/complete_onboarding")
+        pi = client.v1.payment_intents.create({
+            "amount": 1000, "currency": "usd", "payment_method": "pm_card_visa",
+            "confirm": True, "return_url": "https://example.com/return"})
+        browser = stripe.StripeClient(emulator_keys(base, key)["publishable_key"],
+                                      base_addresses=addresses)
+        browser.v1.payment_intents.retrieve(pi.id, {"client_secret": pi.client_secret})
+        onboarding = client.v1.accounts.create({"type": "express"})
+        link = client.v1.account_links.create({
+            "account": onboarding.id, "type": "account_onboarding",
+            "refresh_url": "https://example.com/r", "return_url": "https://example.com/ok"})
+        assert fetch(link.url).status == 200  # the homeowner opens it (werkzeug logs it)
+        login = client.v1.accounts.login_links.create(account.id)
+        assert fetch(login.url).status == 200
+        platform_id = client.v1.accounts.retrieve_current().id
+        oauth.set_redirect_uris(emulator, platform_id, [REDIRECT])
+        platform = Platform(platform_id, oauth.client_id_of(emulator.store, platform_id), key,
+                            client, SimpleNamespace(url=base))  # type: ignore[arg-type]
+        code = connect(platform).query["code"]
+        token = client.oauth.token({"grant_type": "authorization_code", "code": code})
+        assert token.stripe_user_id.startswith("acct_")
+    finally:
+        server.shutdown()
+        server.server_close()
+    logs = everything_log.getvalue()
+
+    # the flows did reach the loggers that see request lines ...
+    assert "urllib3.connectionpool DEBUG" in logs and f"/v1/payment_intents/{pi.id}?" in logs
+    assert "werkzeug INFO" in logs and "/setup/c/" in logs and "/express/acct_" in logs
+    assert "code=ac_[redacted]" in logs
+    # ... and no secret made it into a single line
+    link_token, login_token = link.url.rsplit("/", 1)[1], login.url.rsplit("/", 1)[1]
+    for secret in (key, key[len("sk_test_"):-4], pi.client_secret, link_token, login_token,
+                   code):
+        assert secret not in logs, secret
+    assert leaks(logs) == []
+
+
+def test_seeded_emulators_draw_their_bearer_secrets_at_random() -> None:
+    """Two runs with the same seed make the same object IDs, never the same secrets."""
+    from harness.emulator import Settings
+    from harness.emulator.resources import oauth
+    from harness.server import BackgroundServer
+
+    from .conftest import make_client
+    from .emulator.test_oauth import REDIRECT, Platform, connect
+
+    key = "sk_test_seeded_secrets"
+    runs = []
+    for _ in range(2):
+        emulator = Emulator(settings=Settings(seed=42))
+        with BackgroundServer(emulator) as server:
+            client = make_client(server, key)
+            account = client.v1.accounts.create({"type": "express"})
+            _post(server.url, key, f"/_emulator/accounts/{account.id}/complete_onboarding")
+            pi = client.v1.payment_intents.create({"amount": 500, "currency": "usd"})
+            hook = client.v1.webhook_endpoints.create({"url": "https://example.com/h",
+                                                       "enabled_events": ["*"]})
+            other = client.v1.accounts.create({"type": "express"})
+            link = client.v1.account_links.create({
+                "account": other.id, "type": "account_onboarding",
+                "refresh_url": "https://example.com/r", "return_url": "https://example.com/ok"})
+            login = client.v1.accounts.login_links.create(account.id)
+            platform_id = client.v1.accounts.retrieve_current().id
+            oauth.set_redirect_uris(emulator, platform_id, [REDIRECT])
+            code = connect(Platform(platform_id, oauth.client_id_of(emulator.store, platform_id),
+                                    key, client, server)).query["code"]
+            runs.append({"ids": (account.id, pi.id, hook.id, other.id),
+                         "secrets": (pi.client_secret.split("_secret_")[1], hook.secret,
+                                     link.url.rsplit("/", 1)[1], login.url.rsplit("/", 1)[1],
+                                     code, emulator_keys(server.url, key)["publishable_key"])})
+        emulator.close()
+    assert runs[0]["ids"] == runs[1]["ids"]
+    shared = [a for a, b in zip(runs[0]["secrets"], runs[1]["secrets"], strict=True) if a == b]
+    assert shared == []

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from . import keys
 from .clock import SEEDED_EPOCH, Clock, IdFactory
 from .context import Context
 from .errors import AuthenticationFailed, InvalidRequest
@@ -31,6 +32,8 @@ class Emulator:
 
         self.settings = settings or Settings()
         self.store = Store(db)
+        self.store.conn.executescript(keys.SCHEMA)
+        keys.migrate(self.store)
         self.ledger = Ledger(self.store)
         seeded = self.settings.seed is not None
         frozen = seeded or self.settings.frozen_clock
@@ -53,40 +56,40 @@ class Emulator:
 
     # -- platforms and keys ---------------------------------------------------------------
     def platform_for_key(self, key: str) -> tuple[str, str]:
-        """Each distinct ``sk_test_`` key is its own platform; ``pk_test_`` with the same
-        suffix is its publishable key. Returns (platform account ID, key type)."""
+        """Each distinct ``sk_test_`` key is its own platform, made on first use; a
+        ``pk_test_`` key is valid only once issued to a platform (see ``keys.py``).
+        Returns (platform account ID, key type)."""
         if key.startswith(("sk_live_", "rk_live_", "pk_live_")):
             raise AuthenticationFailed(
                 f"Invalid API Key provided: {mask_key(key)}. The Connect Lab emulator is test "
                 "mode only and refuses live keys."
             )
-        kinds = {"sk_test_": "secret", "rk_test_": "secret", "pk_test_": "publishable"}
-        prefix = next((p for p in kinds if key.startswith(p) and len(key) > len(p) + 3), None)
-        if prefix is None:
+        found = keys.lookup(self.store, key)
+        if found is not None:
+            return found
+        secret = key.startswith(keys.SECRET_PREFIXES) and len(key) > len("sk_test_") + 3
+        if not secret:
             raise AuthenticationFailed(f"Invalid API Key provided: {mask_key(key)}")
-        kind, suffix = kinds[prefix], key[len(prefix):]
-        row = self.store.execute(
-            "SELECT value FROM meta WHERE name=?", (f"key:{suffix}",)
-        ).fetchone()
-        if row is not None:
-            return row["value"], kind
-        if kind == "publishable":
-            raise AuthenticationFailed(f"Invalid API Key provided: {mask_key(key)}")
-        return self.create_platform(suffix), kind
+        return self.create_platform(key), "secret"
 
-    def create_platform(self, suffix: str) -> str:
+    def create_platform(self, secret_key: str) -> str:
+        """A new platform account for ``secret_key``, with its own random publishable key."""
         with self.store.transaction():
-            existing = self.store.get_meta(f"key:{suffix}")
-            if existing:
-                return existing
+            found = keys.lookup(self.store, secret_key)
+            if found is not None:
+                return found[0]
             platform = self.ids.new("acct", 16)
-            self.store.set_meta(f"key:{suffix}", platform)
+            keys.register(self.store, platform, secret_key)
             self.store.set_meta(f"version:{platform}", self.settings.default_api_version)
             ctx = Context(self, platform, platform, self.settings.default_api_version)
             for hook in registry.platform_hooks:
                 hook(ctx)
             self.after_request(ctx)
         return platform
+
+    def publishable_key(self, platform: str) -> str:
+        """The platform's publishable key, as ``GET /_emulator/keys`` gives it."""
+        return keys.publishable_key(self.store, platform)
 
     def platform_version(self, platform: str) -> str:
         return self.store.get_meta(f"version:{platform}") or self.settings.default_api_version

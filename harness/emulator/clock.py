@@ -64,6 +64,15 @@ class IdFactory:
         # one urandom call per ID, not per character (62 letters: a negligible bias)
         return "".join(ALPHABET[b % 62] for b in secrets.token_bytes(length))
 
+    def secret(self, length: int = 24) -> str:
+        """A bearer secret (link token, client secret, ``whsec_``, OAuth code): always from
+        ``secrets``, even when seeded, so two seeded runs never share one. A seeded stream
+        still draws its characters and discards them, so the object IDs that follow are
+        the same as they always were (notebook outputs stay put)."""
+        if self._rng is not None:
+            self._rng.choices(ALPHABET, k=length)
+        return "".join(ALPHABET[b % 62] for b in secrets.token_bytes(length))
+
     def new(self, prefix: str, length: int = 24) -> str:
         return f"{prefix}_{self.token(length)}"
 

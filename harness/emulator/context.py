@@ -23,6 +23,7 @@ class Context:
     request_id: str | None = None
     base_url: str = ""  # how the client reached the emulator (for hosted-page URLs)
     idempotency_key: str | None = None
+    masked_key: str = ""  # the caller's API key as Stripe masks it (never the key itself)
     # (type, object as it was, previous attributes, account, when) per state change
     signals: list[tuple[str, dict[str, Any], dict[str, Any] | None, str, int]] = field(
         default_factory=list
@@ -54,6 +55,10 @@ class Context:
 
     def token(self, length: int = 24) -> str:
         return self.emulator.ids.token(length)
+
+    def secret(self, length: int = 24) -> str:
+        """A bearer secret: random even in a seeded run (see ``IdFactory.secret``)."""
+        return self.emulator.ids.secret(length)
 
     def version_at_least(self, version: str) -> bool:
         """Compare API versions by their date part (``2026-09-30.endive`` -> ``2026-09-30``)."""

@@ -176,7 +176,8 @@ class HttpLayer:
         self.emulator.check_version(version)
         ctx = Context(self.emulator, platform, account, version, key_type,
                       request_id=request_id, base_url=request.host_url.rstrip("/"),
-                      idempotency_key=request.headers.get("Idempotency-Key"))
+                      idempotency_key=request.headers.get("Idempotency-Key"),
+                      masked_key=mask_key(key))
         expand_paths = params.pop("expand", [])
         if isinstance(expand_paths, str):
             expand_paths = [expand_paths]

@@ -51,6 +51,7 @@ class Registry:
     start_hooks: list[Callable[[Any], None]] = field(default_factory=list)
     stop_hooks: list[Callable[[Any], None]] = field(default_factory=list)
     tick_hooks: list[Callable[[Context, int], None]] = field(default_factory=list)
+    reset_hooks: list[Callable[[Any, str], None]] = field(default_factory=list)
 
     def route(
         self,
@@ -107,6 +108,12 @@ class Registry:
         self.tick_hooks.append(fn)
         return fn
 
+    def on_reset(self, fn: Callable[[Any, str], None]) -> Callable[[Any, str], None]:
+        """Called with the Emulator and a platform ID when that platform is reset: forget
+        what the module keeps for it outside the objects table."""
+        self.reset_hooks.append(fn)
+        return fn
+
     def on_stop(self, fn: Callable[[Any], None]) -> Callable[[Any], None]:
         self.stop_hooks.append(fn)
         return fn
@@ -120,3 +127,4 @@ on_signals = registry.on_signals
 on_start = registry.on_start
 on_stop = registry.on_stop
 on_tick = registry.on_tick
+on_reset = registry.on_reset

@@ -42,25 +42,44 @@ blueprint = Blueprint("checkout", __name__)
 
 UIS = ("card", "split", "payment")
 _INTENT_ID = re.compile(r"pi_[A-Za-z0-9]{1,64}")
-_CLIENT_SECRET = re.compile(r"\b((?:pi|seti)_[A-Za-z0-9]+)_secret_[A-Za-z0-9]+")
+# What the SDK and urllib3 may log that is a bearer secret: client secrets, API keys (any
+# suffix characters), hosted-link tokens (Account Links, login links) and OAuth codes.
+_SECRETS = (
+    (re.compile(r"\b((?:pi|seti)_[A-Za-z0-9]+)_secret_[A-Za-z0-9]+"), r"\1_secret_[redacted]"),
+    (re.compile(r"(?<![A-Za-z0-9])((?:sk|rk)_(?:test|live)_)[A-Za-z0-9_][^\s\"'<>&,;()]*"),
+     r"\1[redacted]"),
+    (re.compile(r"(/(?:setup/[a-z]|express)/acct_[A-Za-z0-9]+/)[^\s\"'<>?#&/]+"),
+     r"\1[redacted]"),
+    (re.compile(r"(?<![A-Za-z0-9_])ac_[A-Za-z0-9]{8,}"), "ac_[redacted]"),
+    (re.compile(r"(?<![A-Za-z0-9])whsec_[A-Za-z0-9+/=]+"), "whsec_[redacted]"),
+)
+_SDK_LOGGERS = ("stripe", "urllib3.connectionpool")
 
 
 class RedactClientSecrets(logging.Filter):
-    """The ``stripe`` SDK logs whole response bodies at DEBUG level, client secrets
-    included. This filter masks them, so turning on debug logging leaks none."""
+    """The ``stripe`` SDK logs request URLs and whole response bodies (client secrets
+    included) and urllib3 logs each request line at DEBUG. This filter masks every bearer
+    secret in them, so turning on debug logging leaks none. A logger's filter applies only
+    to records made on that logger, so each of ``_SDK_LOGGERS`` gets one."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if "_secret_" in message:
-            record.msg = _CLIENT_SECRET.sub(r"\1_secret_[redacted]", message)
-            record.args = None
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed record is the logging module's to report
+            return True
+        clean = message
+        for pattern, replacement in _SECRETS:
+            clean = pattern.sub(replacement, clean)
+        if clean != message:
+            record.msg, record.args = clean, None
         return True
 
 
 def _redact_sdk_logs() -> None:
-    sdk_logger = logging.getLogger("stripe")
-    if not any(isinstance(f, RedactClientSecrets) for f in sdk_logger.filters):
-        sdk_logger.addFilter(RedactClientSecrets())
+    for name in _SDK_LOGGERS:
+        sdk_logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactClientSecrets) for f in sdk_logger.filters):
+            sdk_logger.addFilter(RedactClientSecrets())
 
 
 _redact_sdk_logs()

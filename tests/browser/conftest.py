@@ -13,7 +13,7 @@ from harness import checkout_driver as cd
 from harness.browser import browser
 from harness.config import Config
 from harness.emulator import Emulator, Settings
-from harness.lab import Lab
+from harness.lab import Lab, emulator_keys
 from harness.platform_server import PlatformHandle
 from harness.server import BackgroundServer
 
@@ -24,7 +24,7 @@ KEY = "sk_test_browsersuite"
 def lab() -> Iterator[Lab]:
     emulator = Emulator(settings=Settings())
     server = BackgroundServer(emulator).start()
-    config = Config("emulator", KEY, "pk_test_" + KEY.removeprefix("sk_test_"))
+    config = Config("emulator", KEY, emulator_keys(server.url, KEY)["publishable_key"])
     client = stripe.StripeClient(
         KEY, base_addresses={"api": server.url, "connect": server.url, "files": server.url},
         max_network_retries=0,

@@ -11,7 +11,7 @@ import pytest
 from harness import onboarding
 from harness.browser import chromium_path
 from harness.config import Config
-from harness.lab import Lab
+from harness.lab import Lab, emulator_keys
 from harness.platform_server import PlatformHandle
 from harness.server import BackgroundServer
 
@@ -38,7 +38,8 @@ def _one_browser() -> Iterator[None]:
 @pytest.fixture
 def lab(emulator_server: BackgroundServer, api_key: str) -> Lab:
     """A Lab on the shared emulator, as its own platform (no global SDK state touched)."""
-    config = Config("emulator", api_key, "pk_test_" + api_key[len("sk_test_"):])
+    config = Config("emulator", api_key,
+                    emulator_keys(emulator_server.url, api_key)["publishable_key"])
     return Lab(config, emulator_server.url, make_client(emulator_server, api_key),
                emulator_server.emulator)  # type: ignore[attr-defined]
 

@@ -19,7 +19,7 @@ import stripe
 
 from harness import config as config_mod
 from harness import drift
-from harness.lab import STRIPE_API_BASE, Lab
+from harness.lab import STRIPE_API_BASE, Lab, emulator_keys
 
 from ..conftest import make_client
 
@@ -117,7 +117,8 @@ def backend(request: pytest.FixtureRequest, pytestconfig: pytest.Config) -> Iter
     else:
         server = request.getfixturevalue("emulator_server")
         key = request.getfixturevalue("api_key")
-        cfg = config_mod.Config("emulator", key, "pk_test_" + key.removeprefix("sk_test_"))
+        cfg = config_mod.Config("emulator", key,
+                               emulator_keys(server.url, key)["publishable_key"])
         lab = Lab(cfg, server.url, make_client(server, key), server.emulator)
     backend = Backend(name, lab)
     yield backend

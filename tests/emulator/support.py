@@ -74,8 +74,12 @@ def control(server: BackgroundServer, key: str, path: str, **params: Any) -> Raw
     return resp
 
 
-def publishable(key: str) -> str:
-    return "pk_test_" + key[len("sk_test_"):]
+def publishable(server: BackgroundServer, key: str) -> str:
+    """The platform's publishable key, read the way its owner reads it (``GET
+    /_emulator/keys`` with the secret key): it is issued at random, not derived."""
+    resp = raw(server, "GET", "/_emulator/keys", key=key)
+    assert resp.status == 200, resp.body
+    return resp.body["publishable_key"]
 
 
 # -- Connect set-up -----------------------------------------------------------------------------

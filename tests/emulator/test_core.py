@@ -151,7 +151,7 @@ def test_publishable_key_is_403_on_a_secret_only_route(
     emulator_server: Any, client: stripe.StripeClient, api_key: str
 ) -> None:
     client.v1.customers.list()  # the platform exists
-    pk = make_client(emulator_server, publishable(api_key))
+    pk = make_client(emulator_server, publishable(emulator_server, api_key))
     with pytest.raises(stripe.PermissionError) as info:
         pk.v1.customers.create({"email": "x@example.com"})
     assert info.value.http_status == 403
@@ -167,7 +167,7 @@ def test_publishable_key_with_client_secret_may_retrieve_and_confirm(
     emulator_server: Any, client: stripe.StripeClient, api_key: str
 ) -> None:
     pi = client.v1.payment_intents.create({"amount": 1000, "currency": "usd"})
-    pk = make_client(emulator_server, publishable(api_key))
+    pk = make_client(emulator_server, publishable(emulator_server, api_key))
     seen = pk.v1.payment_intents.retrieve(pi.id, {"client_secret": pi.client_secret})
     assert (seen.id, seen.status, seen.amount) == (pi.id, "requires_payment_method", 1000)
     # a publishable key reads "a subset of properties" (stripe-python's retrieve docstring)
@@ -176,7 +176,7 @@ def test_publishable_key_with_client_secret_may_retrieve_and_confirm(
         emulator_server,
         "POST",
         f"/v1/payment_intents/{pi.id}/confirm",
-        key=publishable(api_key),
+        key=publishable(emulator_server, api_key),
         params={"client_secret": pi.client_secret, "payment_method": "pm_card_visa"},
     )
     assert resp.status == 200, resp.body
@@ -188,7 +188,7 @@ def test_publishable_key_needs_the_right_client_secret(
     emulator_server: Any, client: stripe.StripeClient, api_key: str
 ) -> None:
     pi = client.v1.payment_intents.create({"amount": 1000, "currency": "usd"})
-    pk = make_client(emulator_server, publishable(api_key))
+    pk = make_client(emulator_server, publishable(emulator_server, api_key))
     with pytest.raises(stripe.InvalidRequestError) as info:
         pk.v1.payment_intents.retrieve(pi.id)
     assert (info.value.http_status, info.value.param) == (400, "client_secret")

@@ -311,14 +311,15 @@ def test_bad_fault_requests_name_the_parameter(
 
 def test_faults_need_the_platforms_secret_key(emulator_server: Any, api_key: str) -> None:
     raw(emulator_server, "GET", "/v1/balance", key=api_key)  # the platform exists
-    resp = raw(emulator_server, "POST", "/_emulator/faults", key=publishable(api_key),
+    resp = raw(emulator_server, "POST", "/_emulator/faults",
+               key=publishable(emulator_server, api_key),
                params={"path": "/v1/customers"})
     assert resp.status in (401, 403)
 
 
 # -- the harness wrapper -------------------------------------------------------------------------
 def _lab(server: Any, key: str, backend: str = "emulator") -> Lab:
-    cfg = Config(backend, key, publishable(key))
+    cfg = Config(backend, key, publishable(server, key))
     base = server.url if backend == "emulator" else STRIPE_API_BASE
     client = make_client(server, key, max_network_retries=2)
     return Lab(cfg, base, client, getattr(server, "emulator", None))

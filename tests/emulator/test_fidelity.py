@@ -57,7 +57,7 @@ def _expect_error(kind: type[Exception], fn: Any, *args: Any) -> None:
 
 def run_scenario(server: Any, key: str) -> tuple[list[Any], Problems]:
     sk, log = recording_client(server, key)
-    pk, pk_log = recording_client(server, publishable(key))
+    pk, pk_log = recording_client(server, publishable(server, key))
     v1 = sk.v1
     # customers
     cus = v1.customers.create(

@@ -311,7 +311,7 @@ def test_sdk_raises_the_matching_oauth_error_classes(platform: Platform) -> None
 def test_token_needs_a_secret_key(platform: Platform) -> None:
     code = connect(platform).query["code"]
     answer = _token_raw(platform, {"grant_type": "authorization_code", "code": code},
-                        key=publishable(platform.key))
+                        key=publishable(platform.server, platform.key))
     assert answer.status == 401 and answer.json["error"] == "invalid_client"
     missing = fetch(platform.server.url + "/oauth/token",
                     {"grant_type": "authorization_code", "code": code})

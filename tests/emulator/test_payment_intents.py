@@ -34,7 +34,7 @@ def _three_d_secure(
         server,
         "POST",
         f"/_emulator/3ds/{pi.id}",
-        key=publishable(key),
+        key=publishable(server, key),
         params={"client_secret": secret or pi.client_secret, "outcome": outcome},
     )
 

@@ -85,7 +85,7 @@ def test_cors_is_open_only_on_the_routes_stripe_js_calls(emulator_server, client
 def test_what_the_stand_in_does_with_a_publishable_key(emulator_server, client, api_key):
     """PaymentMethod from raw card data, then confirm, then the 3DS control: all with the
     publishable key and the client secret."""
-    pk = publishable(api_key)
+    pk = publishable(emulator_server, api_key)
     pi = client.v1.payment_intents.create({"amount": 8900, "currency": "usd"})
     pm = raw(emulator_server, "POST", "/v1/payment_methods", key=pk, params={
         "type": "card", "card[number]": "4000002500003155", "card[exp_month]": "12",

@@ -29,7 +29,7 @@ def shop(emulator_server, api_key):
     without an account."""
     client = make_client(emulator_server, api_key)
     config = PlatformConfig(
-        secret_key=api_key, publishable_key=publishable(api_key),
+        secret_key=api_key, publishable_key=publishable(emulator_server, api_key),
         api_base=emulator_server.url, connect_base=emulator_server.url,
         stripe_js_url=emulator_server.url + "/v3/",
     )
@@ -75,6 +75,19 @@ def test_checkout_creates_the_destination_charge_on_the_server(shop):
     assert f'data-key="{shop.config.publishable_key}"' in html
     assert "$267.00" in html
     assert resp.headers["Cache-Control"] == "no-store"
+
+
+def test_the_key_on_the_page_leads_to_nothing_of_the_platform(shop, emulator_server):
+    """A visitor reads Stripe.js's publishable key off the page and tries it as a secret
+    key: it names another (empty) platform, never this one."""
+    html = shop.http.get("/checkout/lst_002?nights=1").get_data(as_text=True)
+    shown = re.search(r'data-key="(pk_test_[^"]+)"', html).group(1)
+    assert len(intents(shop)) == 1
+    guess = make_client(emulator_server, "sk_test_" + shown[len("pk_test_"):])
+    assert guess.v1.accounts.retrieve_current().id != shop.client.v1.accounts \
+        .retrieve_current().id
+    assert guess.v1.payment_intents.list().data == []
+    assert guess.v1.charges.list().data == []
 
 
 def test_the_page_has_the_guides_form(shop):

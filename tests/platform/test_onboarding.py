@@ -18,6 +18,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from harness.emulator.resources import oauth
+from harness.lab import emulator_keys
 from harness.platform import PlatformConfig, create_app
 from harness.platform import onboarding as steps
 from harness.platform.db import Database
@@ -54,7 +55,8 @@ def setup(emulator_server: BackgroundServer, api_key: str) -> Setup:
     platform_id = client.v1.accounts.retrieve_current().id
     oauth.set_redirect_uris(emulator, platform_id, [PUBLIC + "/connect/oauth"])
     config = PlatformConfig(
-        secret_key=api_key, publishable_key="pk_test_" + api_key[8:],
+        secret_key=api_key,
+        publishable_key=emulator_keys(emulator_server.url, api_key)["publishable_key"],
         api_base=emulator_server.url, connect_base=emulator_server.url,
         client_id=oauth.client_id_of(emulator.store, platform_id), public_url=PUBLIC)
     db = Database()

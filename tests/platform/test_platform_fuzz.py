@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from harness.emulator.resources.webhook_endpoints import sign
+from harness.lab import emulator_keys
 from harness.platform import PlatformConfig, create_app
 from harness.platform.db import Database
 from harness.server import BackgroundServer
@@ -30,7 +31,9 @@ def web(emulator_server: BackgroundServer) -> tuple[FlaskClient, Database]:
     client = make_client(emulator_server, key)
     account = client.v1.accounts.create({"type": "express", "capabilities": {
         "transfers": {"requested": True}, "card_payments": {"requested": True}}})
-    config = PlatformConfig(secret_key=key, publishable_key="pk_test_" + key[8:],
+    config = PlatformConfig(secret_key=key,
+                            publishable_key=emulator_keys(emulator_server.url, key)[
+                                "publishable_key"],
                             api_base=emulator_server.url, connect_base=emulator_server.url,
                             webhook_secret=SECRET, public_url="http://platform.test")
     db = Database()

@@ -210,7 +210,7 @@ def create_account_link(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
             "You can't create Account Links of type `account_update` for accounts that have "
             "access to a Stripe-hosted Dashboard.", param="type")
     refresh_url, return_url = params["refresh_url"], params["return_url"]
-    token = ctx.token(24)
+    token = ctx.secret(24)
     now = ctx.now()
     save_record(ctx.emulator, "account_link", token, {
         "platform": ctx.platform, "account": account["id"], "type": params["type"],
@@ -267,7 +267,7 @@ def onboarding_page(emulator: Any, request: Request, account_id: str, token: str
         if not consume_record(emulator, "account_link", token, "visited"):
             # another request opened it a moment ago: this one is a repeat visit
             return redirect(link["refresh_url"], code=302)
-        sid = emulator.ids.token(24)
+        sid = emulator.ids.secret(24)
         save_record(emulator, "onboarding_session", sid,
                     {"token": token, "account": account_id, "platform": link["platform"],
                      "created": now})
@@ -323,7 +323,7 @@ def create_login_link(ctx: Context, params: dict[str, Any], id: str) -> dict[str
     if not account["details_submitted"]:
         raise InvalidRequest("Cannot create a login link for an account that has not completed "
                              "onboarding.")
-    token = ctx.token(24)
+    token = ctx.secret(24)
     now = ctx.now()
     save_record(ctx.emulator, "login_link", token,
                 {"platform": ctx.platform, "account": id, "created": now, "used": False})

@@ -344,9 +344,10 @@ def hosted_page(emulator: Any, request: Request, id: str) -> Response:
         .get("branding", {})
     name = ((platform_account[1] if platform_account else {}).get("business_profile") or {}) \
         .get("name") or "Connect Lab"
-    suffix = emulator.store.execute("SELECT name FROM meta WHERE value=? AND name LIKE 'key:%'",
-                                    (ns,)).fetchone()
-    publishable = "pk_test_" + suffix[0][4:] if suffix else ""
+    # The page's Stripe.js needs the platform's publishable key (public by design, and
+    # unrelated to its secret key); a Session made as a connected account uses its platform's.
+    publishable = emulator.publishable_key(ns) or (
+        emulator.publishable_key(platform_account[0]) if platform_account else "")
     items = emulator.store.query(type="item", parent=id, limit=100, ascending=True)
     rows = "".join(
         f"<tr><td>{html.escape(i['description'])} × {i['quantity']}</td>"

@@ -95,22 +95,56 @@ def faults(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
+@route("GET", "/_emulator/keys", params={})
+def keys(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    """The platform's API keys, as its Dashboard shows them: the publishable key in full (it
+    is public), the secret key masked (the emulator keeps only its hash)."""
+    _platform_only(ctx)
+    return {"object": "emulator.keys", "platform": ctx.platform,
+            "publishable_key": ctx.emulator.publishable_key(ctx.platform),
+            "secret_key": ctx.masked_key}
+
+
+# Namespaces that hold a platform's objects besides its own and its accounts' (OAuth accounts
+# before the code exchange, and after deauthorization).
+_SIDE_NAMESPACES = ("oauth_pending:", "deauthorized:")
+
+
 @route("POST", "/_emulator/reset", params={})
 def reset(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
-    """Forget this platform's objects and money (other platforms keep theirs)."""
+    """Forget this platform's objects and money, and every secret or record tied to them:
+    replays, hosted links and their sessions, OAuth codes, webhook secrets and pending
+    deliveries, Stripe CLI sessions, armed faults (other platforms keep theirs; the
+    platform keeps its account, settings and API keys)."""
     _platform_only(ctx)
-    store = ctx.store
+    store, platform = ctx.store, ctx.platform
+    side = [prefix + platform for prefix in _SIDE_NAMESPACES]
+    marks = ",".join("?" * (1 + len(side)))
     accounts_ns = [row[0] for row in store.execute(
-        "SELECT id FROM objects WHERE ns=? AND type='account' AND id != ?",
-        (ctx.platform, ctx.platform))]
-    namespaces = [ctx.platform, *accounts_ns]
+        f"SELECT id FROM objects WHERE ns IN ({marks}) AND type='account' AND id != ?",
+        (platform, *side, platform))]
+    namespaces = [platform, *side, *accounts_ns]
     marks = ",".join("?" * len(namespaces))
+    doomed = f"SELECT id FROM objects WHERE ns IN ({marks}) AND id != ?"
+    # Records kept beside an object, named "<kind>:<object id>" (webhook secrets, saved card
+    # numbers, account details...), go with the object.
+    store.execute(f"DELETE FROM meta WHERE substr(name, instr(name, ':') + 1) IN ({doomed})",
+                  (*namespaces, platform))
+    # Records named by their token (account/login links, onboarding and OAuth sessions, OAuth
+    # codes) say which platform they belong to.
+    store.execute("DELETE FROM meta WHERE json_valid(value) AND json_type(value) = 'object'"
+                  " AND json_extract(value, '$.platform') = ?", (platform,))
     store.execute(f"DELETE FROM objects WHERE ns IN ({marks}) AND id != ?",
-                  (*namespaces, ctx.platform))
+                  (*namespaces, platform))
     store.execute(f"DELETE FROM ledger WHERE ns IN ({marks})", namespaces)
-    store.execute("DELETE FROM meta WHERE name=?", (f"clock_offset:{ctx.platform}",))
+    store.execute("DELETE FROM idempotency WHERE substr(scope, 1, ?) = ?",
+                  (len(platform) + 1, platform + "|"))
+    store.execute("DELETE FROM meta WHERE name=?", (f"clock_offset:{platform}",))
     ctx.emulator.clock.forget()
-    return {"object": "emulator.reset", "platform": ctx.platform}
+    ctx.emulator.faults.clear(platform)
+    for hook in registry.reset_hooks:
+        hook(ctx.emulator, platform)
+    return {"object": "emulator.reset", "platform": platform}
 
 
 @route("POST", "/_emulator/3ds/<id>", params={"client_secret": Str(required=True),

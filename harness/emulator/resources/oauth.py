@@ -153,7 +153,7 @@ def _authorize(emulator: Any, request: Request, express: bool) -> Response:
     prefill = {PREFILL[k]: v for k, v in user.items() if k in PREFILL and isinstance(v, str)}
     country = user.get("country") if isinstance(user.get("country"), str) else "US"
     now = emulator.clock.now(platform)
-    sid = emulator.ids.token(24)
+    sid = emulator.ids.secret(24)
     with emulator.store.transaction():
         save_record(emulator, "oauth_session", sid, {
             "platform": platform, "redirect_uri": redirect_uri, "state": state,
@@ -209,7 +209,7 @@ def _submit(emulator: Any, request: Request) -> Response:
         accounts.complete_onboarding(ctx, account, supplied)
         # Not connected yet: the platform sees the account once it exchanges the code.
         ctx.insert(account, ns=PENDING + platform)
-        code = "ac_" + ctx.token(32)
+        code = "ac_" + ctx.secret(32)
         save_record(emulator, "oauth_code", code, {
             "platform": platform, "account": account["id"], "scope": session["scope"],
             "redirect_uri": session["redirect_uri"], "created": now, "used": False})

@@ -265,7 +265,7 @@ def new_payment_intent(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
             **params.get("automatic_payment_methods", {})},
         canceled_at=None, cancellation_reason=None,
         capture_method=params.get("capture_method", "automatic_async"),
-        client_secret=f"{pi_id}_secret_{ctx.token(25)}",
+        client_secret=f"{pi_id}_secret_{ctx.secret(25)}",
         confirmation_method=params.get("confirmation_method", "automatic"),
         created=ctx.now(), currency=currency, customer=params.get("customer"),
         customer_account=None, description=params.get("description"),

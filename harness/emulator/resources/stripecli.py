@@ -46,7 +46,7 @@ from ..context import Context
 from ..errors import InvalidRequest, PermissionDenied
 from ..http import HttpLayer, json_response
 from ..params import Int, ListOf, Str, validate_fields
-from ..registry import on_start, on_stop, route
+from ..registry import on_reset, on_start, on_stop, route
 from ..settings import SDK_API_VERSION
 from .events import subscribers
 from .webhook_endpoints import sign
@@ -373,6 +373,17 @@ def responses(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 @on_start
 def start_hub(emulator: Any) -> None:
     emulator.workers["stripecli"] = Hub(emulator)
+
+
+@on_reset
+def forget_sessions(emulator: Any, platform: str) -> None:
+    """A reset platform's CLI sessions (and their undelivered events) end: the CLI must
+    log in again, as after ``stripe login`` on another account (/_emulator/reset)."""
+    hub = _hub(emulator)
+    with hub.lock:
+        for session_id in [k for k, s in hub.sessions.items() if s.platform == platform]:
+            hub.sessions.pop(session_id).outbox.clear()
+        hub.responses.pop(platform, None)
 
 
 @on_stop

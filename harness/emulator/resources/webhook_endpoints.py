@@ -22,7 +22,7 @@ from ..context import Context
 from ..errors import InvalidRequest, NotFound
 from ..listing import store_page
 from ..params import LIST_PARAMS, Bool, ListOf, Metadata, Str
-from ..registry import loader, on_start, on_stop, route
+from ..registry import loader, on_reset, on_start, on_stop, route
 from ._shape import build, merge_metadata
 from .events import _matches, subscribers
 
@@ -96,7 +96,7 @@ def create(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     _check_url(params["url"])
     _check_events(params["enabled_events"])
     endpoint_id = ctx.new_id("we")
-    secret = "whsec_" + ctx.token(32)
+    secret = "whsec_" + ctx.secret(32)
     endpoint = build(
         "WebhookEndpoint", id=endpoint_id, object="webhook_endpoint",
         api_version=params.get("api_version"), application=None, created=ctx.now(),
@@ -298,6 +298,12 @@ def start_worker(emulator: Any) -> None:
     worker = DeliveryWorker(emulator)
     emulator.workers["webhooks"] = worker
     worker.start()
+
+
+@on_reset
+def forget_deliveries(emulator: Any, platform: str) -> None:
+    """A reset platform's pending deliveries go with its events (/_emulator/reset)."""
+    emulator.store.execute("DELETE FROM webhook_deliveries WHERE platform=?", (platform,))
 
 
 @on_stop
