@@ -13,6 +13,7 @@ import json
 import logging
 import threading
 import traceback
+from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.exceptions import MethodNotAllowed
@@ -207,7 +208,8 @@ class HttpLayer:
         its failed charge, as on Stripe)."""
         store = self.emulator.store
         try:
-            with store.transaction():
+            # own_transactions: the handler commits in steps, so no request-wide transaction
+            with nullcontext() if route.own_transactions else store.transaction():
                 if route.params is not None:
                     params = validate_fields(route.params, params)
                 result = route.handler(ctx, params, **path_args)

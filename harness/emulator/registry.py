@@ -26,6 +26,9 @@ class Route:
     raw: bool = False  # handler gets the werkzeug request and returns a Response
     params: dict[str, Any] | None = None  # schema (harness.emulator.params); None = any
     websocket: bool = False  # matches only ``Upgrade: websocket`` requests
+    # The handler opens its own transactions (a long job committed in steps), so the core
+    # does not wrap it in the request's one transaction nor hold the store lock for it.
+    own_transactions: bool = False
 
 
 @dataclass
@@ -47,11 +50,13 @@ class Registry:
         publishable: bool = False,
         raw: bool = False,
         websocket: bool = False,
+        own_transactions: bool = False,
     ):
         """Register a handler; ``params`` is its schema, validated before it runs."""
 
         def wrap(fn: Handler) -> Handler:
-            self.routes.append(Route(method, path, fn, publishable, raw, params, websocket))
+            self.routes.append(Route(method, path, fn, publishable, raw, params, websocket,
+                                     own_transactions))
             return fn
 
         return wrap
