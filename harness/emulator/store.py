@@ -2,7 +2,8 @@
 
 The namespace is the Stripe account that owns an object, so platforms and their
 connected accounts are isolated for free. One SQLite transaction per API request:
-either all of a request's writes land or none do.
+either all of a request's writes land or none do (a route marked ``own_transactions``, a
+long job such as a clock advance, commits in steps of its own instead).
 """
 
 from __future__ import annotations
