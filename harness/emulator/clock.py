@@ -28,18 +28,26 @@ class Clock:
     def __init__(self, store: Store, frozen_at: int | None = None) -> None:
         self.store = store
         self.frozen_at = frozen_at
-        self._offsets: dict[str, int] = {}  # a cache of the meta rows (read on every now())
+        # A cache of the meta rows (read on every now()), written only under the store's
+        # lock: a filler cannot store a value read before a concurrent advance committed,
+        # and a rolled-back advance is forgotten before anyone else can take the lock.
+        self._offsets: dict[str, int] = {}
+        store.rollback_hooks.append(self.forget)
 
     def offset(self, platform: str) -> int:
         cached = self._offsets.get(platform)
         if cached is None:
-            cached = int(self.store.get_meta(f"clock_offset:{platform}", "0") or 0)
-            self._offsets[platform] = cached
+            with self.store.lock:
+                cached = self._offsets.get(platform)
+                if cached is None:
+                    cached = int(self.store.get_meta(f"clock_offset:{platform}", "0") or 0)
+                    self._offsets[platform] = cached
         return cached
 
     def forget(self) -> None:
         """Drop cached offsets (after a reset, or a rolled-back transaction)."""
-        self._offsets.clear()
+        with self.store.lock:
+            self._offsets.clear()
 
     def now(self, platform: str = "") -> int:
         base = self.frozen_at if self.frozen_at is not None else int(time.time())

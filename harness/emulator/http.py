@@ -13,6 +13,7 @@ import json
 import logging
 import threading
 import traceback
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -236,7 +237,8 @@ class HttpLayer:
         store = self.emulator.store
         declined: StripeError | None = None
         try:
-            with store.transaction():
+            # own_transactions: the handler commits in steps, so no request-wide transaction
+            with nullcontext() if route.own_transactions else store.transaction():
                 if idem is not None:
                     replay = self.replay(idem, ctx.now())
                     if replay is not None:

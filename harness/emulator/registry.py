@@ -28,6 +28,9 @@ class Route:
     params: dict[str, Any] | None = None  # schema (harness.emulator.params); None = any
     websocket: bool = False  # matches only ``Upgrade: websocket`` requests
     frameable: bool = False  # a raw page another origin may put in an iframe
+    # The handler opens its own transactions (a long job committed in steps), so the core
+    # does not wrap it in the request's one transaction nor hold the store lock for it.
+    own_transactions: bool = False
 
 
 def browser_side(fn: Handler, frameable: bool) -> Handler:
@@ -63,6 +66,7 @@ class Registry:
         raw: bool = False,
         websocket: bool = False,
         frameable: bool = False,
+        own_transactions: bool = False,
     ):
         """Register a handler; ``params`` is its schema, validated before it runs. A raw
         route is Stripe's browser side (hosted pages, OAuth): its answers get the browser
@@ -71,7 +75,8 @@ class Registry:
         def wrap(fn: Handler) -> Handler:
             handler = browser_side(fn, frameable) if raw and not websocket else fn
             self.routes.append(Route(method, path, handler, publishable, raw, params,
-                                     websocket, frameable))
+                                     websocket, frameable=frameable,
+                                     own_transactions=own_transactions))
             return fn
 
         return wrap

@@ -2,7 +2,8 @@
 
 The namespace is the Stripe account that owns an object, so platforms and their
 connected accounts are isolated for free. One SQLite transaction per API request:
-either all of a request's writes land or none do.
+either all of a request's writes land or none do (a route marked ``own_transactions``, a
+long job such as a clock advance, commits in steps of its own instead).
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -54,13 +56,16 @@ class Store:
             self.conn.execute("PRAGMA synchronous=NORMAL")
         self.lock = threading.RLock()
         self._depth = 0
+        self._waiting = 0  # threads queued for ``lock`` (a hint for ``let_others_in``)
+        self._waiting_lock = threading.Lock()
+        self.rollback_hooks: list[Callable[[], None]] = []  # caches of what was rolled back
         self.conn.executescript(SCHEMA)
 
     # -- transactions ---------------------------------------------------------------
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """Serialise writers and make the block atomic; nested use joins the outer one."""
-        with self.lock:
+        with self._locked():
             if self._depth:
                 self._depth += 1
                 try:
@@ -77,15 +82,47 @@ class Store:
                     self.conn.execute("COMMIT")
                 else:
                     self.conn.execute("ROLLBACK")
+                    for hook in self.rollback_hooks:  # still under the lock, before anyone takes it
+                        hook()
                 raise
             else:
                 self.conn.execute("COMMIT")
             finally:
                 self._depth = 0
 
+    def _acquire(self) -> None:
+        """Take ``lock``, counting the threads that had to queue for it."""
+        if self.lock.acquire(blocking=False):
+            return
+        with self._waiting_lock:
+            self._waiting += 1
+        self.lock.acquire()
+        with self._waiting_lock:
+            self._waiting -= 1
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        self._acquire()
+        try:
+            yield
+        finally:
+            self.lock.release()
+
+    def let_others_in(self, at_most: float = 0.05) -> None:
+        """Between two transactions of a long job (a clock advance over years): let every
+        thread that queued for the lock meanwhile have it first. Python's lock is not fair;
+        without this the job's thread takes it back before a woken waiter runs."""
+        deadline = time.monotonic() + at_most
+        time.sleep(0)
+        while self._waiting and time.monotonic() < deadline:
+            time.sleep(0.0002)
+
     def execute(self, sql: str, args: tuple | list = ()) -> sqlite3.Cursor:
-        with self.lock:
+        self._acquire()
+        try:
             return self.conn.execute(sql, args)
+        finally:
+            self.lock.release()
 
     # -- objects ----------------------------------------------------------------------
     def insert(self, ns: str, obj: dict[str, Any], parent: str | None = None) -> dict[str, Any]:

@@ -304,9 +304,9 @@ def check_body(body: Any, problems: Problems, *, partial: bool = False) -> None:
 
 # -- an outsider's view ---------------------------------------------------------------------------
 def publishable_key(server: BackgroundServer, secret_key: str) -> str:
-    """How a test obtains a platform's publishable key: the ONE place to change when the
-    emulator hands publishable keys out another way (today: the ``pk_test_`` twin)."""
-    return publishable(secret_key)
+    """How a test obtains a platform's publishable key: as its owner does, from the keys
+    control (never built from the secret key)."""
+    return publishable(server, secret_key)
 
 
 def fresh_secret_key() -> str:
