@@ -12,6 +12,8 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from werkzeug.security import generate_password_hash
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS homeowners (
     id TEXT PRIMARY KEY,
@@ -118,8 +120,6 @@ class Database:
 
     def set_passcode(self, homeowner_id: str, passcode: str) -> None:
         """Let a homeowner sign in with ``passcode`` (kept as a salted scrypt hash only)."""
-        from werkzeug.security import generate_password_hash
-
         hashed = generate_password_hash(passcode)
         with self.transaction() as conn:
             conn.execute("UPDATE homeowners SET passcode_hash=? WHERE id=?",

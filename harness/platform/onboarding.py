@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import secrets
 import time
+import urllib.parse
 from typing import Any
 
 import stripe
@@ -218,7 +219,7 @@ def _onboarding_redirect(homeowner: dict[str, Any]) -> Any:
                 client.v1.accounts.delete(account_id)
                 account_id = _db().one("SELECT stripe_account_id FROM homeowners WHERE id=?",
                                        (homeowner["id"],))["stripe_account_id"]
-        query = f"?homeowner={homeowner['id']}"
+        query = "?" + urllib.parse.urlencode({"homeowner": homeowner["id"]})
         link = client.v1.account_links.create({
             "account": account_id,
             "type": "account_onboarding",

@@ -1,6 +1,6 @@
 """``POST /webhook``: the guide's fulfilment handler, with its holes fixed.
 
-- The signature is verified (``stripe.Webhook.construct_event``) and stale timestamps are
+- The signature is verified (``stripe.WebhookSignature.verify_header``) and stale timestamps are
   rejected (5 minutes), so a forged or replayed request does nothing: 400.
 - Each event ID is recorded in SQLite; an event is handled at most once.
 - ``payment_intent.succeeded`` and ``checkout.session.completed`` fulfil the booking in one
