@@ -33,7 +33,8 @@ blueprint = Blueprint("onboarding", __name__)
 STATE_TTL = 10 * 60  # a signup's OAuth state is valid for ten minutes, once
 CAPABILITIES = ["card_payments", "transfers"]  # what a homeowner needs to be paid
 ALREADY_CONNECTED = ("You already have a connected Stripe account; it was kept. To use "
-                     "another one, ask us to disconnect the current one first.")
+                     "another one, disconnect the current one first (the "
+                     "account.application.deauthorized webhook then clears it here).")
 
 
 # -- the platform's own data ---------------------------------------------------------------------

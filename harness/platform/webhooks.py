@@ -122,7 +122,7 @@ def handle(db: Any, event: dict[str, Any] | stripe.Event) -> str:
                             (event["id"],)).fetchone()
         if seen is not None:
             return "duplicate: already handled"
-        decision = _decide(conn, event["type"], obj)
+        decision = _decide(conn, event["type"], obj, event.get("account"))
         conn.execute(
             "INSERT INTO webhook_events (id, type, account, object_id, decision, received_at)"
             " VALUES (?,?,?,?,?,?)",
@@ -151,8 +151,18 @@ def _fulfil(conn: Any, booking: dict[str, Any] | None, amount: int | None) -> st
     return f"fulfilled booking {booking['id']}: renter and homeowner connected"
 
 
-def _decide(conn: Any, event_type: str, obj: dict[str, Any]) -> str:
+def _decide(conn: Any, event_type: str, obj: dict[str, Any], account: str | None) -> str:
     object_id = _field(obj, "id", str)
+    if event_type == "account.application.deauthorized":
+        # The homeowner (or the platform) ended the connection: forget the account, so they
+        # can connect again. The only way a saved account is ever cleared.
+        # https://docs.stripe.com/api/events/types#event_types-account.application.deauthorized
+        if not account:
+            return "ignored: deauthorization without an account"
+        done = conn.execute("UPDATE homeowners SET stripe_account_id=NULL WHERE"
+                            " stripe_account_id=?", (account,))
+        return (f"homeowner disconnected from {account}" if done.rowcount
+                else "ignored: no homeowner has this account")
     if event_type == "payment_intent.succeeded":
         return _fulfil(conn, _booking(conn, "payment_intent", object_id),
                        _field(obj, "amount_received", int))

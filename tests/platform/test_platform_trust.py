@@ -388,3 +388,22 @@ def test_a_well_formed_event_of_another_type_is_acknowledged(shop) -> None:
     answer = app.test_client().post("/webhook", data=body, headers={
         "Content-Type": "application/json", "Stripe-Signature": stripe_signature(body)})
     assert answer.status_code == 200 and answer.get_json()["decision"].startswith("ignored")
+
+
+def test_deauthorization_is_the_one_way_a_saved_account_is_cleared(setup: Setup) -> None:
+    """After Stripe says the connection ended, the homeowner may connect again."""
+    setup.app.config["PLATFORM"].webhook_secret = WHSEC
+    browser = setup.browser("ho_001")
+    assert browser.get(through_stripe(setup, oauth_href(browser))).status_code == 200
+    first = setup.saved("ho_001")
+    setup.stripe.oauth.deauthorize({"client_id": setup.app.config["PLATFORM"].client_id,
+                                    "stripe_user_id": first})
+    body = json.dumps({"id": "evt_deauth", "object": "event", "account": first,
+                       "type": "account.application.deauthorized",
+                       "data": {"object": {"id": "ca_x", "object": "application"}}})
+    answer = browser.post("/webhook", data=body, headers={
+        "Content-Type": "application/json", "Stripe-Signature": stripe_signature(body)})
+    assert answer.status_code == 200 and "disconnected" in answer.get_json()["decision"]
+    assert setup.saved("ho_001") is None
+    assert browser.get(through_stripe(setup, oauth_href(browser))).status_code == 200
+    assert setup.saved("ho_001") not in (None, first)
