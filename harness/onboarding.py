@@ -6,6 +6,12 @@ Stripe's own, so the function prints the link for a person to open and waits for
 platform to record the result.
 
 Nothing here prints a secret key, a client secret, or an OAuth ``state`` value.
+
+The platform's homeowner pages need a signed-in homeowner (``POST /login``). The helpers
+sign in first, as the homeowner they act for, with the passcode the glue gave that
+homeowner (:meth:`PlatformHandle.passcode`): :func:`get` on a platform URL that names
+``?homeowner=`` signs in as that homeowner in the platform's own browser
+(:attr:`PlatformHandle.browser`), and the headless Chromium signs in on ``/login``.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from typing import Any
 
 from . import marketplace
 from .lab import Lab
-from .platform_server import PlatformHandle
+from .platform_server import PlatformHandle, running_at
 from .platform_server import start_platform as _start_platform
 
 HIDDEN = {"state", "code"}  # query parameters never shown whole
@@ -51,7 +57,14 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 def get(url: str) -> Reply:
-    """GET ``url`` once; redirects are reported, not followed."""
+    """GET ``url`` once; redirects are reported, not followed. On a platform app started
+    here, the request comes from that platform's browser, signed in as the homeowner the
+    URL names (``?homeowner=``), as that homeowner's own browser would be."""
+    platform = running_at(url)
+    if platform is not None:
+        named = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query).get("homeowner")
+        answer = platform.browser.get(url, as_homeowner=named[0] if named else None)
+        return Reply(answer.status, answer.location, answer.body())
     opener = urllib.request.build_opener(_NoRedirect)
     try:
         with opener.open(url, timeout=30) as resp:
@@ -183,12 +196,15 @@ class _Anchors(HTMLParser):
 
 
 def signup_link(platform: PlatformHandle, homeowner_id: str) -> str:
-    """The OAuth link on the homeowner's signup page (each page view makes a fresh state)."""
-    page = get(platform.url_for(f"/?homeowner={homeowner_id}"))
+    """The OAuth link on the homeowner's signup page (each page view makes a fresh state,
+    bound to the platform browser's session: signed in as ``homeowner_id``)."""
+    page = platform.browser.get(platform.url_for(f"/?homeowner={homeowner_id}"),
+                                as_homeowner=homeowner_id)
     parser = _Anchors()
-    parser.feed(page.body)
+    parser.feed(page.text)
     if "connect-with-stripe" not in parser.by_id:
-        raise RuntimeError("the signup page has no OAuth link: is a client_id configured?")
+        raise RuntimeError("the signup page has no OAuth link: is a client_id configured, "
+                           "and is the homeowner not connected yet?")
     return parser.by_id["connect-with-stripe"]
 
 
@@ -224,8 +240,11 @@ def fresh_state(platform: PlatformHandle, homeowner_id: str) -> str:
 
 
 def oauth_redirect(platform: PlatformHandle, **params: str) -> Reply:
-    """GET the platform's ``/connect/oauth`` as Stripe's redirect would, with ``params``."""
-    return get(platform.url_for("/connect/oauth?" + urllib.parse.urlencode(params)))
+    """GET the platform's ``/connect/oauth`` as Stripe's redirect would, with ``params``, in
+    the platform browser that opened the last signup page (the state is bound to it)."""
+    answer = platform.browser.get(
+        platform.url_for("/connect/oauth?" + urllib.parse.urlencode(params)))
+    return Reply(answer.status, answer.location, answer.body())
 
 
 def saved_account(platform: PlatformHandle, homeowner_id: str) -> str | None:
@@ -322,6 +341,19 @@ def _fill(page: Any, values: dict[str, str] | None) -> None:
         page.check("#tos")
 
 
+def _sign_in(page: Any, platform: PlatformHandle, homeowner_id: str) -> None:
+    """Sign in on the platform's ``/login`` form, as the homeowner would."""
+    page.goto(platform.url_for("/login?" + urllib.parse.urlencode({"homeowner": homeowner_id})))
+    page.fill("#passcode", platform.passcode(homeowner_id))
+    with page.expect_navigation():
+        page.click("#sign-in")
+
+
+def _sign_in_first(platform: PlatformHandle, homeowner_id: str) -> str:
+    return (f"sign in at {platform.url_for('/login')} as {homeowner_id} (passcode: "
+            f"platform.passcode({homeowner_id!r})), then ")
+
+
 def _brand(page: Any) -> dict[str, Any]:
     return {
         "title": page.title(),
@@ -369,15 +401,18 @@ def complete_oauth(lab: Lab, platform: PlatformHandle, homeowner_id: str, *,
     lands back on the platform's ``/connect/oauth``."""
     if not lab.config.is_emulator:
         if deny:
-            print("Stripe test mode: open", platform.url_for(f"/?homeowner={homeowner_id}"),
+            print("Stripe test mode:", _sign_in_first(platform, homeowner_id) + "open",
+                  platform.url_for(f"/?homeowner={homeowner_id}"),
                   "click Connect with Stripe, then leave Stripe's form without finishing it.")
             return Outcome(None, None, None)
         return _wait_for_person(platform, homeowner_id, timeout,
-                                "open the platform's signup page and click Connect with Stripe",
+                                _sign_in_first(platform, homeowner_id) + "open the platform's "
+                                "signup page and click Connect with Stripe",
                                 platform.url_for(f"/?homeowner={homeowner_id}"))
 
     def run(context: Any) -> Outcome:
         page = context.new_page()
+        _sign_in(page, platform, homeowner_id)
         page.goto(platform.url_for(f"/?homeowner={homeowner_id}"))
         page.click("#connect-with-stripe")
         page.wait_for_selector("#oauth-form")
@@ -400,11 +435,13 @@ def complete_account_link(lab: Lab, platform: PlatformHandle, homeowner_id: str,
     entry = platform.url_for(f"{start}?homeowner={homeowner_id}")
     if not lab.config.is_emulator:
         return _wait_for_person(platform, homeowner_id, timeout,
-                                "open this link and finish Stripe's onboarding form", entry,
+                                _sign_in_first(platform, homeowner_id) + "open this link and "
+                                "finish Stripe's onboarding form", entry,
                                 until=lambda: _details_submitted(lab, platform, homeowner_id))
 
     def run(context: Any) -> Outcome:
         page = context.new_page()
+        _sign_in(page, platform, homeowner_id)
         page.goto(entry)
         page.wait_for_selector("#onboarding-form")
         details: dict[str, Any] = {"due_before": int(page.inner_text("#currently-due") or 0)

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import os
+import secrets
+import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any
 
 import stripe
 from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException
 
 from .db import Database
 
 STRIPE_JS = "https://js.stripe.com/v3/"
+LIVE_PREFIXES = ("sk_live_", "rk_live_", "pk_live_")
+MIN_SESSION_SECRET = 32  # characters; Flask signs the session cookie with it
+
+
+class LiveKeyRefused(ValueError):
+    """This reference app is for test mode: it will not start with a live-mode key."""
 
 
 @dataclass
@@ -28,6 +38,10 @@ class PlatformConfig:
     public_url: str = "http://127.0.0.1:4242"  # where this app is reachable (for redirects)
     fee_percent: float = 12.3  # the platform's cut of each booking
     db_path: str = ":memory:"
+    # Signs the Flask session cookie. None: FLASK_SECRET_KEY from the environment, else a
+    # random one per process (sessions then end when the app restarts; set FLASK_SECRET_KEY,
+    # the same in every worker, when you run more than one).
+    session_secret: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __repr__(self) -> str:  # keys never appear in logs or notebook output
@@ -39,7 +53,32 @@ def application_fee(amount: int, percent: float) -> int:
     return int(amount * percent / 100 + 0.5)
 
 
+def refuse_live_keys(config: PlatformConfig) -> None:
+    """Stop before any request if a key is a live-mode one: a copy of this app that is
+    pointed at live money by mistake should fail to start, loudly."""
+    for name, key in (("secret_key", config.secret_key),
+                      ("publishable_key", config.publishable_key)):
+        if (key or "").strip().startswith(LIVE_PREFIXES):
+            raise LiveKeyRefused(
+                f"PlatformConfig.{name} is a live-mode key ({key.strip()[:8]}…): this app "
+                "runs only against Stripe test mode or the emulator. Use sk_test_ / pk_test_.")
+
+
+def session_secret(config: PlatformConfig) -> str:
+    """The key that signs session cookies: given, from FLASK_SECRET_KEY, or random. Never a
+    constant in the code: whoever knows it can sign in as anyone."""
+    chosen = config.session_secret or os.environ.get("FLASK_SECRET_KEY", "").strip()
+    if not chosen:
+        return secrets.token_urlsafe(48)
+    if len(chosen) < MIN_SESSION_SECRET:
+        raise ValueError(f"the session secret (FLASK_SECRET_KEY) must be at least "
+                         f"{MIN_SESSION_SECRET} random characters, e.g. "
+                         "python -c 'import secrets; print(secrets.token_urlsafe(48))'")
+    return chosen
+
+
 def create_app(config: PlatformConfig, db: Database | None = None) -> Flask:
+    refuse_live_keys(config)
     app = Flask(__name__)
     app.config["PLATFORM"] = config
     app.config["DB"] = db or Database(config.db_path)
@@ -49,19 +88,26 @@ def create_app(config: PlatformConfig, db: Database | None = None) -> Flask:
         stripe_version=config.stripe_version,
         max_network_retries=2,
     )
-    app.config["SECRET_KEY"] = config.extra.get("session_secret", "connect-lab-dev-session")
+    app.config.update(
+        SECRET_KEY=session_secret(config),
+        SESSION_COOKIE_NAME="platform_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        # Lax: sent on Stripe's top-level redirect back to /connect/oauth, not on cross-site
+        # POSTs or subresources.
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=urllib.parse.urlsplit(config.public_url).scheme == "https",
+        MAX_CONTENT_LENGTH=1024 * 1024,  # Stripe's events and our forms are far smaller: 413
+    )
 
     from . import blueprints
 
     for blueprint in blueprints.all_blueprints():
         app.register_blueprint(blueprint)
 
-    @app.errorhandler(400)
-    @app.errorhandler(403)
-    @app.errorhandler(404)
-    @app.errorhandler(405)
-    def client_error(error: Any) -> Any:
-        return jsonify(error=getattr(error, "description", str(error))), error.code
+    @app.errorhandler(HTTPException)
+    def client_error(error: HTTPException) -> Any:
+        """Every refusal says why, as JSON: ``{"error": "..."}``."""
+        return jsonify(error=error.description or error.name), error.code
 
     @app.get("/healthz")
     def healthz() -> Any:

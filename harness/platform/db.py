@@ -12,12 +12,15 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from werkzeug.security import generate_password_hash
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS homeowners (
     id TEXT PRIMARY KEY,
     name TEXT NOT NULL,
     email TEXT NOT NULL,
-    stripe_account_id TEXT            -- acct_..., saved once onboarding starts
+    stripe_account_id TEXT,           -- acct_..., saved once onboarding starts; never replaced
+    passcode_hash TEXT                -- how the homeowner signs in (werkzeug hash); NULL: can't
 );
 CREATE TABLE IF NOT EXISTS listings (
     id TEXT PRIMARY KEY,
@@ -52,9 +55,12 @@ CREATE TABLE IF NOT EXISTS webhook_events (
 CREATE TABLE IF NOT EXISTS oauth_states (
     state TEXT PRIMARY KEY,          -- CSRF token for the OAuth redirect
     homeowner_id TEXT NOT NULL,
+    session_hash TEXT,               -- sha256 of the browser session that started the signup
     created INTEGER NOT NULL
 );
 """
+# Columns added after the first release: a --db file made before them gains them on open.
+LATER_COLUMNS = (("homeowners", "passcode_hash", "TEXT"), ("oauth_states", "session_hash", "TEXT"))
 
 
 class Database:
@@ -64,6 +70,10 @@ class Database:
         self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._conn.row_factory = sqlite3.Row
         self._conn.executescript(SCHEMA)
+        for table, column, kind in LATER_COLUMNS:
+            have = {r["name"] for r in self._conn.execute(f"PRAGMA table_info({table})")}
+            if column not in have:
+                self._conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -88,9 +98,11 @@ class Database:
     def seed(
         self, homeowners: Iterable[dict[str, Any]], listings: Iterable[dict[str, Any]]
     ) -> None:
-        """Load the sample marketplace (idempotent)."""
+        """Load the sample marketplace (idempotent). A homeowner with a ``passcode`` can sign
+        in with it; it is stored only as a salted hash."""
+        owners = list(homeowners)
         with self.transaction() as conn:
-            for h in homeowners:
+            for h in owners:
                 conn.execute(
                     "INSERT OR IGNORE INTO homeowners (id, name, email) VALUES (?,?,?)",
                     (h["id"], h["name"], h["email"]),
@@ -102,3 +114,13 @@ class Database:
                     (item["id"], item["homeowner_id"], item["title"], item["city"],
                      int(item["nightly_price"]), item.get("currency", "usd")),
                 )
+        for h in owners:
+            if h.get("passcode"):
+                self.set_passcode(h["id"], h["passcode"])
+
+    def set_passcode(self, homeowner_id: str, passcode: str) -> None:
+        """Let a homeowner sign in with ``passcode`` (kept as a salted scrypt hash only)."""
+        hashed = generate_password_hash(passcode)
+        with self.transaction() as conn:
+            conn.execute("UPDATE homeowners SET passcode_hash=? WHERE id=?",
+                         (hashed, homeowner_id))

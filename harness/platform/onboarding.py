@@ -9,24 +9,32 @@ Two ways, both Stripe-hosted:
   sends the homeowner to a single-use onboarding link; ``/onboard/refresh`` makes a new link
   when one expired; ``/onboard/return`` asks Stripe whether onboarding is done.
 
-Who the homeowner is comes from the ``homeowner`` query parameter, a stand-in for the
-platform's own login session. A real platform must authenticate the user on every one of
-these routes, because the links open forms about that user.
+Every route here acts for the **signed-in** homeowner (:mod:`.auth`): a ``?homeowner=`` in
+the URL must name that homeowner, else 403. The OAuth ``state`` is bound to the browser
+session that started the signup, and a homeowner's saved account is never replaced: a
+second connection for a connected homeowner is refused (409).
 """
 
 from __future__ import annotations
 
 import secrets
 import time
+import urllib.parse
 from typing import Any
 
 import stripe
-from flask import Blueprint, current_app, jsonify, redirect, render_template_string, request
+from flask import Blueprint, current_app, jsonify, redirect, request
+
+from . import auth
+from .pages import page as _page
 
 blueprint = Blueprint("onboarding", __name__)
 
 STATE_TTL = 10 * 60  # a signup's OAuth state is valid for ten minutes, once
 CAPABILITIES = ["card_payments", "transfers"]  # what a homeowner needs to be paid
+ALREADY_CONNECTED = ("You already have a connected Stripe account; it was kept. To use "
+                     "another one, disconnect the current one first (the "
+                     "account.application.deauthorized webhook then clears it here).")
 
 
 # -- the platform's own data ---------------------------------------------------------------------
@@ -42,42 +50,52 @@ def _stripe() -> stripe.StripeClient:
     return current_app.config["STRIPE"]
 
 
-def _homeowner(homeowner_id: str | None) -> dict[str, Any] | None:
-    if not homeowner_id:
-        return None
-    return _db().one("SELECT * FROM homeowners WHERE id=?", (homeowner_id,))
-
-
-def save_account_id(homeowner_id: str, account_id: str) -> None:
+def save_account_id(homeowner_id: str, account_id: str) -> bool:
+    """Save the homeowner's first account. Never replaces one: False if they already have
+    one (for example when two signups finish at once)."""
     with _db().transaction() as conn:
-        conn.execute("UPDATE homeowners SET stripe_account_id=? WHERE id=?",
-                     (account_id, homeowner_id))
+        done = conn.execute("UPDATE homeowners SET stripe_account_id=? WHERE id=? AND"
+                            " stripe_account_id IS NULL", (account_id, homeowner_id))
+        return done.rowcount == 1
 
 
-# -- OAuth state: random, single-use, expiring ---------------------------------------------------
-def new_state(db: Any, homeowner_id: str, now: float | None = None) -> str:
-    """A fresh CSRF token for one signup, saved so the redirect can be checked against it."""
+# -- OAuth state: random, single-use, expiring, bound to one browser session --------------------
+class StateRefused(Exception):
+    """The redirect's ``state`` is not one this browser session is waiting for."""
+
+
+def new_state(db: Any, homeowner_id: str, session_key: str, now: float | None = None) -> str:
+    """A fresh CSRF token for one signup, saved with the session that asked for it."""
     now = time.time() if now is None else now
     state = secrets.token_urlsafe(32)
     with db.transaction() as conn:
         conn.execute("DELETE FROM oauth_states WHERE created < ?", (int(now) - STATE_TTL,))
-        conn.execute("INSERT INTO oauth_states (state, homeowner_id, created) VALUES (?,?,?)",
-                     (state, homeowner_id, int(now)))
+        conn.execute("INSERT INTO oauth_states (state, homeowner_id, session_hash, created)"
+                     " VALUES (?,?,?,?)", (state, homeowner_id, session_key, int(now)))
     return state
 
 
-def take_state(db: Any, state: str | None, now: float | None = None) -> str | None:
-    """The homeowner a state was made for, if it is known and fresh; it is used up either way."""
+def take_state(db: Any, state: str | None, session_key: str | None,
+               now: float | None = None) -> str:
+    """The homeowner a state was made for, if this session made it and it is fresh; it is
+    used up. A state from another browser session is refused and left alone (a forger must
+    not be able to spend the real homeowner's signup)."""
     if not state:
-        return None
+        raise StateRefused("Incorrect state parameter: " + str(state))
     now = time.time() if now is None else now
     with db.transaction() as conn:
-        row = conn.execute("SELECT homeowner_id, created FROM oauth_states WHERE state=?",
-                           (state,)).fetchone()
+        row = conn.execute("SELECT homeowner_id, session_hash, created FROM oauth_states"
+                           " WHERE state=?", (state,)).fetchone()
+        if row is None:
+            raise StateRefused("Incorrect state parameter: " + state[:100])
+        if session_key is None or not secrets.compare_digest(row["session_hash"] or "",
+                                                             session_key):
+            raise StateRefused("This signup was started in another browser session: start "
+                               "again from your signup page, signed in.")
         conn.execute("DELETE FROM oauth_states WHERE state=?", (state,))
-    if row is None or now - row["created"] > STATE_TTL:
-        return None
-    return row["homeowner_id"]
+    if now - row["created"] > STATE_TTL:
+        raise StateRefused("This signup expired: start again from your signup page.")
+    return str(row["homeowner_id"])
 
 
 def oauth_link(client: stripe.StripeClient, config: Any, homeowner: dict[str, Any],
@@ -95,31 +113,15 @@ def oauth_link(client: stripe.StripeClient, config: Any, homeowner: dict[str, An
 
 
 # -- pages -----------------------------------------------------------------------------------------
-PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{{ title }} · Connect Lab Rentals</title>
-<style>
- body { font: 15px/1.5 system-ui, sans-serif; max-width: 640px; margin: 40px auto; color: #222; }
- a.button { display: inline-block; background: #635bff; color: #fff; padding: 9px 16px;
-            border-radius: 4px; text-decoration: none; font-weight: 600; margin: 6px 0; }
- a.secondary { background: #fff; color: #635bff; border: 1px solid #635bff; }
- td, th { padding: 4px 10px 4px 0; text-align: left; }
-</style></head><body>
-<h1>{{ title }}</h1>
-{{ body | safe }}
-</body></html>"""
-
-LIST = """<p>Sign in as a homeowner to connect your payouts.</p>
-<table><tr><th>Homeowner</th><th>Stripe account</th></tr>
-{% for h in homeowners %}<tr><td><a href="/?homeowner={{ h.id }}">{{ h.name }}</a></td>
-<td>{{ h.stripe_account_id or "not connected" }}</td></tr>{% endfor %}</table>"""
-
 SIGNUP = """<p>Hello {{ homeowner.name }}. To receive your share of each booking, connect a
 Stripe account. Stripe handles your identity and bank details; we only keep the account ID.</p>
-{% if oauth_url %}<p><a class="button" id="connect-with-stripe" href="{{ oauth_url }}">
+{% if homeowner.stripe_account_id %}<p id="connected">Your Stripe account is connected.</p>
+{% elif oauth_url %}<p><a class="button" id="connect-with-stripe" href="{{ oauth_url }}">
 Connect with Stripe</a> (Express OAuth, the guide's flow)</p>{% else %}
 <p id="no-client-id">OAuth is not configured (no client_id).</p>{% endif %}
 <p><a class="button secondary" id="set-up-payouts" href="/onboard?homeowner={{ homeowner.id }}">
-Set up payouts</a> (Account Links, today's flow)</p>"""
+Set up payouts</a> (Account Links, today's flow)</p>
+<form method="post" action="/logout"><button id="sign-out" type="submit">Sign out</button></form>"""
 
 RETURNED = """<p id="status" data-status="{{ outcome }}">{{ message }}</p>
 <table><tr><td>account</td><td id="account">{{ account.id }}</td></tr>
@@ -131,21 +133,16 @@ RETURNED = """<p id="status" data-status="{{ outcome }}">{{ message }}</p>
 href="/onboard/refresh?homeowner={{ homeowner.id }}">Continue onboarding</a></p>{% endif %}"""
 
 
-def _page(title: str, body: str, status: int = 200, **values: Any) -> Any:
-    inner = render_template_string(body, **values)
-    return render_template_string(PAGE, title=title, body=inner), status
-
-
 @blueprint.get("/")
 def landing() -> Any:
-    homeowner = _homeowner(request.args.get("homeowner"))
-    if homeowner is None:
-        rows = _db().query("SELECT * FROM homeowners ORDER BY id")
-        return _page("Connect Lab Rentals", LIST, homeowners=rows)
+    if auth.signed_in_id() is None:
+        return auth.login_page(request.args.get("homeowner"))
+    homeowner = auth.acting_homeowner()
     config = _config()
     oauth_url = None
-    if config.client_id:
-        oauth_url = oauth_link(_stripe(), config, homeowner, new_state(_db(), homeowner["id"]))
+    if config.client_id and not homeowner["stripe_account_id"]:
+        state = new_state(_db(), homeowner["id"], auth.session_key() or "")
+        oauth_url = oauth_link(_stripe(), config, homeowner, state)
     return _page("Get paid for your rentals", SIGNUP, homeowner=homeowner, oauth_url=oauth_url)
 
 
@@ -153,15 +150,23 @@ def landing() -> Any:
 @blueprint.get("/connect/oauth")
 def handle_oauth_redirect() -> Any:
     state = request.args.get("state")
-    # The state must be the one saved for this signup: random, single-use and expiring.
-    homeowner_id = take_state(_db(), state)
-    if homeowner_id is None:
-        return jsonify(error="Incorrect state parameter: " + str(state)), 403
+    # The state must be one this browser session saved for its signup: random, single-use
+    # and expiring. Bound to the session, a link made in someone else's browser does nothing.
+    try:
+        homeowner_id = take_state(_db(), state, auth.session_key())
+    except StateRefused as refused:
+        return jsonify(error=str(refused)), 403
+    if homeowner_id != auth.signed_in_id():
+        return jsonify(error="This signup belongs to another homeowner: sign in again."), 403
 
     # The homeowner may have pressed "Deny", or Stripe may report another problem.
     if request.args.get("error"):
-        return jsonify(error=request.args["error"],
-                       error_description=request.args.get("error_description", "")), 400
+        return jsonify(error=request.args["error"][:200],
+                       error_description=request.args.get("error_description", "")[:500]), 400
+
+    # A connected homeowner keeps their account: the code is not even exchanged.
+    if auth.acting_homeowner()["stripe_account_id"]:
+        return jsonify(error=ALREADY_CONNECTED), 409
 
     # Send the authorization code to Stripe. This is the guide's
     # stripe.OAuth.token(grant_type="authorization_code", code=code), on the platform's client.
@@ -169,13 +174,26 @@ def handle_oauth_redirect() -> Any:
     try:
         response = _stripe().oauth.token({"grant_type": "authorization_code", "code": code})
     except stripe.oauth_error.OAuthError:
-        return jsonify(error="Invalid authorization code: " + code), 400
+        return jsonify(error="Invalid authorization code: " + code[:100]), 400
     except Exception:
         return jsonify(error="An unknown error occurred."), 500
 
     connected_account_id = response["stripe_user_id"]
-    save_account_id(homeowner_id, connected_account_id)
+    if not save_account_id(homeowner_id, connected_account_id):
+        # Another signup finished first. Release the account we just connected, so no
+        # account stays connected to the platform without a homeowner.
+        _release(connected_account_id)
+        return jsonify(error=ALREADY_CONNECTED), 409
     return jsonify(success=True), 200
+
+
+def _release(account_id: str) -> None:
+    """Disconnect an account the platform won't keep (https://docs.stripe.com/connect/oauth-reference#post-deauthorize)."""
+    try:
+        _stripe().oauth.deauthorize({"client_id": _config().client_id,
+                                     "stripe_user_id": account_id})
+    except stripe.StripeError:
+        current_app.logger.warning("could not deauthorize an unused account; see the Dashboard")
 
 
 # -- Account Links: today's flow ----------------------------------------------------------------
@@ -197,8 +215,12 @@ def _onboarding_redirect(homeowner: dict[str, Any]) -> Any:
                 "metadata": {"homeowner_id": homeowner["id"]},
             })
             account_id = account.id
-            save_account_id(homeowner["id"], account_id)  # saved once onboarding starts
-        query = f"?homeowner={homeowner['id']}"
+            if not save_account_id(homeowner["id"], account_id):  # saved once onboarding starts
+                # A second click won the race: keep its account, delete ours (it is empty).
+                client.v1.accounts.delete(account_id)
+                account_id = _db().one("SELECT stripe_account_id FROM homeowners WHERE id=?",
+                                       (homeowner["id"],))["stripe_account_id"]
+        query = "?" + urllib.parse.urlencode({"homeowner": homeowner["id"]})
         link = client.v1.account_links.create({
             "account": account_id,
             "type": "account_onboarding",
@@ -211,33 +233,23 @@ def _onboarding_redirect(homeowner: dict[str, Any]) -> Any:
     return redirect(link.url, code=303)
 
 
-def _known_homeowner() -> dict[str, Any] | None:
-    return _homeowner(request.args.get("homeowner"))
-
-
 @blueprint.route("/onboard", methods=["GET", "POST"])
 def onboard() -> Any:
-    homeowner = _known_homeowner()
-    if homeowner is None:
-        return jsonify(error="Unknown homeowner: sign in first."), 404
-    return _onboarding_redirect(homeowner)
+    return _onboarding_redirect(auth.acting_homeowner())
 
 
 @blueprint.get("/onboard/refresh")
 def onboard_refresh() -> Any:
     """Stripe sends the browser here when a link expired or was already used: make a new one."""
-    homeowner = _known_homeowner()
-    if homeowner is None:
-        return jsonify(error="Unknown homeowner: sign in first."), 404
-    return _onboarding_redirect(homeowner)
+    return _onboarding_redirect(auth.acting_homeowner())
 
 
 @blueprint.get("/onboard/return")
 def onboard_return() -> Any:
     """Arriving here proves nothing: the homeowner may have left the form early. Ask Stripe."""
-    homeowner = _known_homeowner()
-    if homeowner is None or not homeowner["stripe_account_id"]:
-        return jsonify(error="Unknown homeowner or no Stripe account yet."), 404
+    homeowner = auth.acting_homeowner()
+    if not homeowner["stripe_account_id"]:
+        return jsonify(error="You have no Stripe account yet: start at /onboard."), 404
     try:
         account = _stripe().v1.accounts.retrieve(homeowner["stripe_account_id"])
     except stripe.StripeError as exc:

@@ -1,12 +1,12 @@
 """The platform's onboarding routes (guide step 2) against the emulator, through Flask's test
-client: the OAuth redirect handler's 403/400/500/200 answers and the Account Links flow."""
+client: the OAuth redirect handler's 403/400/500/200 answers and the Account Links flow. The
+homeowner signs in first (``POST /login``); the attacks on that are in test_platform_trust."""
 
 from __future__ import annotations
 
 import ast
 import html
 import re
-import time
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,9 +28,12 @@ from ..conftest import make_client
 from ..emulator.test_oauth import FORM, fetch, session_of
 
 PUBLIC = "http://platform.test"  # the app's public URL; Flask's test client serves it
+PASSCODES = {"ho_001": "maya-onboarding-passcode", "ho_002": "daniel-onboarding-passcode"}
 HOMEOWNERS = [
-    {"id": "ho_001", "name": "Maya Chen", "email": "maya.chen@example.com"},
-    {"id": "ho_002", "name": "Daniel Okafor", "email": "daniel.okafor@example.com"},
+    {"id": "ho_001", "name": "Maya Chen", "email": "maya.chen@example.com",
+     "passcode": PASSCODES["ho_001"]},
+    {"id": "ho_002", "name": "Daniel Okafor", "email": "daniel.okafor@example.com",
+     "passcode": PASSCODES["ho_002"]},
 ]
 
 
@@ -46,6 +49,12 @@ class Setup:
         row = self.db.one("SELECT * FROM homeowners WHERE id=?", (homeowner_id,))
         assert row is not None
         return row
+
+    def sign_in(self, homeowner_id: str) -> None:
+        """Sign the test client's browser in as ``homeowner_id`` (a fresh session)."""
+        answer = self.web.post("/login", data={"homeowner": homeowner_id,
+                                               "passcode": PASSCODES[homeowner_id]})
+        assert answer.status_code == 303, answer.get_data(as_text=True)
 
 
 @pytest.fixture
@@ -66,6 +75,7 @@ def setup(emulator_server: BackgroundServer, api_key: str) -> Setup:
 
 
 def oauth_href(s: Setup, homeowner_id: str) -> str:
+    s.sign_in(homeowner_id)
     page = s.web.get(f"/?homeowner={homeowner_id}")
     assert page.status_code == 200
     found = re.search(r'id="connect-with-stripe" href="([^"]+)"', page.get_data(as_text=True))
@@ -92,9 +102,12 @@ def query_of(path: str) -> dict[str, str]:
 
 
 # -- the landing page and its OAuth link 
-def test_landing_lists_homeowners(setup: Setup) -> None:
+def test_landing_asks_to_sign_in_then_greets_the_homeowner(setup: Setup) -> None:
+    text = setup.web.get("/?homeowner=ho_002").get_data(as_text=True)
+    assert 'id="sign-in-form"' in text and 'value="ho_002"' in text
+    setup.sign_in("ho_002")
     text = setup.web.get("/").get_data(as_text=True)
-    assert "Maya Chen" in text and "/?homeowner=ho_002" in text
+    assert "Hello Daniel Okafor" in text and 'href="/onboard?homeowner=ho_002"' in text
 
 
 def test_signup_link_is_the_guides_express_oauth_link(setup: Setup) -> None:
@@ -108,15 +121,19 @@ def test_signup_link_is_the_guides_express_oauth_link(setup: Setup) -> None:
     assert query["stripe_user[email]"] == "maya.chen@example.com"
     assert {query["suggested_capabilities[0]"], query["suggested_capabilities[1]"]} == \
         {"card_payments", "transfers"}
-    again = query_of(oauth_href(setup, "ho_001"))
+    again = query_of(html.unescape(re.search(
+        r'id="connect-with-stripe" href="([^"]+)"',
+        setup.web.get("/").get_data(as_text=True)).group(1)))  # a second view, same session
     assert len(query["state"]) >= 40 and again["state"] != query["state"]  # random per signup
-    saved = setup.db.query("SELECT state, homeowner_id FROM oauth_states")
+    saved = setup.db.query("SELECT state, homeowner_id, session_hash FROM oauth_states")
     assert {(r["state"], r["homeowner_id"]) for r in saved} >= {
         (query["state"], "ho_001"), (again["state"], "ho_001")}
+    assert len({r["session_hash"] for r in saved}) == 1  # both bound to this browser session
 
 
 def test_no_client_id_means_no_oauth_button(setup: Setup) -> None:
     setup.app.config["PLATFORM"].client_id = None
+    setup.sign_in("ho_001")
     text = setup.web.get("/?homeowner=ho_001").get_data(as_text=True)
     assert 'id="no-client-id"' in text and "connect-with-stripe" not in text
 
@@ -134,6 +151,7 @@ def test_full_oauth_signup_saves_the_account(setup: Setup) -> None:
 
 
 def test_forged_state_is_403_with_the_guides_error(setup: Setup) -> None:
+    setup.sign_in("ho_001")
     resp = setup.web.get("/connect/oauth?state=forged&code=ac_123")
     assert resp.status_code == 403
     assert resp.get_json() == {"error": "Incorrect state parameter: forged"}
@@ -149,13 +167,22 @@ def test_state_is_single_use(setup: Setup) -> None:
 
 
 def test_state_expires(setup: Setup) -> None:
-    state = steps.new_state(setup.db, "ho_001", now=time.time() - steps.STATE_TTL - 1)
+    setup.sign_in("ho_001")
+    state = query_of(oauth_href(setup, "ho_001"))["state"]
+    mine = setup.db.one("SELECT session_hash FROM oauth_states WHERE state=?",
+                        (state,))["session_hash"]
+    with setup.db.transaction() as conn:  # the signup page was opened eleven minutes ago
+        conn.execute("UPDATE oauth_states SET created=created-? WHERE state=?",
+                     (steps.STATE_TTL + 60, state))
     resp = setup.web.get(f"/connect/oauth?state={state}&code=ac_123")
-    assert resp.status_code == 403
-    fresh = steps.new_state(setup.db, "ho_001")
-    assert steps.take_state(setup.db, fresh) == "ho_001"
-    assert steps.take_state(setup.db, fresh) is None
-    assert steps.take_state(setup.db, None) is None
+    assert resp.status_code == 403 and "expired" in resp.get_json()["error"]
+    fresh = steps.new_state(setup.db, "ho_001", mine)
+    with pytest.raises(steps.StateRefused, match="another browser session"):
+        steps.take_state(setup.db, fresh, "some-other-session")
+    assert steps.take_state(setup.db, fresh, mine) == "ho_001"
+    for state_value in (fresh, None):
+        with pytest.raises(steps.StateRefused, match="Incorrect state parameter"):
+            steps.take_state(setup.db, state_value, mine)
 
 
 def test_invalid_code_is_400(setup: Setup) -> None:
@@ -170,7 +197,7 @@ def test_used_code_is_400(setup: Setup) -> None:
     path = stripe_redirect(setup, "ho_001")
     code = query_of(path)["code"]
     assert setup.web.get(path).status_code == 200
-    state = query_of(oauth_href(setup, "ho_002"))["state"]
+    state = query_of(oauth_href(setup, "ho_002"))["state"]  # Daniel signs in, same browser
     resp = setup.web.get(f"/connect/oauth?state={state}&code={code}")
     assert resp.status_code == 400
     assert setup.homeowner("ho_002")["stripe_account_id"] is None
@@ -199,7 +226,9 @@ def test_denied_signup_reports_stripes_error(setup: Setup) -> None:
 
 # -- Account Links 
 def test_onboard_creates_one_account_and_redirects_to_a_fresh_link(setup: Setup) -> None:
-    assert setup.web.get("/onboard?homeowner=ho_404").status_code == 404
+    assert setup.web.get("/onboard?homeowner=ho_002").status_code == 401  # not signed in
+    setup.sign_in("ho_002")
+    assert setup.web.get("/onboard?homeowner=ho_404").status_code == 403
     first = setup.web.get("/onboard?homeowner=ho_002")
     assert first.status_code == 303
     account_id = setup.homeowner("ho_002")["stripe_account_id"]
@@ -214,6 +243,7 @@ def test_onboard_creates_one_account_and_redirects_to_a_fresh_link(setup: Setup)
 
 
 def test_return_checks_details_submitted_not_the_redirect(setup: Setup) -> None:
+    setup.sign_in("ho_002")
     link = setup.web.get("/onboard?homeowner=ho_002").location
     page = fetch(link)
     left = fetch(link, {**FORM, "session": session_of(page), "action": "leave"})
@@ -230,6 +260,7 @@ def test_return_checks_details_submitted_not_the_redirect(setup: Setup) -> None:
 
 
 def test_an_expired_link_comes_back_through_refresh(setup: Setup, api_key: str) -> None:
+    setup.sign_in("ho_001")
     link = setup.web.get("/onboard?homeowner=ho_001").location
     setup.stripe.raw_request("post", "/_emulator/clock/advance", seconds=301)
     expired = fetch(link)
@@ -239,6 +270,7 @@ def test_an_expired_link_comes_back_through_refresh(setup: Setup, api_key: str) 
 
 
 def test_return_without_an_account(setup: Setup) -> None:
+    setup.sign_in("ho_001")
     assert setup.web.get("/onboard/return?homeowner=ho_001").status_code == 404
 
 

@@ -82,7 +82,7 @@ def test_bad_signatures_are_400_and_change_nothing(http: FlaskClient, db: Databa
 def test_bad_payload_is_400(http: FlaskClient) -> None:
     payload = "{not json"
     response = post(http, payload, sign(payload, SECRET))
-    assert response.status_code == 400 and response.json["error"] == "Invalid payload"
+    assert response.status_code == 400 and response.json["error"].startswith("Invalid payload")
 
 
 def test_wrong_amount_is_refused(http: FlaskClient, db: Database) -> None:

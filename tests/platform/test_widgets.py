@@ -233,8 +233,10 @@ def test_onboarding_model_follows_an_account_link_until_enabled(
     ]
     statuses: list[str] = []
     model.on_change(lambda m: statuses.append(m.state.status))
-    # the homeowner clicks the button: the platform makes an account and an Account Link
-    status, location = no_redirect_get(model.url)
+    # the homeowner, signed in, clicks the button: the platform makes an account and a link
+    assert no_redirect_get(model.url)[0] == 401  # nobody signed in: refused
+    answer = platform.browser.get(model.url, as_homeowner="ho_002")
+    status, location = answer.status, answer.location or ""
     assert status == 303 and location.startswith(lab.api_base)
     state = model.refresh()
     assert state.status == "connected, onboarding not finished"
