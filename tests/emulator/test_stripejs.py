@@ -59,7 +59,7 @@ def test_cors_is_open_only_on_the_routes_stripe_js_calls(emulator_server, client
     """A page on another origin may read what Stripe.js reads with a publishable key (its
     errors too), and nothing else: no secret-key route, no emulator control."""
     pi = client.v1.payment_intents.create({"amount": 500, "currency": "usd"})
-    pk = publishable(api_key)
+    pk = publishable(emulator_server, api_key)
     ok = raw(emulator_server, "GET", f"/v1/payment_intents/{pi.id}", key=pk,
              params={"client_secret": pi.client_secret})
     unauthenticated = raw(emulator_server, "GET", f"/v1/payment_intents/{pi.id}")
