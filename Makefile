@@ -45,7 +45,7 @@ lab: $(STAMP) system
 bench: $(STAMP) system
 	$(BIN)/python bench/bench.py
 	@echo "## Workshop load: 30 learners on one standalone emulator (file database)"
-	$(BIN)/python -m harness.workshop 30
+	$(BIN)/python bench/workshop.py 30
 	$(BIN)/python bench/notebook_suite.py
 
 # Delete the Stripe test-mode accounts the tutorial created (tagged connect_lab=1), only those.

@@ -355,7 +355,7 @@ def notes(record: dict[str, Any], emulator: EmulatorTarget, localstripe: Localst
         "(emulator, localstripe, localstripe, emulator, ...) so both see the same machine "
         "load.",
         "Emulator: harness.emulator.Emulator(db=':memory:', settings=Settings()) behind "
-        "harness.server.BackgroundServer (werkzeug, threaded). Its store is never emptied "
+        "harness.lab.server.BackgroundServer (werkzeug, threaded). Its store is never emptied "
         "between rows. The baseline is the store without filler: it held only what the "
         f"benchmark's own calls created ({record['baseline'].get('emulator_objects', 0):,} "
         "objects at the end of the comparison).",

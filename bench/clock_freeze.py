@@ -20,7 +20,7 @@ from typing import Any
 import stripe
 
 from harness.emulator import Emulator, Settings
-from harness.server import BackgroundServer
+from harness.lab.server import BackgroundServer
 
 
 def client_for(server: BackgroundServer, key: str) -> stripe.StripeClient:

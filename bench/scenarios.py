@@ -176,7 +176,7 @@ class _Receiver:
     def __init__(self) -> None:
         import threading
 
-        from harness.server import BackgroundServer
+        from harness.lab.server import BackgroundServer
 
         self.seen: set[str] = set()
         self.cond = threading.Condition()

@@ -1,6 +1,6 @@
 """The two backends the benchmark talks to, each on 127.0.0.1 and a free port.
 
-* the Connect Lab emulator, in-process, through ``harness.server.BackgroundServer``;
+* the Connect Lab emulator, in-process, through ``harness.lab.server.BackgroundServer``;
 * localstripe, in-process too: its aiohttp ``app`` served by an ``AppRunner``/``TCPSite``
   bound to 127.0.0.1 in a thread with its own event loop (its CLI would bind ``::``, every
   interface, and load an old pickle from /tmp).
@@ -48,7 +48,7 @@ class EmulatorTarget:
 
     def __init__(self, key_suffix: str = "connectlab_bench_0001") -> None:
         from harness.emulator import Emulator, Settings
-        from harness.server import BackgroundServer
+        from harness.lab.server import BackgroundServer
 
         self.secret_key = f"sk_test_{key_suffix}"
         self.publishable_key = ""  # issued by the emulator: read in start()

@@ -16,7 +16,7 @@ import threading
 
 def _emulator(args: argparse.Namespace) -> int:
     from .emulator import Emulator, Settings
-    from .server import BackgroundServer
+    from .lab.server import BackgroundServer
 
     settings = Settings(seed=args.seed)
     if args.api_version:
@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("names", nargs="*", help="only notebooks whose name contains these")
     run.add_argument("--update", action="store_true",
                      help="write the outputs back into notebooks/ (to commit them)")
-    from . import drift
+    from .tools import drift
 
     drift_cmd = sub.add_parser("drift", help="compare one marketplace scenario on the emulator "
                                "and on Stripe test mode, field by field")
@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError as exc:  # a live key (LiveKeyRefused) or a malformed one
             print(exc, file=sys.stderr)
             return 2
-    from .runner import main as run_main
+    from .tools.runner import main as run_main
 
     return run_main(args.names, update=args.update)
 

@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 import stripe
 
-from harness.config import LiveKeyRefused, refuse_live
 from harness.emulator import Emulator, Settings
-from harness.server import BackgroundServer
+from harness.lab.config import LiveKeyRefused, refuse_live
+from harness.lab.server import BackgroundServer
 
 _keys = itertools.count()
 CONTRACT_DIR = Path(__file__).parent / "contract"

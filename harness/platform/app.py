@@ -6,6 +6,7 @@ import os
 import secrets
 import urllib.parse
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import stripe
@@ -17,6 +18,7 @@ from .db import Database
 STRIPE_JS = "https://js.stripe.com/v3/"
 LIVE_PREFIXES = ("sk_live_", "rk_live_", "pk_live_")
 MIN_SESSION_SECRET = 32  # characters; Flask signs the session cookie with it
+FEE_PERCENT = 12.3  # the platform's cut of each booking, unless configured otherwise
 
 
 class LiveKeyRefused(ValueError):
@@ -36,7 +38,7 @@ class PlatformConfig:
     webhook_secret: str | None = None
     stripe_version: str | None = None
     public_url: str = "http://127.0.0.1:4242"  # where this app is reachable (for redirects)
-    fee_percent: float = 12.3  # the platform's cut of each booking
+    fee_percent: float = FEE_PERCENT  # the platform's cut of each booking
     db_path: str = ":memory:"
     # Signs the Flask session cookie. None: FLASK_SECRET_KEY from the environment, else a
     # random one per process (sessions then end when the app restarts; set FLASK_SECRET_KEY,
@@ -48,9 +50,16 @@ class PlatformConfig:
         return f"PlatformConfig(api_base={self.api_base!r}, public_url={self.public_url!r})"
 
 
-def application_fee(amount: int, percent: float) -> int:
-    """The platform's fee rule, in one place: ``percent`` of the amount, rounded half up."""
-    return int(amount * percent / 100 + 0.5)
+def application_fee(amount: int, percent: float = FEE_PERCENT) -> int:
+    """The platform's fee rule, the one copy of it (the checkout routes, the sample
+    marketplace's quotes, the simulated month and the fee widget all call this):
+    ``percent`` of the amount in cents, rounded half up to the cent (1000 -> 123,
+    37500 -> 4613 at 12.3 %). Decimal arithmetic on the percent as written, so a float's
+    binary error never moves a cent."""
+    if amount < 0:
+        raise ValueError("amount must not be negative")
+    exact = Decimal(int(amount)) * Decimal(str(percent)) / 100
+    return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def refuse_live_keys(config: PlatformConfig) -> None:

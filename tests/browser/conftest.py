@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 import stripe
 
-from harness import checkout_driver as cd
-from harness.browser import browser
-from harness.config import Config
 from harness.emulator import Emulator, Settings
+from harness.guide import elements_checkout as cd
 from harness.lab import Lab, emulator_keys
-from harness.platform_server import PlatformHandle
-from harness.server import BackgroundServer
+from harness.lab.chromium import browser
+from harness.lab.config import Config
+from harness.lab.platform_server import PlatformHandle
+from harness.lab.server import BackgroundServer
 
 KEY = "sk_test_browsersuite"
 

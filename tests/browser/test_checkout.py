@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from harness import checkout_driver as cd
+from harness.guide import elements_checkout as cd
 from harness.platform.app import application_fee
 
 AUTH_FAILED = ("We are unable to authenticate your payment method. Please choose a different "

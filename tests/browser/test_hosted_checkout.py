@@ -16,9 +16,9 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from harness import hosted_checkout_driver as hd
-from harness import inspect as insp
-from harness.checkout_driver import Card
+from harness.books import tables as insp
+from harness.guide import hosted_checkout_steps as hd
+from harness.guide.elements_checkout import Card
 
 AUTH_FAILED = ("We are unable to authenticate your payment method. Please choose a different "
                "payment method and try again.")

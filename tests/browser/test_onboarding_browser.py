@@ -8,12 +8,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from harness import onboarding
-from harness.browser import chromium_path
-from harness.config import Config
+from harness.guide import onboarding_steps as onboarding
 from harness.lab import Lab, emulator_keys
-from harness.platform_server import PlatformHandle
-from harness.server import BackgroundServer
+from harness.lab.chromium import chromium_path
+from harness.lab.config import Config
+from harness.lab.platform_server import PlatformHandle
+from harness.lab.server import BackgroundServer
 
 from ..conftest import make_client
 

@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 import stripe
 
-from harness import config as config_mod
-from harness import drift
 from harness.lab import STRIPE_API_BASE, Lab, emulator_keys
+from harness.lab import config as config_mod
+from harness.tools import drift
 
 from ..conftest import make_client
 
@@ -67,7 +67,7 @@ class Backend:
 
     def custom_test_account(self) -> dict[str, Any]:
         """A homeowner enabled without a person: requirements supplied through the API with
-        Stripe's documented test values (see ``harness.drift.test_account_params``)."""
+        Stripe's documented test values (see ``harness.tools.drift.test_account_params``)."""
         try:
             account = self.client.v1.accounts.create(drift.test_account_params())
         except (stripe.InvalidRequestError, stripe.PermissionError) as exc:

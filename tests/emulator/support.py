@@ -16,7 +16,7 @@ import werkzeug.test
 from stripe._object_classes import OBJECT_CLASSES, get_object_class
 from stripe._stripe_object import StripeObject
 
-from harness.server import BackgroundServer
+from harness.lab.server import BackgroundServer
 
 from ..conftest import make_client
 

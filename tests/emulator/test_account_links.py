@@ -10,7 +10,7 @@ import pytest
 import stripe
 
 from harness.emulator.pages import money
-from harness.server import BackgroundServer
+from harness.lab.server import BackgroundServer
 
 from ..conftest import make_client
 from .support import Problems, check_body, control, onboarded_account

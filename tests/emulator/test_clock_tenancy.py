@@ -19,7 +19,7 @@ import stripe
 from harness.emulator import Emulator, Settings
 from harness.emulator.errors import InvalidRequest
 from harness.emulator.registry import registry
-from harness.server import BackgroundServer
+from harness.lab.server import BackgroundServer
 
 from ..conftest import make_client
 from .support import onboarded_account, raw

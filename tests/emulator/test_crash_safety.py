@@ -16,8 +16,8 @@ import pytest
 import stripe
 from werkzeug.wrappers import Request, Response
 
-from harness.server import BackgroundServer
-from harness.workshop import start_emulator
+from harness.lab.server import BackgroundServer
+from harness.lab.standalone import start_emulator
 
 KEY = "sk_test_crash_safety_platform"
 

@@ -22,7 +22,7 @@ import stripe
 from werkzeug.wrappers import Request, Response
 
 from harness.emulator.resources import webhook_endpoints
-from harness.server import BackgroundServer
+from harness.lab.server import BackgroundServer
 
 from .support import advance, control, onboarded_account, raw
 

@@ -19,8 +19,8 @@ import pytest
 import stripe
 
 from harness import faults
-from harness.config import Config
-from harness.lab import STRIPE_API_BASE, Lab
+from harness.lab.config import Config
+from harness.lab.session import STRIPE_API_BASE, Lab
 
 from ..conftest import make_client
 from .support import all_balance_transactions, onboarded_account, publishable, raw

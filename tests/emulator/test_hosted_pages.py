@@ -15,7 +15,7 @@ import stripe
 from harness.emulator.errors import InvalidRequest
 from harness.emulator.registry import registry
 from harness.emulator.resources import oauth
-from harness.server import BackgroundServer
+from harness.lab.server import BackgroundServer
 
 from ..conftest import make_client
 from .support import (

@@ -15,7 +15,7 @@ import pytest
 import stripe
 
 from harness.emulator.registry import registry
-from harness.server import BackgroundServer
+from harness.lab.server import BackgroundServer
 
 from ..conftest import make_client
 from .support import (

@@ -20,7 +20,7 @@ import pytest
 import stripe
 
 from harness.emulator import Emulator, Settings
-from harness.server import BackgroundServer
+from harness.lab.server import BackgroundServer
 
 from ..conftest import make_client
 from .support import raw

@@ -19,7 +19,7 @@ import pytest
 import stripe
 
 from harness.emulator.resources import oauth
-from harness.server import BackgroundServer
+from harness.lab.server import BackgroundServer
 
 from ..conftest import make_client
 from .support import Problems, check_body, control, publishable

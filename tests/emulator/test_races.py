@@ -19,7 +19,7 @@ from typing import Any
 
 import stripe
 
-from harness.server import BackgroundServer
+from harness.lab.server import BackgroundServer
 
 from ..conftest import make_client
 from .support import Raw, onboarded_account, raw

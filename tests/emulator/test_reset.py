@@ -16,7 +16,7 @@ from typing import Any
 import stripe
 
 from harness.emulator.resources import oauth
-from harness.server import BackgroundServer
+from harness.lab.server import BackgroundServer
 
 from ..conftest import make_client
 from .support import control, raw

@@ -22,8 +22,8 @@ from werkzeug.test import Client
 from werkzeug.wrappers import Request, Response
 
 from harness.emulator import Emulator, Settings
-from harness.server import BackgroundServer
-from harness.stripe_cli import Listener, StripeCLI, find_binary
+from harness.lab.server import BackgroundServer
+from harness.lab.stripe_cli import Listener, StripeCLI, find_binary
 
 pytestmark = pytest.mark.skipif(
     find_binary() is None,

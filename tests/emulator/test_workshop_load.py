@@ -1,6 +1,6 @@
 """A reduced workshop: learners on one standalone emulator, no errors, nothing leaks."""
 
-from harness.workshop import run
+from bench.workshop import run
 
 
 def test_learners_are_isolated_and_nothing_fails() -> None:

@@ -15,7 +15,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from harness.browser import chromium_path
+from harness.lab.chromium import chromium_path
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
@@ -53,7 +53,7 @@ def test_stored_notebook_has_an_unsolved_exercise(name: str) -> None:
     answer, check = _cell(nb, "exercise-answer"), _cell(nb, "exercise-check")
     assert answer.source == f"answer = None  # your code here — or: %load solutions/{name}.py"
     assert nb.cells.index(answer) + 1 == nb.cells.index(check)
-    assert "from harness import exercises" in check.source
+    assert "from harness.guide import exercises" in check.source
     assert "✘ Not yet: `answer` is still None" in _text(check)
     assert (SOLUTIONS / f"{name}.py").is_file()
 

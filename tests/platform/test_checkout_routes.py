@@ -13,7 +13,7 @@ from types import SimpleNamespace
 import pytest
 import stripe
 
-from harness.checkout_driver import platform_rows
+from harness.guide.elements_checkout import platform_rows
 from harness.platform import PlatformConfig, create_app
 from harness.platform.app import application_fee
 from harness.platform.db import Database

@@ -19,10 +19,10 @@ import pytest
 from flask import request
 
 import harness
-from harness import webhook_lab as wl
+from harness.guide import webhook_steps as wl
+from harness.lab.platform_server import PlatformHandle, start_platform
+from harness.lab.stripe_cli import SHIM, Listener
 from harness.platform import webhooks
-from harness.platform_server import PlatformHandle, start_platform
-from harness.stripe_cli import SHIM, Listener
 
 pytestmark = pytest.mark.skipif(
     not SHIM.exists(),

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 import harness
-from harness.platform_server import PlatformHandle, start_platform
+from harness.lab.platform_server import PlatformHandle, start_platform
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):

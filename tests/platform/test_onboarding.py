@@ -19,10 +19,10 @@ from flask.testing import FlaskClient
 
 from harness.emulator.resources import oauth
 from harness.lab import emulator_keys
+from harness.lab.server import BackgroundServer
 from harness.platform import PlatformConfig, create_app
 from harness.platform import onboarding as steps
 from harness.platform.db import Database
-from harness.server import BackgroundServer
 
 from ..conftest import make_client
 from ..emulator.test_oauth import FORM, fetch, session_of

@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 
 from harness.emulator.resources.webhook_endpoints import sign
 from harness.lab import emulator_keys
+from harness.lab.server import BackgroundServer
 from harness.platform import PlatformConfig, create_app
 from harness.platform.db import Database
-from harness.server import BackgroundServer
 
 from ..conftest import make_client
 

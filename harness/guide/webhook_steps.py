@@ -1,0 +1,273 @@
+"""Glue for notebook 05: fulfilment on a signed webhook, with the real Stripe CLI.
+
+The pieces, each a short call from a notebook cell:
+
+* :func:`start_platform`: the platform app with the marketplace and Maya connected;
+* :func:`listen`: ``stripe listen --events … --forward-to <platform>/webhook`` in the
+  background, its ``whsec_`` given to the platform (:func:`use_secrets`);
+* :func:`book` and :func:`pay`: a booking made through the platform's ``/checkout`` route,
+  then paid the way a browser would, server-side here;
+* :func:`cli_log`, :func:`decisions`, :func:`bookings`: what the CLI printed (timestamps
+  removed, the secret masked) and what the handler decided;
+* :func:`post_webhook` and :func:`redeliver`: a forged request, and a duplicate delivery;
+* :func:`deliveries`: a WebhookEndpoint's delivery log (emulator only).
+
+Secrets never appear in output: ``whsec_`` secrets are shown masked, secret keys not at all,
+and the checkout page's client secret is read only to learn the PaymentIntent's ID.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import stripe
+
+from ..lab.platform_server import PlatformHandle
+from ..lab.session import Lab
+from ..lab.stripe_cli import Listener, StripeCLI
+from .elements_checkout import start_marketplace_platform
+
+__all__ = [
+    "FULFILMENT_EVENTS", "bare_listen", "book", "bookings", "cli_log", "decisions",
+    "deliveries", "event_payload", "listen", "masked", "pay", "post_webhook", "redeliver",
+    "sign", "start_platform", "trigger", "use_secrets", "wait_for_booking",
+    "wait_for_decision", "wait_for_delivery",
+]
+
+# The events the platform's /webhook acts on (harness/platform/webhooks.py).
+FULFILMENT_EVENTS = ("payment_intent.succeeded", "checkout.session.completed",
+                     "charge.refunded", "charge.dispute.created")
+RETURN_URL = "https://example.com/return"
+
+_WHSEC = re.compile(r"whsec_[A-Za-z0-9]+")
+_CLIENT_SECRET = re.compile(r'data-secret="((pi_[A-Za-z0-9]+)_secret_[^"]+)"')
+# "2026-11-26 12:18:14   --> payment_intent.succeeded [evt_…]": the CLI's local time
+_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\s+")
+# The CLI's own update check: noise here (and offline it finds nothing).
+_NOISE = ("Checking for new versions",)
+
+
+# -- secrets, shown safely --------------------------------------------------------------------
+def sign(payload: str, secret: str, timestamp: int | None = None) -> str:
+    """The ``Stripe-Signature`` header Stripe would send with ``payload``: the SDK's own
+    signer (``stripe.WebhookSignature``, HMAC-SHA256 of ``"{t}.{payload}"``,
+    https://docs.stripe.com/webhooks#verify-manually), so glue never borrows the emulator's."""
+    return stripe.WebhookSignature.generate_signature_header(payload, secret, timestamp)
+
+
+def masked(secret: str | None) -> str:
+    """``whsec_bf53…`` : enough to tell two secrets apart, not enough to use one."""
+    if not secret:
+        return "(none)"
+    head = secret[: len("whsec_") + 4] if secret.startswith("whsec_") else secret[:4]
+    return head + "…"
+
+
+def _clean(line: str) -> str:
+    return _WHSEC.sub(lambda m: masked(m.group(0)), _TIMESTAMP.sub("", line)).strip()
+
+
+def use_secrets(platform: PlatformHandle, *secrets: str | None) -> str:
+    """Tell the platform's /webhook which signing secrets to accept (its config takes a
+    comma-separated list: an endpoint's secret and, while ``stripe listen`` runs, the CLI's).
+    Returns the list, masked."""
+    kept = [s for s in secrets if s]
+    platform.config.webhook_secret = ",".join(kept)
+    return ", ".join(masked(s) for s in kept) or "(none)"
+
+
+# -- the platform and the CLI -----------------------------------------------------------------
+def start_platform(lab: Lab, connect: Iterable[str] = ("ho_001",)) -> PlatformHandle:
+    """The platform app on 127.0.0.1 and a free port, seeded with ``data/``, with the
+    homeowners in ``connect`` connected and onboarded (Maya by default)."""
+    return start_marketplace_platform(lab, connect=connect)
+
+
+def bare_listen(lab: Lab, platform: PlatformHandle, timeout: float = 30) -> str:
+    """Run the guide's bare ``stripe listen --forward-to …`` and return what it says."""
+    cli = StripeCLI.for_lab(lab)
+    command = ("listen", "--skip-update", "--forward-to", platform.url_for("/webhook"))
+    try:
+        done = subprocess.run(cli.args(*command), env=cli.env(), stdin=subprocess.DEVNULL,
+                              capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:  # pragma: no cover - an older CLI just starts
+        return "(it started: this CLI does not need --events)"
+    output = "\n".join(_clean(x) for x in (done.stdout + done.stderr).splitlines() if x.strip())
+    return f"$ {cli.display(*command)}\nexit status {done.returncode}\n{output}"
+
+
+def listen(lab: Lab, platform: PlatformHandle,
+           events: Sequence[str] = FULFILMENT_EVENTS) -> Listener:
+    """``stripe listen --events … --forward-to <platform>/webhook`` in the background; the
+    platform is told its signing secret. Stop it with ``listener.stop()``."""
+    listener = StripeCLI.for_lab(lab).listen(platform.url_for("/webhook"), events=list(events))
+    use_secrets(platform, listener.secret)
+    return listener
+
+
+def _settled(lines: list[str]) -> bool:
+    """Has every event the CLI received (``-->``) got its answer (``<--`` or ``[ERROR]``)?"""
+    received = sum(1 for line in lines if "-->" in line)
+    answered = sum(1 for line in lines if "<--" in line or "[ERROR]" in line)
+    return answered >= received
+
+
+def cli_log(listener: Listener, start: int = 0, settle: float = 10) -> list[str]:
+    """What ``stripe listen`` printed (from line ``start``), without its timestamps and with
+    the signing secret masked, so it reads the same on every run. Waits up to ``settle``
+    seconds for the answers to events already received, so no ``<--`` line is cut off."""
+    deadline = time.monotonic() + settle
+    while not _settled(listener.lines) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return [_clean(line) for line in listener.lines[start:]
+            if not line.startswith(_NOISE)]
+
+
+def trigger(lab: Lab, event: str) -> list[str]:
+    """``stripe trigger EVENT``: the CLI's fixture, run against the active backend."""
+    result = StripeCLI.for_lab(lab).trigger(event)
+    return [_clean(line) for line in result.lines if not line.startswith(_NOISE)]
+
+
+# -- bookings -----------------------------------------------------------------------------------
+def book(platform: PlatformHandle, listing: str, nights: int) -> str:
+    """Open ``/checkout/<listing>?nights=N`` as a browser would: the server prices the stay,
+    creates the PaymentIntent and a pending booking. Returns the PaymentIntent's ID (the
+    page's client secret is read for that and dropped)."""
+    query = urllib.parse.urlencode({"nights": nights})
+    with urllib.request.urlopen(platform.url_for(f"/checkout/{listing}?{query}"),
+                                timeout=30) as response:
+        page = response.read().decode()
+    found = _CLIENT_SECRET.search(page)
+    if found is None:
+        raise RuntimeError(f"/checkout/{listing} rendered no payment form")
+    return found.group(2)
+
+
+def pay(lab: Lab, payment_intent: str, payment_method: str = "pm_card_visa") -> Any:
+    """Confirm the PaymentIntent with a test card, server-side (the page's Stripe.js would do
+    it in the browser). A server-side confirmation with automatic payment methods needs a
+    ``return_url`` on real Stripe, for methods that redirect."""
+    return lab.client.v1.payment_intents.confirm(payment_intent, {
+        "payment_method": payment_method, "return_url": RETURN_URL})
+
+
+def _wait(check: Any, what: str, timeout: float) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"waited {timeout:g} s for {what}")
+        time.sleep(0.05)
+
+
+def wait_for_booking(platform: PlatformHandle, payment_intent: str, status: str = "paid",
+                     timeout: float = 20) -> dict[str, Any]:
+    return _wait(lambda: platform.db.one(
+        "SELECT * FROM bookings WHERE payment_intent=? AND status=?", (payment_intent, status)),
+        f"booking {payment_intent} to be {status}", timeout)
+
+
+def wait_for_decision(platform: PlatformHandle, event_type: str, object_id: str | None = None,
+                      timeout: float = 20) -> dict[str, Any]:
+    """The handler's row for the first ``event_type`` event (about ``object_id``)."""
+    sql = "SELECT * FROM webhook_events WHERE type=?"
+    args: list[Any] = [event_type]
+    if object_id:
+        sql += " AND object_id=?"
+        args.append(object_id)
+    return _wait(lambda: platform.db.one(sql + " ORDER BY rowid LIMIT 1", args),
+                 f"the handler to decide on {event_type}", timeout)
+
+
+def bookings(platform: PlatformHandle):
+    """The platform's bookings (pandas), oldest first."""
+    import pandas as pd
+
+    return pd.DataFrame(platform.db.query(
+        "SELECT id, listing_id, nights, amount, payment_intent, status, connected"
+        " FROM bookings ORDER BY id")).set_index("id")
+
+
+def decisions(platform: PlatformHandle):
+    """What the /webhook handler decided, one row per event it handled (pandas)."""
+    import pandas as pd
+
+    rows = platform.db.query(
+        "SELECT id AS event, type, object_id, decision FROM webhook_events ORDER BY rowid")
+    return pd.DataFrame(rows, columns=["event", "type", "object_id", "decision"])
+
+
+# -- forged and repeated deliveries ------------------------------------------------------------
+def post_webhook(platform: PlatformHandle, payload: str,
+                 signature: str | None) -> tuple[int, dict[str, Any]]:
+    """POST ``payload`` to the platform's /webhook as Stripe would; (status, JSON answer)."""
+    headers = {"Content-Type": "application/json; charset=utf-8"}
+    if signature is not None:
+        headers["Stripe-Signature"] = signature
+    request = urllib.request.Request(platform.url_for("/webhook"), data=payload.encode(),
+                                     headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"{}")
+
+
+def event_payload(lab: Lab, event_id: str) -> str:
+    """The Event exactly as the API serves it (what a delivery carries)."""
+    return lab.client.raw_request("get", f"/v1/events/{event_id}").body
+
+
+def redeliver(lab: Lab, platform: PlatformHandle, event_id: str,
+              secret: str) -> tuple[int, dict[str, Any]]:
+    """Deliver ``event_id`` again, correctly signed: what Stripe does when it retries, or when
+    two endpoints (or an endpoint and ``stripe listen``) both forward the same event."""
+    payload = event_payload(lab, event_id)
+    return post_webhook(platform, payload, sign(payload, secret))
+
+
+# -- a WebhookEndpoint's delivery log (emulator) -----------------------------------------------
+def deliveries(lab: Lab, endpoint_id: str):
+    """The endpoint's delivery log, oldest first (pandas); Stripe's Dashboard shows the same
+    under Developers → Webhooks. Times are the emulator's clock."""
+    import pandas as pd
+
+    from ..books.formatting import when
+
+    if not lab.config.is_emulator:
+        raise RuntimeError("In test mode, read the delivery log in the Dashboard: "
+                           "Developers → Webhooks → your endpoint.")
+    rows = _deliveries(lab, endpoint_id)
+    table = [{"event": r["event"], "type": r["event_type"], "status": r["status"],
+              "attempts": r["attempts"], "last_status": r["last_status"],
+              "next_attempt": when(r["next_attempt_at"]) if r["status"] == "pending" else ""}
+             for r in reversed(rows)]
+    return pd.DataFrame(table, columns=["event", "type", "status", "attempts", "last_status",
+                                        "next_attempt"])
+
+
+def _deliveries(lab: Lab, endpoint_id: str) -> list[dict[str, Any]]:
+    request = urllib.request.Request(
+        f"{lab.api_base}/_emulator/webhook_endpoints/{endpoint_id}/deliveries",
+        headers={"Authorization": f"Bearer {lab.config.secret_key}"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())["data"]
+
+
+def wait_for_delivery(lab: Lab, endpoint_id: str, event_id: str, *, attempts: int = 1,
+                      timeout: float = 20) -> dict[str, Any]:
+    """Wait until the endpoint has tried ``event_id`` ``attempts`` times (emulator)."""
+    return _wait(lambda: next((r for r in _deliveries(lab, endpoint_id)
+                               if r["event"] == event_id and r["attempts"] >= attempts), None),
+                 f"attempt {attempts} of {event_id} to {endpoint_id}", timeout)

@@ -1,0 +1,137 @@
+"""``harness.start()``: one call that gives a notebook a working Stripe.
+
+On the emulator it starts the emulator in a background thread (seeded, so outputs are
+stable) and points the SDK at it. In test mode it only configures the SDK.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+import stripe
+
+from . import config as config_mod
+from . import emulator_controls, logsafe
+from .emulator_controls import emulator_keys
+from .server import BackgroundServer
+
+STRIPE_API_BASE = "https://api.stripe.com"
+
+
+@dataclass
+class Lab:
+    """What a notebook needs: the backend, the API base, keys and a configured client."""
+
+    config: config_mod.Config
+    api_base: str
+    client: stripe.StripeClient
+    emulator: Any = None
+    server: BackgroundServer | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def backend(self) -> str:
+        return self.config.backend
+
+    @property
+    def publishable_key(self) -> str:
+        return self.config.publishable_key
+
+    def control(self, path: str, **params: Any) -> dict[str, Any]:
+        """POST an emulator-only control (``/_emulator/...``) with the platform's key."""
+        if not self.config.is_emulator:
+            raise RuntimeError(f"{path} exists only on the emulator")
+        return emulator_controls.call(self.api_base, self.config.secret_key, path, params)
+
+    def complete_onboarding(self, account_id: str, return_url: str = "https://example.com") -> str:
+        """Finish a homeowner's onboarding.
+
+        Emulator: the homeowner "fills in" Stripe's hosted form at once. Test mode: a person
+        must do it, so this makes an Account Link and returns its URL to open.
+        """
+        if self.config.is_emulator:
+            self.control(f"/_emulator/accounts/{account_id}/complete_onboarding")
+            return "onboarding completed (emulator)"
+        link = self.client.v1.account_links.create(
+            {"account": account_id, "type": "account_onboarding",
+             "refresh_url": return_url, "return_url": return_url}
+        )
+        return f"open this link and finish onboarding: {link.url}"
+
+    def advance_clock(self, seconds: int) -> int:
+        """Move the emulator's clock forward (pending funds become available on time).
+
+        Real Stripe time cannot be moved: in test mode, pay with ``pm_card_bypassPending``
+        to get available funds at once instead, or wait for the ``available_on`` date (and
+        for the automatic payouts, which Stripe runs on its own schedule).
+        """
+        if not self.config.is_emulator:
+            raise RuntimeError(
+                "Stripe test mode has no clock to advance; use pm_card_bypassPending for "
+                "funds that are available immediately, or wait until the balance "
+                "transactions' available_on date (payouts then follow the account's schedule)."
+            )
+        return int(self.control("/_emulator/clock/advance", seconds=seconds)["now"])
+
+    def now(self) -> int:
+        """The current time as the backend sees it (the emulator's clock, or the wall clock)."""
+        if not self.config.is_emulator:
+            import time
+
+            return int(time.time())
+        return int(emulator_controls.call(self.api_base, self.config.secret_key,
+                                          "/_emulator/clock")["now"])
+
+    @property
+    def platform_id(self) -> str:
+        return self.client.v1.accounts.retrieve_current().id
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+
+    def __repr__(self) -> str:
+        return f"<Lab backend={self.backend} api_base={self.api_base}>"
+
+
+def start(
+    *,
+    seed: int | None = 42,
+    db: str = ":memory:",
+    api_version: str | None = None,
+    env: dict[str, str] | None = None,
+) -> Lab:
+    """Start (or connect to) Stripe for this kernel and configure the SDK's globals too."""
+    logsafe.install()  # again: handlers added since import get the filter too
+    cfg = config_mod.from_env(env)
+    emulator = server = None
+    if cfg.is_emulator:
+        from ..emulator import Emulator, Settings
+
+        settings = Settings(seed=seed)
+        if api_version:
+            settings.default_api_version = api_version
+        emulator = Emulator(db=db, settings=settings)
+        server = BackgroundServer(emulator).start()
+        api_base = server.url
+        publishable = emulator_keys(api_base, cfg.secret_key)["publishable_key"]
+        cfg = dataclasses.replace(cfg, publishable_key=publishable)
+    else:
+        api_base = STRIPE_API_BASE
+    client = stripe.StripeClient(
+        cfg.secret_key,
+        base_addresses={"api": api_base, "connect": api_base if cfg.is_emulator else None,
+                        "files": api_base if cfg.is_emulator else None},
+        max_network_retries=2,
+    )
+    stripe.api_key = cfg.secret_key
+    stripe.api_base = api_base
+    if cfg.is_emulator:
+        stripe.connect_api_base = api_base
+    stripe.max_network_retries = 2
+    if cfg.client_id:
+        stripe.client_id = cfg.client_id
+    return Lab(cfg, api_base, client, emulator, server)
