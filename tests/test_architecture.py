@@ -1,0 +1,152 @@
+"""The house's walls (ARCHITECTURE.md), read from the source with ``ast``: every import of
+every module under ``harness/``, function-level (lazy) imports included.
+
+* the platform never imports the emulator, the emulator never imports the platform, and
+  neither imports the glue above them;
+* the glue wings import only downward: guide → books → lab → platform / emulator;
+* nothing imports ``harness.tools`` (only the command line, ``harness.__main__``);
+* glue reaches the emulator only through its public package ``harness.emulator``;
+* no module shadows the standard library, and no two modules share a basename.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+HARNESS = ROOT / "harness"
+
+# Lower rank = deeper. A glue module may import its own wing or a deeper one.
+RANK = {"guide": 3, "books": 2, "lab": 1, "platform": 0, "emulator": 0}
+GLUE = ("guide", "books", "lab")
+# harness/platform/ is fixed by DESIGN.md ("the platform app lives in harness/platform/"), and
+# as a subpackage it never shadows anything: only ``import platform`` run from inside
+# harness/ itself would find it, and no code does that (python -m runs from the root).
+ALLOWED_SHADOWS = {"platform"}
+# On Stripe a platform's OAuth client_id and redirect URIs are Dashboard settings; the
+# emulator has no HTTP control for them yet, so this one lab module borrows its oauth module.
+PRIVATE_EMULATOR_ALLOWED = {("harness.lab.emulator_controls", "harness.emulator.resources.oauth")}
+
+
+def _modules() -> dict[str, tuple[Path, bool]]:
+    found = {}
+    for path in HARNESS.rglob("*.py"):
+        parts = list(path.relative_to(ROOT).with_suffix("").parts)
+        package = parts[-1] == "__init__"
+        if package:
+            parts = parts[:-1]
+        found[".".join(parts)] = (path, package)
+    return found
+
+
+MODULES = _modules()
+
+
+def _resolve(name: str) -> str | None:
+    while name and name not in MODULES:
+        name = name.rpartition(".")[0]
+    return name or None
+
+
+def _imports(module: str) -> set[str]:
+    """The harness modules ``module`` imports, at any depth of its code."""
+    path, package = MODULES[module]
+    base_package = module if package else module.rpartition(".")[0]
+    out: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        targets: list[str] = []
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                parts = base_package.split(".")
+                parts = parts[: len(parts) - (node.level - 1)]
+                base = ".".join(parts + ([node.module] if node.module else []))
+            else:
+                base = node.module or ""
+            targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in MODULES else base
+                       for a in node.names]
+        for target in targets:
+            if target == "harness" or target.startswith("harness."):
+                resolved = _resolve(target)
+                if resolved and resolved != module:
+                    out.add(resolved)
+    return out
+
+
+GRAPH = {module: _imports(module) for module in MODULES}
+
+
+def _wing(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and parts[1] in (*RANK, "tools") else None
+
+
+def _arrows(where: str) -> list[tuple[str, str]]:
+    return [(a, b) for a, targets in GRAPH.items() if _wing(a) == where for b in targets]
+
+
+def test_the_parser_sees_lazy_imports() -> None:
+    """A function-level import counts: the face imports the lab only inside __getattr__."""
+    assert "harness.lab.logsafe" in GRAPH["harness"]
+    assert "harness.emulator" in GRAPH["harness.lab.session"]  # inside start()
+
+
+def test_platform_never_imports_the_emulator_or_the_glue() -> None:
+    bad = [(a, b) for a, b in _arrows("platform") if not b.startswith("harness.platform")]
+    assert bad == []
+
+
+def test_emulator_never_imports_the_platform_or_the_glue() -> None:
+    bad = [(a, b) for a, b in _arrows("emulator") if not b.startswith("harness.emulator")]
+    assert bad == []
+
+
+@pytest.mark.parametrize("wing", GLUE)
+def test_glue_wings_import_only_downward(wing: str) -> None:
+    bad = []
+    for a, b in _arrows(wing):
+        other = _wing(b)
+        if other is None or other == "tools" or (other != wing and RANK[other] >= RANK[wing]):
+            bad.append((a, b))
+    assert bad == []
+
+
+def test_nothing_imports_the_tools() -> None:
+    bad = [(a, b) for a, targets in GRAPH.items() for b in targets
+           if _wing(b) == "tools" and _wing(a) != "tools" and a != "harness.__main__"]
+    assert bad == []
+
+
+def test_the_face_imports_only_the_lab() -> None:
+    assert {_wing(b) for b in GRAPH["harness"]} == {"lab"}
+
+
+def test_glue_reaches_the_emulator_only_through_its_public_package() -> None:
+    bad = [(a, b) for a, targets in GRAPH.items() if _wing(a) not in ("emulator",)
+           for b in targets if b.startswith("harness.emulator.")
+           and (a, b) not in PRIVATE_EMULATOR_ALLOWED]
+    assert bad == []
+
+
+def test_the_top_level_holds_only_the_face_and_the_command_line() -> None:
+    top = sorted(p.name for p in HARNESS.glob("*.py"))
+    assert top == ["__init__.py", "__main__.py"]
+
+
+def test_no_module_shadows_the_standard_library() -> None:
+    names = {m.rpartition(".")[2] for m in MODULES if m != "harness"}
+    assert sorted((names & set(sys.stdlib_module_names)) - ALLOWED_SHADOWS) == []
+
+
+def test_no_two_modules_share_a_basename() -> None:
+    seen: dict[str, list[str]] = defaultdict(list)
+    for path in HARNESS.rglob("*.py"):
+        if path.stem not in ("__init__", "__main__"):
+            seen[path.stem].append(str(path.relative_to(ROOT)))
+    assert {name: paths for name, paths in seen.items() if len(paths) > 1} == {}
