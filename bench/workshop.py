@@ -22,6 +22,7 @@ from typing import Any
 import stripe
 from werkzeug.wrappers import Request, Response
 
+from harness.lab import emulator_controls
 from harness.lab.server import BackgroundServer
 from harness.lab.standalone import start_emulator
 
@@ -76,8 +77,6 @@ def _timed(result: LearnerResult, fn: Callable[[], Any]) -> Any:
 def learner(api_base: str, key: str, bookings: int, receiver_url: str,
             deadline: float) -> LearnerResult:
     """One learner's session, as a notebook would run it."""
-    import urllib.request
-
     result = LearnerResult(key)
     client = stripe.StripeClient(key, base_addresses={"api": api_base}, max_network_retries=2)
     endpoint = _timed(result, lambda: client.v1.webhook_endpoints.create(
@@ -88,10 +87,8 @@ def learner(api_base: str, key: str, bookings: int, receiver_url: str,
     if account is None or endpoint is None:
         return result
     result.own_ids.add(account.id)
-    request = urllib.request.Request(
-        f"{api_base}/_emulator/accounts/{account.id}/complete_onboarding", data=b"",
-        headers={"Authorization": f"Bearer {key}"})
-    _timed(result, lambda: urllib.request.urlopen(request, timeout=30).read())
+    _timed(result, lambda: emulator_controls.call(
+        api_base, key, f"/_emulator/accounts/{account.id}/complete_onboarding", {}))
     for i in range(bookings):
         if time.monotonic() > deadline:
             result.errors.append(f"{key}: out of time after {i} bookings")

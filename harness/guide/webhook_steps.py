@@ -30,6 +30,7 @@ from typing import Any
 
 import stripe
 
+from ..lab import emulator_controls
 from ..lab.platform_server import PlatformHandle
 from ..lab.session import Lab
 from ..lab.stripe_cli import Listener, StripeCLI
@@ -258,11 +259,9 @@ def deliveries(lab: Lab, endpoint_id: str):
 
 
 def _deliveries(lab: Lab, endpoint_id: str) -> list[dict[str, Any]]:
-    request = urllib.request.Request(
-        f"{lab.api_base}/_emulator/webhook_endpoints/{endpoint_id}/deliveries",
-        headers={"Authorization": f"Bearer {lab.config.secret_key}"})
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read())["data"]
+    return emulator_controls.call(
+        lab.api_base, lab.config.secret_key,
+        f"/_emulator/webhook_endpoints/{endpoint_id}/deliveries")["data"]
 
 
 def wait_for_delivery(lab: Lab, endpoint_id: str, event_id: str, *, attempts: int = 1,

@@ -31,12 +31,12 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import emulator_controls
 from .config import mask
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -326,11 +326,9 @@ class Listener:
         Stripe keeps these to itself, so they are read from the CLI's ``<--`` lines.
         """
         if self.cli.is_emulator:
-            request = urllib.request.Request(
-                self.cli.api_base + "/_emulator/stripecli/responses?limit=1000",
-                headers={"Authorization": f"Bearer {self.cli._key}"})
-            with urllib.request.urlopen(request, timeout=10) as response:
-                rows = json.loads(response.read())["data"]
+            rows = emulator_controls.call(self.cli.api_base, self.cli._key,
+                                          "/_emulator/stripecli/responses", {"limit": 1000},
+                                          method="GET", timeout=10)["data"]
             return list(reversed(rows))
         out = []
         for line in self.lines:
