@@ -37,8 +37,9 @@ from .config import mask
 
 # A key is its prefix then anything up to a delimiter (a key's suffix may hold "-" or ".");
 # a masked key (``sk_test_…abcd``, ``sk_test_****abcd``) has no letter after the prefix.
-API_KEY = re.compile(r"(?<![A-Za-z0-9])(?:sk|rk)_(?:test|live)_"
-                     r"[A-Za-z0-9_][^\s\"'<>&,;()\[\]{}\\]*")
+# Everything up to a delimiter is the key, whatever its first character (the emulator accepts
+# only [A-Za-z0-9_.-] after the prefix; Stripe's own keys are alphanumeric).
+API_KEY = re.compile(r"(?<![A-Za-z0-9])(?:sk|rk)_(?:test|live)_[^\s\"'<>&,;()\[\]{}\\]+")
 WEBHOOK_SECRET = re.compile(r"(?<![A-Za-z0-9])whsec_([A-Za-z0-9+/=]+)")
 CLIENT_SECRET = re.compile(
     r"(?<![A-Za-z0-9])([a-z]{2,7}_(?:test_|live_)?[a-z]*[A-Z0-9][A-Za-z0-9]*)_secret_[A-Za-z0-9]+")

@@ -46,7 +46,7 @@ _INTENT_ID = re.compile(r"pi_[A-Za-z0-9]{1,64}")
 # suffix characters), hosted-link tokens (Account Links, login links) and OAuth codes.
 _SECRETS = (
     (re.compile(r"\b((?:pi|seti)_[A-Za-z0-9]+)_secret_[A-Za-z0-9]+"), r"\1_secret_[redacted]"),
-    (re.compile(r"(?<![A-Za-z0-9])((?:sk|rk)_(?:test|live)_)[A-Za-z0-9_][^\s\"'<>&,;()]*"),
+    (re.compile(r"(?<![A-Za-z0-9])((?:sk|rk)_(?:test|live)_)[^\s\"'<>&,;()\[\]{}\\]+"),
      r"\1[redacted]"),
     (re.compile(r"(/(?:setup/[a-z]|express)/acct_[A-Za-z0-9]+/)[^\s\"'<>?#&/]+"),
      r"\1[redacted]"),
