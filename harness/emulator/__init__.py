@@ -15,8 +15,8 @@ from .clock import SEEDED_EPOCH, Clock, IdFactory
 from .context import Context
 from .errors import AuthenticationFailed, InvalidRequest
 from .faults import Faults
-from .http import HttpLayer, mask_key
 from .ledger import Ledger
+from .pipeline import HttpLayer, mask_key
 from .registry import registry
 from .settings import SDK_API_VERSION, Settings
 from .store import Store
@@ -28,7 +28,7 @@ class Emulator:
     """The state (store, ledger, clock) and the WSGI app in front of it."""
 
     def __init__(self, db: str = ":memory:", settings: Settings | None = None) -> None:
-        from . import resources  # noqa: F401  - registers every resource module
+        from . import routes  # noqa: F401  - registers every route
 
         self.settings = settings or Settings()
         self.store = Store(db)

@@ -91,7 +91,7 @@ def branding(account: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def money(amount: int, currency: str) -> str:
-    from ..resources._shape import ZERO_DECIMAL
+    from ..shapes import ZERO_DECIMAL
 
     if currency in ZERO_DECIMAL:
         return f"{amount:,} {currency.upper()}"

@@ -28,8 +28,8 @@ from ..context import Context
 from ..errors import ApiError, InvalidRequest, PermissionDenied
 from ..params import Enum, Obj, Str, Url
 from ..registry import route
+from ..shapes import build
 from . import accounts
-from ._shape import build
 
 LINK_TTL = 300  # the API reference's example link expires 300 s after it is created
 SESSION_TTL = 3600  # how long an opened hosted form stays usable (emulator time)

@@ -27,7 +27,7 @@ from ..params import (
     ascii_int,
 )
 from ..registry import loader, on_new_platform, route
-from ._shape import build, merge_metadata
+from ..shapes import build, merge_metadata
 from .events import changes
 
 CAPABILITIES = ("card_payments", "transfers")

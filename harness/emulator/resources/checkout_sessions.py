@@ -22,8 +22,8 @@ from ..listing import page, store_page
 from ..params import LIST_PARAMS, Enum, Int, ListOf, Metadata, Obj, Range, Str, Url, check_url
 from ..registry import loader, on_tick, route
 from ..settings import ENDIVE
+from ..shapes import build, check_amount, check_currency
 from . import payment_intents
-from ._shape import build, check_amount, check_currency
 
 PRICE_DATA = Obj(fields={
     "currency": Str(required=True),

@@ -30,11 +30,11 @@ from werkzeug.wrappers import Request, Response
 from .. import pages
 from ..errors import StripeError
 from ..forms import decode_pairs
-from ..http import HttpLayer, json_response
 from ..params import check_url
+from ..pipeline import HttpLayer, json_response
 from ..registry import route
+from ..shapes import build
 from . import accounts
-from ._shape import build
 from .account_links import (
     SESSION_TTL,
     drop_record,

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..context import Context
-from ..ledger import Entry
-from ._shape import build, midnight_after
+from .context import Context
+from .ledger import Entry
+from .shapes import build, midnight_after
 
 STRIPE_FEE_DESCRIPTION = "Stripe processing fees"
 

@@ -42,14 +42,14 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from ..context import Context
-from ..errors import InvalidRequest, PermissionDenied
-from ..http import HttpLayer, json_response
-from ..params import Int, ListOf, Str, validate_fields
-from ..registry import on_reset, on_start, on_stop, route
-from ..settings import SDK_API_VERSION
-from .events import subscribers
-from .webhook_endpoints import sign
+from .context import Context
+from .errors import InvalidRequest, PermissionDenied
+from .params import Int, ListOf, Str, validate_fields
+from .pipeline import HttpLayer, json_response
+from .registry import on_reset, on_start, on_stop, route
+from .resources.events import subscribers
+from .resources.webhook_endpoints import sign
+from .settings import SDK_API_VERSION
 
 SUBPROTOCOL = "stripecli-devproxy-v1"
 FEATURE = "webhooks"  # snapshot events; thin (v2) events are not emulated

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import faults as faults_mod
-from ..context import Context
-from ..errors import InvalidRequest, PermissionDenied
-from ..params import Enum, Int, Str
-from ..registry import registry, route
-from . import accounts, payment_intents
+from . import faults as faults_mod
+from .context import Context
+from .errors import InvalidRequest, PermissionDenied
+from .params import Enum, Int, Str
+from .registry import registry, route
+from .resources import accounts, payment_intents
 
 
 def _platform_only(ctx: Context) -> None:

@@ -1,0 +1,6 @@
+"""Importing this module registers every route of the emulator, in one place: each
+resource module (``resources/``), the ``/_emulator/*`` controls and the Stripe CLI's
+protocol. The core itself never names them; :class:`~harness.emulator.Emulator` imports
+this module before it builds its URL map."""
+
+from . import cli_protocol, control_routes, resources  # noqa: F401
