@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import stripe
 
-from harness.emulator.pages import money
+from harness.emulator.hosted.rendering import money
 from harness.server import BackgroundServer
 
 from ..conftest import make_client

@@ -355,6 +355,14 @@ def complete_onboarding(
     return refresh(ctx, account)
 
 
+def display_name(account: dict[str, Any]) -> str:
+    """The name Stripe shows for a platform (hosted pages, its OAuth Application): the
+    Dashboard display name, else the business name."""
+    settings = account.get("settings") or {}
+    return ((settings.get("dashboard") or {}).get("display_name")
+            or (account.get("business_profile") or {}).get("name") or "Your platform")
+
+
 def _connected(ctx: Context, account_id: str) -> dict[str, Any]:
     found = ctx.find(account_id, "account")
     if found is None or found[0] != ctx.platform:
