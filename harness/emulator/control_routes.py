@@ -139,10 +139,9 @@ def reset(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     # numbers, account details...), go with the object.
     store.execute(f"DELETE FROM meta WHERE substr(name, instr(name, ':') + 1) IN ({doomed})",
                   (*namespaces, platform))
-    # Records named by their token (account/login links, onboarding and OAuth sessions, OAuth
-    # codes) say which platform they belong to.
-    store.execute("DELETE FROM meta WHERE json_valid(value) AND json_type(value) = 'object'"
-                  " AND json_extract(value, '$.platform') = ?", (platform,))
+    # Records found by their token (account/login links, onboarding and OAuth sessions,
+    # OAuth codes) say which platform they belong to.
+    store.drop_records(platform)
     store.execute(f"DELETE FROM objects WHERE ns IN ({marks}) AND id != ?",
                   (*namespaces, platform))
     store.execute(f"DELETE FROM ledger WHERE ns IN ({marks})", namespaces)

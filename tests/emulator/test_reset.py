@@ -81,9 +81,7 @@ def _rows(server: BackgroundServer, platform: str) -> dict[str, int]:
     return {
         "idempotency": count("SELECT COUNT(*) FROM idempotency WHERE substr(scope, 1, ?) = ?",
                              len(platform) + 1, platform + "|"),
-        "token records": count("SELECT COUNT(*) FROM meta WHERE json_valid(value) AND "
-                               "json_type(value) = 'object' AND "
-                               "json_extract(value, '$.platform') = ?", platform),
+        "token records": count("SELECT COUNT(*) FROM records WHERE platform=?", platform),
         "deliveries": count("SELECT COUNT(*) FROM webhook_deliveries WHERE platform=?",
                             platform),
         "cli sessions": len(emulator.workers["stripecli"].for_platform(platform)),

@@ -76,7 +76,7 @@ def express_dashboard(page: Page, account_id: str, token: str) -> Response:
     if connected_account(emulator, link["platform"], account_id) is None:
         return message(emulator, link["platform"], "This account is not available",
                        "It is no longer connected to the platform.", 404)
-    if not consume_record(emulator, "login_link", token, "used"):
+    if not consume_record(emulator, "login_link", token):
         return message(emulator, link["platform"], "This link has already been used",
                        "Login links work once. Ask the platform for a new one.", 410)
     ctx = page.context(link["platform"], account_id)

@@ -57,14 +57,14 @@ def onboarding_page(page: Page, account_id: str, token: str) -> Response:
     if link is None:
         return _invalid(page)
     now = emulator.clock.now(link["platform"])
-    if link["visited"] or now >= link["expires_at"]:
+    if link["used"] or now >= link["expires_at"]:
         # Expired or previously visited: the browser goes to refresh_url, where the platform
         # should make a fresh link (https://docs.stripe.com/api/account_links/create).
         return redirect(link["refresh_url"], code=302)
     account = connected_account(emulator, link["platform"], account_id)
     if account is None:
         return _unavailable(page, link["platform"])
-    if not consume_record(emulator, "account_link", token, "visited"):
+    if not consume_record(emulator, "account_link", token):
         # another request opened it a moment ago: this one is a repeat visit
         return redirect(link["refresh_url"], code=302)
     sid = emulator.ids.secret(24)

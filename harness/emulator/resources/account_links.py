@@ -39,37 +39,27 @@ def public_base(ctx: Context) -> str:
     return ctx.base_url.rstrip("/")
 
 
-# -- records kept in the meta table -------------------------------------------------------------
+# -- single-use records (the store's records table) -----------------------------------------------
 def load_record(emulator: Any, kind: str, token: str) -> dict[str, Any] | None:
-    raw = emulator.store.get_meta(f"{kind}:{token}")
-    return json.loads(raw) if raw else None
+    return emulator.store.get_record(kind, token)
 
 
 def save_record(emulator: Any, kind: str, token: str, record: dict[str, Any]) -> None:
-    emulator.store.set_meta(f"{kind}:{token}", json.dumps(record))
+    emulator.store.put_record(kind, token, record)
 
 
 def drop_record(emulator: Any, kind: str, token: str) -> None:
-    emulator.store.execute("DELETE FROM meta WHERE name=?", (f"{kind}:{token}",))
+    emulator.store.drop_record(kind, token)
 
 
-def consume_record(emulator: Any, kind: str, token: str, flag: str) -> bool:
-    """Mark a single-use record used; True for exactly one caller however many race.
-
-    Checking and setting the flag is one SQL statement in the caller's transaction, so two
-    parallel requests cannot both see it unset (reading first and saving after can)."""
-    cur = emulator.store.execute(
-        "UPDATE meta SET value=json_set(value, ?, json('true')) "
-        "WHERE name=? AND json_extract(value, ?) = 0",
-        (f"$.{flag}", f"{kind}:{token}", f"$.{flag}"))
-    return cur.rowcount == 1
+def consume_record(emulator: Any, kind: str, token: str) -> bool:
+    """Mark a single-use record used; True for exactly one caller however many race."""
+    return emulator.store.use_record(kind, token)
 
 
 def take_record(emulator: Any, kind: str, token: str) -> dict[str, Any] | None:
     """Delete a single-use record and return it, or None if another request took it first."""
-    row = emulator.store.execute("DELETE FROM meta WHERE name=? RETURNING value",
-                                 (f"{kind}:{token}",)).fetchone()
-    return json.loads(row[0]) if row else None
+    return emulator.store.take_record(kind, token)
 
 
 def account_prefill(emulator: Any, account: dict[str, Any]) -> dict[str, str]:
@@ -145,7 +135,7 @@ def create_account_link(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     save_record(ctx.emulator, "account_link", token, {
         "platform": ctx.platform, "account": account["id"], "type": params["type"],
         "refresh_url": refresh_url, "return_url": return_url, "created": now,
-        "expires_at": now + LINK_TTL, "visited": False})
+        "expires_at": now + LINK_TTL, "used": False})
     return build("AccountLink", object="account_link", created=now,
                  expires_at=now + LINK_TTL,
                  url=f"{public_base(ctx)}/setup/c/{account['id']}/{token}")
