@@ -24,7 +24,7 @@ from werkzeug.exceptions import NotFound as RouteNotFound
 from werkzeug.routing import Map, RequestRedirect, Rule
 from werkzeug.wrappers import Request, Response
 
-from .context import Context
+from .context import Context, connected_account
 from .errors import (
     AuthenticationFailed,
     IdempotencyConflict,
@@ -339,8 +339,7 @@ class HttpLayer:
         wanted = request.headers.get("Stripe-Account")
         if not wanted or wanted == platform:
             return platform
-        owner = self.emulator.store.get(wanted)
-        if owner is None or owner[0] != platform or not wanted.startswith("acct_"):
+        if connected_account(self.emulator.store, platform, wanted) is None:
             raise PermissionDenied(
                 f"The provided key '{mask_key(key)}' does not have access to account "
                 f"'{wanted}' (or that account does not exist). Application access may have "

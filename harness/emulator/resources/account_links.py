@@ -20,6 +20,7 @@ import json
 from typing import Any
 
 from ..context import Context
+from ..context import connected_account as _connected_account
 from ..errors import ApiError, InvalidRequest, PermissionDenied
 from ..params import Enum, Obj, Str, Url
 from ..registry import route
@@ -79,10 +80,7 @@ def link_for(emulator: Any, account_id: str, token: str) -> dict[str, Any] | Non
 
 def connected_account(emulator: Any, platform: str, account_id: str) -> dict | None:
     """The account, if it is still one of ``platform``'s connected accounts."""
-    found = emulator.store.get(account_id)
-    if found is None or found[0] != platform or found[1].get("object") != "account":
-        return None
-    return found[1]
+    return _connected_account(emulator.store, platform, account_id)
 
 
 def account_details(emulator: Any, account_id: str) -> dict[str, Any]:

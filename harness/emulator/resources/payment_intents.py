@@ -162,11 +162,11 @@ def _check_payment_method_types(ctx: Context, params: dict[str, Any]) -> None:
 
 
 def _connected_account(ctx: Context, account_id: str, param: str) -> dict[str, Any]:
-    found = ctx.find(account_id, "account")
-    if found is None or found[0] != ctx.platform or account_id == ctx.platform:
+    account = ctx.connected(account_id)
+    if account is None:
         raise InvalidRequest(f"No such destination: '{account_id}'", code="resource_missing",
                              param=param)
-    return found[1]
+    return account
 
 
 def _check_destination(ctx: Context, pi: dict[str, Any]) -> None:
