@@ -19,8 +19,8 @@ from harness.emulator.resources import oauth
 from harness.server import BackgroundServer
 
 from ..conftest import make_client
+from .resources.test_oauth import REDIRECT, Platform, connect, fetch
 from .support import control, raw
-from .test_oauth import REDIRECT, Platform, connect, fetch
 
 HOOK = "http://127.0.0.1:9/hook"  # nothing listens: deliveries stay pending (retried later)
 
