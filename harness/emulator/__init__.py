@@ -80,7 +80,8 @@ class Emulator:
                 return found[0]
             platform = self.ids.new("acct", 16)
             keys.register(self.store, platform, secret_key)
-            self.store.set_meta(f"version:{platform}", self.settings.default_api_version)
+            self.store.set_platform_value(platform, "api_version",
+                                          self.settings.default_api_version)
             ctx = Context(self, platform, platform, self.settings.default_api_version)
             for hook in registry.platform_hooks:
                 hook(ctx)
@@ -92,7 +93,8 @@ class Emulator:
         return keys.publishable_key(self.store, platform)
 
     def platform_version(self, platform: str) -> str:
-        return self.store.get_meta(f"version:{platform}") or self.settings.default_api_version
+        return self.store.platform_value(platform, "api_version") or \
+            self.settings.default_api_version
 
     @staticmethod
     def check_version(version: str) -> None:

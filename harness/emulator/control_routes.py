@@ -147,7 +147,7 @@ def reset(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     store.execute(f"DELETE FROM ledger WHERE ns IN ({marks})", namespaces)
     store.execute("DELETE FROM idempotency WHERE substr(scope, 1, ?) = ?",
                   (len(platform) + 1, platform + "|"))
-    store.execute("DELETE FROM meta WHERE name=?", (f"clock_offset:{platform}",))
+    store.execute("UPDATE platforms SET clock_offset=0 WHERE platform=?", (platform,))
     ctx.emulator.clock.forget()
     ctx.emulator.faults.clear(platform)
     for hook in registry.reset_hooks:

@@ -51,8 +51,15 @@ CREATE TABLE IF NOT EXISTS records (
     PRIMARY KEY (kind, token)
 );
 CREATE INDEX IF NOT EXISTS records_platform ON records (platform, kind);
+CREATE TABLE IF NOT EXISTS platforms (
+    platform TEXT PRIMARY KEY,
+    api_version TEXT,               -- the account's default API version
+    clock_offset INTEGER NOT NULL DEFAULT 0  -- seconds its clock was advanced
+);
 """
-RECORDS_VERSION = 1  # PRAGMA user_version once token records left the meta table
+# PRAGMA user_version once records (1) and per-platform settings (2) left the meta table
+SCHEMA_VERSION = 2
+_PLATFORM_COLUMNS = ("api_version", "clock_offset")
 
 
 class Store:
@@ -71,7 +78,7 @@ class Store:
         self._waiting_lock = threading.Lock()
         self.rollback_hooks: list[Callable[[], None]] = []  # caches of what was rolled back
         self.conn.executescript(SCHEMA)
-        self._migrate_records()
+        self._migrate()
 
     # -- transactions ---------------------------------------------------------------
     @contextmanager
@@ -265,13 +272,38 @@ class Store:
         """Forget every record of ``platform`` (its reset)."""
         self.execute("DELETE FROM records WHERE platform=?", (platform,))
 
-    def _migrate_records(self) -> None:
-        """Databases written before the records table kept each record in ``meta`` as
+    # -- per-platform settings ------------------------------------------------------------------
+    def platform_value(self, platform: str, column: str) -> Any:
+        """A platform's ``api_version`` or ``clock_offset`` (None when never set)."""
+        if column not in _PLATFORM_COLUMNS:
+            raise KeyError(column)
+        row = self.execute(f"SELECT {column} FROM platforms WHERE platform=?",
+                           (platform,)).fetchone()
+        return None if row is None else row[0]
+
+    def set_platform_value(self, platform: str, column: str, value: Any) -> None:
+        if column not in _PLATFORM_COLUMNS:
+            raise KeyError(column)
+        self.execute(f"INSERT INTO platforms (platform, {column}) VALUES (?, ?) "
+                     f"ON CONFLICT(platform) DO UPDATE SET {column}=excluded.{column}",
+                     (platform, value))
+
+    def _migrate(self) -> None:
+        """Databases written before these tables kept their rows in ``meta``: each record as
         ``<kind>:<token>`` with a JSON object naming its platform and creation time, and a
-        ``visited``/``used`` flag. Move them once (``PRAGMA user_version`` says it is done)."""
-        if self.conn.execute("PRAGMA user_version").fetchone()[0] >= RECORDS_VERSION:
+        ``visited``/``used`` flag; a platform's ``version:<id>`` and ``clock_offset:<id>``.
+        Move them once (``PRAGMA user_version`` says it is done)."""
+        if self.conn.execute("PRAGMA user_version").fetchone()[0] >= SCHEMA_VERSION:
             return
         with self.transaction():
+            for prefix, column, cast in (("version:", "api_version", str),
+                                         ("clock_offset:", "clock_offset", int)):
+                rows = self.conn.execute("SELECT name, value FROM meta WHERE name >= ? AND "
+                                         "name < ?", (prefix, prefix[:-1] + ";")).fetchall()
+                for row in rows:
+                    self.set_platform_value(row["name"][len(prefix):], column,
+                                            cast(row["value"]))
+                    self.conn.execute("DELETE FROM meta WHERE name=?", (row["name"],))
             rows = self.conn.execute(
                 "SELECT name, value FROM meta WHERE instr(name, ':') > 0 AND json_valid(value)"
                 " AND json_type(value) = 'object' AND json_type(value, '$.platform') = 'text'"
@@ -282,7 +314,7 @@ class Store:
                 data["used"] = bool(data.pop("used", False) or data.pop("visited", False))
                 self.put_record(kind, token, data)
                 self.conn.execute("DELETE FROM meta WHERE name=?", (row["name"],))
-            self.conn.execute(f"PRAGMA user_version = {RECORDS_VERSION}")
+            self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def reset(self) -> None:
         """Forget everything, in every table (the ledger's too)."""

@@ -1,5 +1,6 @@
-"""The store's records table: single-use records found by a token, and the migration of a
-database file from before it existed (records were ``meta`` rows)."""
+"""The store's records and platforms tables: single-use records found by a token, each
+platform's API version and clock offset, and the migration of a database file from before
+they existed (all were ``meta`` rows)."""
 
 from __future__ import annotations
 
@@ -50,6 +51,9 @@ def test_an_old_db_file_with_records_in_meta_still_opens(tmp_path: Path) -> None
         for name, value in rows:
             conn.execute("INSERT INTO meta (name, value) VALUES (?, ?)",
                          (name, json.dumps(value)))
+        conn.execute("DELETE FROM platforms")
+        conn.executemany("INSERT INTO meta (name, value) VALUES (?, ?)",
+                         [("version:acct_p", "2024-06-20"), ("clock_offset:acct_p", "86400")])
     conn.close()
     emulator = Emulator(db=str(db))
     store = emulator.store
@@ -58,4 +62,7 @@ def test_an_old_db_file_with_records_in_meta_still_opens(tmp_path: Path) -> None
     assert code["used"] is False and code["scope"] == "express"
     assert store.get_meta("account_link:t1") is None
     assert store.get_meta("account_details:acct_c") is not None
+    assert emulator.platform_version("acct_p") == "2024-06-20"
+    assert emulator.clock.offset("acct_p") == 86400
+    assert store.get_meta("version:acct_p") is None
     emulator.close()
