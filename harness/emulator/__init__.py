@@ -15,8 +15,8 @@ from .clock import SEEDED_EPOCH, Clock, IdFactory
 from .context import Context
 from .errors import AuthenticationFailed, InvalidRequest
 from .faults import Faults
-from .http import HttpLayer, mask_key
 from .ledger import Ledger
+from .pipeline import HttpLayer, mask_key
 from .registry import registry
 from .settings import SDK_API_VERSION, Settings
 from .store import Store
@@ -28,7 +28,7 @@ class Emulator:
     """The state (store, ledger, clock) and the WSGI app in front of it."""
 
     def __init__(self, db: str = ":memory:", settings: Settings | None = None) -> None:
-        from . import resources  # noqa: F401  - registers every resource module
+        from . import routes  # noqa: F401  - registers every route
 
         self.settings = settings or Settings()
         self.store = Store(db)
@@ -80,7 +80,8 @@ class Emulator:
                 return found[0]
             platform = self.ids.new("acct", 16)
             keys.register(self.store, platform, secret_key)
-            self.store.set_meta(f"version:{platform}", self.settings.default_api_version)
+            self.store.set_platform_value(platform, "api_version",
+                                          self.settings.default_api_version)
             ctx = Context(self, platform, platform, self.settings.default_api_version)
             for hook in registry.platform_hooks:
                 hook(ctx)
@@ -92,7 +93,8 @@ class Emulator:
         return keys.publishable_key(self.store, platform)
 
     def platform_version(self, platform: str) -> str:
-        return self.store.get_meta(f"version:{platform}") or self.settings.default_api_version
+        return self.store.platform_value(platform, "api_version") or \
+            self.settings.default_api_version
 
     @staticmethod
     def check_version(version: str) -> None:

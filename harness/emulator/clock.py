@@ -28,7 +28,7 @@ class Clock:
     def __init__(self, store: Store, frozen_at: int | None = None) -> None:
         self.store = store
         self.frozen_at = frozen_at
-        # A cache of the meta rows (read on every now()), written only under the store's
+        # A cache of the stored offsets (read on every now()), written only under the store's
         # lock: a filler cannot store a value read before a concurrent advance committed,
         # and a rolled-back advance is forgotten before anyone else can take the lock.
         self._offsets: dict[str, int] = {}
@@ -40,7 +40,7 @@ class Clock:
             with self.store.lock:
                 cached = self._offsets.get(platform)
                 if cached is None:
-                    cached = int(self.store.get_meta(f"clock_offset:{platform}", "0") or 0)
+                    cached = int(self.store.platform_value(platform, "clock_offset") or 0)
                     self._offsets[platform] = cached
         return cached
 
@@ -55,7 +55,7 @@ class Clock:
 
     def advance(self, platform: str, seconds: int) -> int:
         offset = self.offset(platform) + int(seconds)
-        self.store.set_meta(f"clock_offset:{platform}", str(offset))
+        self.store.set_platform_value(platform, "clock_offset", offset)
         self._offsets[platform] = offset
         return self.now(platform)
 

@@ -12,6 +12,18 @@ if TYPE_CHECKING:
     from . import Emulator
 
 
+def connected_account(store: Any, platform: str, account_id: Any) -> dict[str, Any] | None:
+    """The account ``account_id`` if it is one of ``platform``'s connected accounts, else
+    None: the one check of Connect's tenancy (an account object kept in the platform's
+    namespace; the platform itself is not its own connected account)."""
+    if not isinstance(account_id, str) or account_id == platform:
+        return None
+    found = store.get(account_id)
+    if found is None or found[0] != platform or found[1].get("object") != "account":
+        return None
+    return found[1]
+
+
 @dataclass
 class Context:
     emulator: Emulator
@@ -84,14 +96,17 @@ class Context:
             raise NotFound(object_type, object_id, param=param)
         return found[1]
 
+    def connected(self, account_id: str) -> dict[str, Any] | None:
+        """One of this platform's connected accounts (see :func:`connected_account`)."""
+        return connected_account(self.store, self.platform, account_id)
+
     def visible(self, ns: str) -> bool:
         """May this request see objects in ``ns``? Its own, and for a platform its accounts'."""
         if ns == self.account:
             return True
         if self.is_connected:
             return False
-        owner = self.store.get(ns)
-        return owner is not None and owner[0] == self.platform
+        return self.connected(ns) is not None
 
     def emit(
         self,

@@ -6,7 +6,6 @@ and hooks such as "a new platform appeared". The core only ever asks the registr
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -24,25 +23,22 @@ class Route:
     path: str
     handler: Handler
     publishable: bool = False  # accepted with a pk_test_ key (Stripe.js calls)
-    raw: bool = False  # handler gets the werkzeug request and returns a Response
     params: dict[str, Any] | None = None  # schema (harness.emulator.params); None = any
-    websocket: bool = False  # matches only ``Upgrade: websocket`` requests
-    frameable: bool = False  # a raw page another origin may put in an iframe
+    # Stripe's browser side (hosted pages, Stripe.js files, OAuth): the handler gets a
+    # ``pipeline.Page`` (decoded parameters, the request) and returns a Response; the core
+    # runs it in the request's one transaction, turns its signals into events and adds the
+    # browser safety headers.
+    page: bool = False
+    websocket: bool = False  # matches only ``Upgrade: websocket``; handler gets the request
+    frameable: bool = False  # a page another origin may put in an iframe
     # The handler opens its own transactions (a long job committed in steps), so the core
     # does not wrap it in the request's one transaction nor hold the store lock for it.
     own_transactions: bool = False
 
-
-def browser_side(fn: Handler, frameable: bool) -> Handler:
-    """Wrap a raw handler so that every answer it gives carries the browser headers."""
-
-    @functools.wraps(fn)
-    def handler(*args: Any, **kwargs: Any) -> Any:
-        from .pages import harden
-
-        return harden(fn(*args, **kwargs), frameable=frameable)
-
-    return handler
+    @property
+    def raw(self) -> bool:
+        """Not a JSON API route: a page or the websocket (answers of their own)."""
+        return self.page or self.websocket
 
 
 @dataclass
@@ -63,19 +59,17 @@ class Registry:
         *,
         params: dict[str, Any] | None = None,
         publishable: bool = False,
-        raw: bool = False,
+        page: bool = False,
         websocket: bool = False,
         frameable: bool = False,
         own_transactions: bool = False,
     ):
-        """Register a handler; ``params`` is its schema, validated before it runs. A raw
-        route is Stripe's browser side (hosted pages, OAuth): its answers get the browser
-        safety headers in one place, :func:`browser_side`."""
+        """Register a handler; ``params`` is its schema, validated before it runs. A
+        ``page`` route is Stripe's browser side (see :class:`Route`)."""
 
         def wrap(fn: Handler) -> Handler:
-            handler = browser_side(fn, frameable) if raw and not websocket else fn
-            self.routes.append(Route(method, path, handler, publishable, raw, params,
-                                     websocket, frameable=frameable,
+            self.routes.append(Route(method, path, fn, publishable, params, page=page,
+                                     websocket=websocket, frameable=frameable,
                                      own_transactions=own_transactions))
             return fn
 

@@ -41,7 +41,25 @@ CREATE TABLE IF NOT EXISTS meta (
     name TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS records (
+    kind TEXT NOT NULL,             -- what the token opens (a link, a session, a code...)
+    token TEXT NOT NULL,            -- the secret in the URL or form that finds it
+    platform TEXT NOT NULL,         -- whose it is (a reset of that platform forgets it)
+    data TEXT NOT NULL,             -- JSON object
+    created INTEGER NOT NULL,
+    used INTEGER NOT NULL DEFAULT 0,  -- single-use records: set once, by one request
+    PRIMARY KEY (kind, token)
+);
+CREATE INDEX IF NOT EXISTS records_platform ON records (platform, kind);
+CREATE TABLE IF NOT EXISTS platforms (
+    platform TEXT PRIMARY KEY,
+    api_version TEXT,               -- the account's default API version
+    clock_offset INTEGER NOT NULL DEFAULT 0  -- seconds its clock was advanced
+);
 """
+# PRAGMA user_version once records (1) and per-platform settings (2) left the meta table
+SCHEMA_VERSION = 2
+_PLATFORM_COLUMNS = ("api_version", "clock_offset")
 
 
 class Store:
@@ -60,6 +78,7 @@ class Store:
         self._waiting_lock = threading.Lock()
         self.rollback_hooks: list[Callable[[], None]] = []  # caches of what was rolled back
         self.conn.executescript(SCHEMA)
+        self._migrate()
 
     # -- transactions ---------------------------------------------------------------
     @contextmanager
@@ -214,6 +233,88 @@ class Store:
             "ON CONFLICT(name) DO UPDATE SET value=excluded.value",
             (name, value),
         )
+
+    # -- records: private state found by a secret token --------------------------------------
+    def put_record(self, kind: str, token: str, record: dict[str, Any]) -> None:
+        """Save a record; it must name its ``platform`` and ``created`` time, and may carry
+        ``used`` (kept in its own column, see :meth:`use_record`)."""
+        data = dict(record)
+        used = bool(data.pop("used", False))
+        self.execute(
+            "INSERT OR REPLACE INTO records (kind, token, platform, data, created, used)"
+            " VALUES (?,?,?,?,?,?)",
+            (kind, token, data["platform"], json.dumps(data), data["created"], int(used)))
+
+    def get_record(self, kind: str, token: str) -> dict[str, Any] | None:
+        row = self.execute("SELECT data, used FROM records WHERE kind=? AND token=?",
+                           (kind, token)).fetchone()
+        return None if row is None else {**json.loads(row["data"]), "used": bool(row["used"])}
+
+    def use_record(self, kind: str, token: str) -> bool:
+        """Mark a single-use record used; True for exactly one caller however many race.
+
+        Checking and setting the flag is one SQL statement in the caller's transaction, so
+        two parallel requests cannot both see it unset (reading first and saving after can)."""
+        cur = self.execute("UPDATE records SET used=1 WHERE kind=? AND token=? AND used=0",
+                           (kind, token))
+        return cur.rowcount == 1
+
+    def take_record(self, kind: str, token: str) -> dict[str, Any] | None:
+        """Delete a record and return it, or None if another request took it first."""
+        row = self.execute("DELETE FROM records WHERE kind=? AND token=? RETURNING data, used",
+                           (kind, token)).fetchone()
+        return None if row is None else {**json.loads(row[0]), "used": bool(row[1])}
+
+    def drop_record(self, kind: str, token: str) -> None:
+        self.execute("DELETE FROM records WHERE kind=? AND token=?", (kind, token))
+
+    def drop_records(self, platform: str) -> None:
+        """Forget every record of ``platform`` (its reset)."""
+        self.execute("DELETE FROM records WHERE platform=?", (platform,))
+
+    # -- per-platform settings ------------------------------------------------------------------
+    def platform_value(self, platform: str, column: str) -> Any:
+        """A platform's ``api_version`` or ``clock_offset`` (None when never set)."""
+        if column not in _PLATFORM_COLUMNS:
+            raise KeyError(column)
+        row = self.execute(f"SELECT {column} FROM platforms WHERE platform=?",
+                           (platform,)).fetchone()
+        return None if row is None else row[0]
+
+    def set_platform_value(self, platform: str, column: str, value: Any) -> None:
+        if column not in _PLATFORM_COLUMNS:
+            raise KeyError(column)
+        self.execute(f"INSERT INTO platforms (platform, {column}) VALUES (?, ?) "
+                     f"ON CONFLICT(platform) DO UPDATE SET {column}=excluded.{column}",
+                     (platform, value))
+
+    def _migrate(self) -> None:
+        """Databases written before these tables kept their rows in ``meta``: each record as
+        ``<kind>:<token>`` with a JSON object naming its platform and creation time, and a
+        ``visited``/``used`` flag; a platform's ``version:<id>`` and ``clock_offset:<id>``.
+        Move them once (``PRAGMA user_version`` says it is done)."""
+        if self.conn.execute("PRAGMA user_version").fetchone()[0] >= SCHEMA_VERSION:
+            return
+        with self.transaction():
+            for prefix, column, cast in (("version:", "api_version", str),
+                                         ("clock_offset:", "clock_offset", int)):
+                rows = self.conn.execute("SELECT name, value FROM meta WHERE name >= ? AND "
+                                         "name < ?", (prefix, prefix[:-1] + ";")).fetchall()
+                for row in rows:
+                    self.set_platform_value(row["name"][len(prefix):], column,
+                                            cast(row["value"]))
+                    self.conn.execute("DELETE FROM meta WHERE name=?", (row["name"],))
+            rows = self.conn.execute(
+                "SELECT name, value FROM meta WHERE instr(name, ':') > 0 AND json_valid(value)"
+                " AND json_type(value) = 'object' AND json_type(value, '$.platform') = 'text'"
+                " AND json_type(value, '$.created') = 'integer'").fetchall()
+            for row in rows:
+                kind, token = row["name"].split(":", 1)
+                data = json.loads(row["value"])
+                data["used"] = bool(data.pop("used", False) or data.pop("visited", False))
+                self.put_record(kind, token, data)
+                self.conn.execute("DELETE FROM meta WHERE name=?", (row["name"],))
+            self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def reset(self) -> None:
         """Forget everything, in every table (the ledger's too)."""

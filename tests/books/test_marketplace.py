@@ -7,7 +7,7 @@ import csv
 import pytest
 
 from harness.books import marketplace
-from harness.emulator.resources import test_cards
+from harness.emulator import cards as test_cards
 
 
 def _rows(name: str) -> list[dict[str, str]]:

@@ -20,11 +20,11 @@ from urllib.parse import quote, unquote_plus, urlencode
 import pytest
 from werkzeug.test import Client
 
-import harness.emulator.resources  # noqa: F401  - registers every route
+import harness.emulator.routes  # noqa: F401  - registers every route
 from harness.emulator import Emulator
 from harness.emulator.forms import MAX_FIELDS
-from harness.emulator.http import MAX_BODY
 from harness.emulator.params import Int
+from harness.emulator.pipeline import MAX_BODY
 from harness.emulator.registry import registry
 
 KEY = "sk_test_attacker_fuzz_platform"

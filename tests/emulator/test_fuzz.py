@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from werkzeug.test import Client
 
-import harness.emulator.resources  # noqa: F401  - registers every route
+import harness.emulator.routes  # noqa: F401  - registers every route
 from harness.emulator import Emulator
 from harness.emulator.registry import registry
 

@@ -6,7 +6,7 @@ full, transfers and payouts that together exceed the balance, the same request u
 Idempotency-Key, and payouts while the clock advances day by day. After each storm:
 - the answers: exactly as many successes as fit, Stripe's error code for every other one;
 - the objects and events: exactly one per success;
-- the ledger (fidelity rule 7, helpers from test_ledger_property): each balance equals the
+- the ledger (fidelity rule 7, helpers from test_ledger): each balance equals the
   sum of its balance transactions, money is conserved across the platform and its accounts,
   and no available balance went below zero where Stripe refuses to let it.
 """
@@ -23,7 +23,7 @@ from harness.lab.server import BackgroundServer
 
 from ..conftest import make_client
 from .support import Raw, onboarded_account, raw
-from .test_ledger_property import World
+from .test_ledger import World
 
 N = 12  # parallel duplicates per storm
 VISA = "pm_card_visa"

@@ -296,7 +296,7 @@ def test_debug_logs_of_every_logger_hold_no_bearer_secret(everything_log: io.Str
 
     from harness.emulator.resources import oauth
 
-    from ..emulator.test_oauth import REDIRECT, Platform, connect, fetch
+    from ..emulator.resources.test_oauth import REDIRECT, Platform, connect, fetch
 
     key = "sk_test_" + secrets.token_hex(8) + "-team.key"  # suffix characters a regex trips on
     emulator = Emulator()
@@ -354,7 +354,7 @@ def test_seeded_emulators_draw_their_bearer_secrets_at_random() -> None:
     from harness.lab.server import BackgroundServer
 
     from ..conftest import make_client
-    from ..emulator.test_oauth import REDIRECT, Platform, connect
+    from ..emulator.resources.test_oauth import REDIRECT, Platform, connect
 
     key = "sk_test_seeded_secrets"
     runs = []

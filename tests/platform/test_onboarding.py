@@ -25,7 +25,7 @@ from harness.platform import onboarding as steps
 from harness.platform.db import Database
 
 from ..conftest import make_client
-from ..emulator.test_oauth import FORM, fetch, session_of
+from ..emulator.resources.test_oauth import FORM, fetch, session_of
 
 PUBLIC = "http://platform.test"  # the app's public URL; Flask's test client serves it
 PASSCODES = {"ho_001": "maya-onboarding-passcode", "ho_002": "daniel-onboarding-passcode"}

@@ -36,7 +36,7 @@ from harness.platform import PlatformConfig, create_app
 from harness.platform.db import Database
 
 from ..conftest import make_client
-from ..emulator.test_oauth import FORM, fetch, session_of
+from ..emulator.resources.test_oauth import FORM, fetch, session_of
 
 PUBLIC = "http://platform.test"
 PASSCODES = {"ho_001": "maya-passcode-7f3a", "ho_002": "daniel-passcode-91bc"}

@@ -27,7 +27,7 @@ from ..params import (
     ascii_int,
 )
 from ..registry import loader, on_new_platform, route
-from ._shape import build, merge_metadata
+from ..shapes import build, merge_metadata
 from .events import changes
 
 CAPABILITIES = ("card_payments", "transfers")
@@ -355,9 +355,25 @@ def complete_onboarding(
     return refresh(ctx, account)
 
 
-def _connected(ctx: Context, account_id: str) -> dict[str, Any]:
+def display_name(account: dict[str, Any]) -> str:
+    """The name Stripe shows for a platform (hosted pages, its OAuth Application): the
+    Dashboard display name, else the business name."""
+    settings = account.get("settings") or {}
+    return ((settings.get("dashboard") or {}).get("display_name")
+            or (account.get("business_profile") or {}).get("name") or "Your platform")
+
+
+def _own(ctx: Context, account_id: str) -> dict[str, Any] | None:
+    """The platform's own account or one of its connected accounts."""
+    if account_id != ctx.platform:
+        return ctx.connected(account_id)
     found = ctx.find(account_id, "account")
-    if found is None or found[0] != ctx.platform:
+    return found[1] if found else None
+
+
+def _connected(ctx: Context, account_id: str) -> dict[str, Any]:
+    account = _own(ctx, account_id)
+    if account is None:
         raise PermissionDenied(
             f"The provided key does not have access to account '{account_id}' (or that account "
             "does not exist). Application access may have been revoked.",
@@ -365,7 +381,7 @@ def _connected(ctx: Context, account_id: str) -> dict[str, Any]:
     if ctx.is_connected and account_id != ctx.account:
         raise PermissionDenied("A connected account cannot read another account.",
                                code="account_invalid")
-    return found[1]
+    return account
 
 
 def save_and_announce(ctx: Context, before: dict[str, Any], account: dict[str, Any]) -> dict:
@@ -521,7 +537,4 @@ def create_external(ctx: Context, params: dict[str, Any], account: str) -> dict[
 
 @loader("acct")
 def load(ctx: Context, object_id: str) -> dict[str, Any] | None:
-    found = ctx.find(object_id, "account")
-    if found is None or found[0] != ctx.platform:
-        return None
-    return found[1]
+    return _own(ctx, object_id)

@@ -14,7 +14,7 @@ from ..ledger import Entry
 from ..listing import page
 from ..params import LIST_PARAMS, Range, Str
 from ..registry import loader, route
-from ._shape import build
+from ..shapes import build
 
 
 def render_entry(ctx: Context, entry: Entry) -> dict[str, Any]:

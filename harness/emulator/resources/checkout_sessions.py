@@ -9,21 +9,17 @@ https://docs.stripe.com/connect/destination-charges?platform=web&ui=stripe-hoste
 
 from __future__ import annotations
 
-import html
 import json
 from typing import Any
 
-from werkzeug.wrappers import Request, Response
-
-from .. import pages
 from ..context import Context
 from ..errors import InvalidRequest
 from ..listing import page, store_page
 from ..params import LIST_PARAMS, Enum, Int, ListOf, Metadata, Obj, Range, Str, Url, check_url
 from ..registry import loader, on_tick, route
 from ..settings import ENDIVE
+from ..shapes import build, check_amount, check_currency
 from . import payment_intents
-from ._shape import build, check_amount, check_currency
 
 PRICE_DATA = Obj(fields={
     "currency": Str(required=True),
@@ -254,7 +250,7 @@ def page_init(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
     session = _open_session(ctx, id)
     if session["status"] == "complete":
         return {"object": "payment_page", "status": "complete",
-                "success_url": _success_url(session)}
+                "success_url": success_url_of(session)}
     if session["payment_intent"]:
         pi = ctx.get(session["payment_intent"], "payment_intent")
     else:
@@ -290,8 +286,8 @@ def _details(email: str | None, name: str | None = None) -> dict[str, Any]:
             "name": name, "phone": None, "tax_exempt": "none", "tax_ids": []}
 
 
-def _success_url(session: dict[str, Any]) -> str | None:
-    return _safe_url(session["success_url"].replace("{CHECKOUT_SESSION_ID}", session["id"]))
+def success_url_of(session: dict[str, Any]) -> str | None:
+    return safe_url(session["success_url"].replace("{CHECKOUT_SESSION_ID}", session["id"]))
 
 
 @route("GET", "/v1/payment_pages/<id>", params={}, publishable=True)
@@ -300,7 +296,7 @@ def page_status(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]
     out = {"object": "payment_page", "status": session["status"],
            "payment_status": session["payment_status"]}
     if session["status"] == "complete":
-        out["success_url"] = _success_url(session)
+        out["success_url"] = success_url_of(session)
     return out
 
 
@@ -330,149 +326,10 @@ def load(ctx: Context, object_id: str) -> dict[str, Any] | None:
     return found[1] if found and ctx.visible(found[0]) else None
 
 
-# -- the hosted page ---------------------------------------------------------------------
-@route("GET", "/c/pay/<id>", raw=True)
-def hosted_page(emulator: Any, request: Request, id: str) -> Response:
-    """Stripe's hosted payment page for a Session: line items, email, card, Pay."""
-    found = emulator.store.get(id)
-    if found is None or found[1].get("object") != "checkout.session":
-        return Response("<h1>This Checkout page does not exist.</h1>", status=404,
-                        mimetype="text/html")
-    ns, session = found
-    platform_account = emulator.store.get(ns)
-    brand = (platform_account[1] if platform_account else {}).get("settings", {}) \
-        .get("branding", {})
-    name = ((platform_account[1] if platform_account else {}).get("business_profile") or {}) \
-        .get("name") or "Connect Lab"
-    # The page's Stripe.js needs the platform's publishable key (public by design, and
-    # unrelated to its secret key); a Session made as a connected account uses its platform's.
-    publishable = emulator.publishable_key(ns) or (
-        emulator.publishable_key(platform_account[0]) if platform_account else "")
-    items = emulator.store.query(type="item", parent=id, limit=100, ascending=True)
-    rows = "".join(
-        f"<tr><td>{html.escape(i['description'])} × {i['quantity']}</td>"
-        f"<td class='amount'>{_money(i['amount_total'], i['currency'])}</td></tr>"
-        for i in items)
-    expired = session["status"] == "expired" or \
-        session["expires_at"] <= emulator.clock.now(ns)
-    template = PAY_PAGE if not expired else EXPIRED_PAGE
-    body = template.format(
-        name=html.escape(name), color=pages.color(brand.get("primary_color")),
-        rows=rows, total=_money(session["amount_total"], session["currency"]),
-        email=html.escape(session["customer_email"] or ""),
-        back=(f'<p><a id="cancel" href="{html.escape(session["cancel_url"])}">← Back to '
-              f'{html.escape(name)}</a></p>' if _safe_url(session["cancel_url"]) else ""),
-        config=html.escape(json.dumps({"session": id, "pk": publishable,
-                                        "status": session["status"],
-                                        "success_url": _success_url(session)})),
-    )
-    response = Response(body, mimetype="text/html")
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-def _safe_url(url: str | None) -> str | None:
+def safe_url(url: str | None) -> str | None:
     """A URL the page may send the browser to, checked again at render time (a Session
     stored before the create-time check must not run ``javascript:`` on this origin)."""
     try:
         return check_url(url, "url") if url else None
     except InvalidRequest:
         return None
-
-
-def _money(amount: int, currency: str) -> str:
-    return f"${amount / 100:,.2f}" if currency == "usd" else f"{amount} {currency.upper()}"
-
-
-EXPIRED_PAGE = """<!doctype html><meta charset="utf-8"><title>Checkout expired</title>
-<body style="font-family:sans-serif;max-width:480px;margin:40px auto">
-<h1>{name}</h1><p id="expired">This checkout session has expired.</p>
-{back}</body>"""
-
-PAY_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Pay {name}</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<style>
- body {{ font-family: -apple-system, system-ui, sans-serif; margin: 0; background: #f6f9fc; }}
- header {{ background: {color}; color: white; padding: 16px 24px; font-weight: 600; }}
- main {{ display: flex; gap: 32px; max-width: 860px; margin: 32px auto; padding: 0 16px; }}
- section {{ flex: 1; background: white; border-radius: 8px; padding: 24px;
-           box-shadow: 0 1px 3px rgba(0,0,0,.1); }}
- table {{ width: 100%; border-collapse: collapse; }} td {{ padding: 6px 0; }}
- .amount {{ text-align: right; }} .total {{ font-size: 1.6em; font-weight: 600; }}
- label {{ display: block; margin: 12px 0 4px; color: #555; font-size: .9em; }}
- input {{ width: 100%; padding: 10px; border: 1px solid #ccd; border-radius: 4px;
-          box-sizing: border-box; }}
- #card-element {{ padding: 10px; border: 1px solid #ccd; border-radius: 4px; min-height: 20px; }}
- #pay {{ margin-top: 20px; width: 100%; padding: 12px; border: 0; border-radius: 4px;
-         background: {color}; color: white; font-size: 1em; cursor: pointer; }}
- #pay:disabled {{ opacity: .6; cursor: wait; }}
- #card-errors {{ color: #c0392b; min-height: 1.2em; margin-top: 8px; }}
- .test {{ background: #fff3cd; color: #8a5a00; padding: 6px 10px; border-radius: 4px;
-          font-size: .85em; }}
-</style></head>
-<body data-config="{config}">
-<header>{name} <span class="test">TEST MODE · Connect Lab emulator</span></header>
-<main>
- <section><p>Pay {name}</p><p class="total" id="total">{total}</p>
-  <table>{rows}</table>
-  {back}</section>
- <section><form id="payment-form">
-  <label for="email">Email</label><input id="email" type="email" value="{email}" required>
-  <label for="cardholder">Name on card</label><input id="cardholder" required>
-  <label>Card information</label><div id="card-element"></div>
-  <div id="card-errors" role="alert"></div>
-  <button id="pay" type="submit">Pay {total}</button>
- </form><p id="result"></p></section>
-</main>
-<script src="/v3/"></script>
-<script>
-(function () {{
-  const config = JSON.parse(document.body.dataset.config);
-  const form = document.getElementById('payment-form');
-  const button = document.getElementById('pay');
-  const errors = document.getElementById('card-errors');
-  if (config.status === 'complete') {{ window.location.href = config.success_url; return; }}
-  const stripe = Stripe(config.pk);
-  const card = stripe.elements().create('card');
-  card.mount('#card-element');
-  card.on('change', (e) => {{ errors.textContent = e.error ? e.error.message : ''; }});
-  async function api(method, path, body) {{
-    const res = await fetch(path, {{ method, headers: {{
-      'Authorization': 'Bearer ' + config.pk,
-      'Content-Type': 'application/x-www-form-urlencoded' }},
-      body: body ? new URLSearchParams(body) : undefined }});
-    const json = await res.json();
-    if (!res.ok) throw new Error(json.error ? json.error.message : 'Request failed');
-    return json;
-  }}
-  let busy = false;
-  form.addEventListener('submit', async (event) => {{
-    event.preventDefault();
-    if (busy) return;
-    busy = true; button.disabled = true; button.textContent = 'Processing…';
-    errors.textContent = '';
-    try {{
-      const email = document.getElementById('email').value;
-      const name = document.getElementById('cardholder').value;
-      const init = await api('POST', '/v1/payment_pages/' + config.session + '/init',
-                             {{ email, name }});
-      if (init.status === 'complete') {{ window.location.href = init.success_url; return; }}
-      const result = await stripe.confirmCardPayment(init.client_secret, {{
-        payment_method: {{ card, billing_details: {{ name, email }} }} }});
-      if (result.error) throw new Error(result.error.message);
-      const status = await api('GET', '/v1/payment_pages/' + config.session);
-      if (status.status === 'complete') {{
-        document.getElementById('result').textContent = 'Payment succeeded. Redirecting…';
-        window.location.href = status.success_url;
-        return;
-      }}
-      throw new Error('The payment did not complete.');
-    }} catch (err) {{
-      errors.textContent = err.message;
-      busy = false; button.disabled = false; button.textContent = 'Pay {total}';
-    }}
-  }});
-}})();
-</script></body></html>
-"""

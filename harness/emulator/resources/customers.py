@@ -9,7 +9,7 @@ from ..context import Context
 from ..listing import store_page
 from ..params import LIST_PARAMS, Metadata, Range, Str
 from ..registry import loader, route
-from ._shape import build, merge_metadata
+from ..shapes import build, merge_metadata
 from .events import changes
 
 WRITABLE = {

@@ -14,13 +14,13 @@ from typing import Any
 
 import stripe as _sdk
 
+from .. import money
 from ..context import Context
 from ..errors import InvalidRequest
 from ..listing import store_page
 from ..params import LIST_PARAMS, Bool, Metadata, Obj, Range, Str
 from ..registry import loader, on_tick, route
-from . import money
-from ._shape import build, merge_metadata
+from ..shapes import build, merge_metadata
 from .balance import render_entry
 
 EVIDENCE_FIELDS = tuple(k for k in _sdk.Dispute.Evidence.__annotations__

@@ -16,7 +16,7 @@ from ..context import Context
 from ..errors import InvalidRequest
 from ..params import LIST_PARAMS, Bool, ListOf, Range, Str
 from ..registry import loader, on_signals, route
-from ._shape import build
+from ..shapes import build
 
 # Subscribers get (ctx, event, platform) for every new event: webhooks, CLI sessions.
 subscribers: list[Callable[[Context, dict[str, Any], str], int]] = []

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import money
+from ..cards import DECLINE_MESSAGES
 from ..context import Context
 from ..errors import CardDeclined, InvalidRequest, NotFound, unknown_param
 from ..listing import store_page
@@ -28,10 +30,8 @@ from ..params import (
 )
 from ..registry import loader, route
 from ..settings import ENDIVE
-from . import money
-from ._shape import build, check_amount, check_currency, merge_metadata
+from ..shapes import build, check_amount, check_currency, merge_metadata
 from .payment_methods import BILLING, CARD, card_from_params, new_card_pm, resolve, test_card_for
-from .test_cards import DECLINE_MESSAGES
 
 # Called as (ctx, payment_intent) whenever a PaymentIntent succeeds (Checkout listens).
 succeeded_hooks: list[Any] = []
@@ -162,11 +162,11 @@ def _check_payment_method_types(ctx: Context, params: dict[str, Any]) -> None:
 
 
 def _connected_account(ctx: Context, account_id: str, param: str) -> dict[str, Any]:
-    found = ctx.find(account_id, "account")
-    if found is None or found[0] != ctx.platform or account_id == ctx.platform:
+    account = ctx.connected(account_id)
+    if account is None:
         raise InvalidRequest(f"No such destination: '{account_id}'", code="resource_missing",
                              param=param)
-    return found[1]
+    return account
 
 
 def _check_destination(ctx: Context, pi: dict[str, Any]) -> None:

@@ -10,14 +10,14 @@ import copy
 import hashlib
 from typing import Any
 
+from ..cards import BY_NUMBER, BY_TOKEN, TestCard, luhn_ok
 from ..context import Context
 from ..errors import CardDeclined, InvalidRequest, NotFound
 from ..listing import store_page
 from ..params import LIST_PARAMS, Enum, Int, Metadata, Obj, Str
 from ..registry import loader, route
-from ._shape import build, merge_metadata
+from ..shapes import build, merge_metadata
 from .events import changes
-from .test_cards import BY_NUMBER, BY_TOKEN, TestCard, luhn_ok
 
 ADDRESS = Obj(fields={k: Str(nullable=True) for k in
                       ("city", "country", "line1", "line2", "postal_code", "state")})

@@ -14,13 +14,13 @@ import copy
 from datetime import datetime, timezone
 from typing import Any
 
+from .. import money
 from ..context import Context
 from ..errors import InvalidRequest
 from ..listing import store_page
 from ..params import LIST_PARAMS, Enum, Int, Metadata, Range, Str
 from ..registry import loader, on_tick, route
-from . import money
-from ._shape import build, check_currency, merge_metadata, midnight_after
+from ..shapes import build, check_currency, merge_metadata, midnight_after
 from .balance import balance_of
 from .events import changes
 

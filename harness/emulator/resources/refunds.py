@@ -12,13 +12,13 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from .. import money
 from ..context import Context
 from ..errors import InvalidRequest
 from ..listing import store_page
 from ..params import LIST_PARAMS, Bool, Enum, Int, Metadata, Range, Str
 from ..registry import loader, route
-from . import money
-from ._shape import build, merge_metadata
+from ..shapes import build, merge_metadata
 from .events import changes
 
 CREATE = {

@@ -10,13 +10,13 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from .. import money
 from ..context import Context
 from ..errors import InvalidRequest
 from ..listing import store_page
 from ..params import LIST_PARAMS, Int, Metadata, Range, Str
 from ..registry import loader, route
-from . import money
-from ._shape import build, check_currency, merge_metadata
+from ..shapes import check_currency, merge_metadata
 from .events import changes
 from .payment_intents import _connected_account
 
@@ -84,32 +84,11 @@ def create(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
             "4000000000000077 test card. See: https://stripe.com/docs/testing#available-balance",
             code="balance_insufficient", param="amount")
 
-    transfer_id, payment_id = ctx.new_id("tr"), ctx.new_id("py")
-    out = money.post(ctx, ctx.platform, currency=currency, amount=-amount, type="transfer",
-                     reporting_category="transfer", source=transfer_id, available_on=when,
-                     description=params.get("description"))
-    transfer = build(
-        "Transfer", id=transfer_id, object="transfer", amount=amount, amount_reversed=0,
-        balance_transaction=out.id, created=ctx.now(), currency=currency,
-        description=params.get("description"), destination=account["id"],
-        destination_payment=payment_id, livemode=False, metadata=params.get("metadata") or {},
-        reversals={"object": "list", "data": [], "has_more": False,
-                   "url": f"/v1/transfers/{transfer_id}/reversals"},
-        reversed=False, source_transaction=source, source_type="card",
-        transfer_group=params.get("transfer_group"),
-    )
-    ctx.insert(transfer, parent=source)  # indexed by its source charge, if any
-    incoming = money.post(ctx, account["id"], currency=currency, amount=amount, type="payment",
-                          reporting_category="charge", source=payment_id, available_on=when)
-    payment = money.new_charge(
-        ctx, payment_id, amount=amount, amount_captured=amount, currency=currency,
-        captured=True, balance_transaction=incoming.id, source_transfer=transfer_id,
-        transfer_group=params.get("transfer_group"),
-        payment_method_details={"type": "stripe_account", "stripe_account": {}},
-    )
-    ctx.insert(payment, ns=account["id"])
-    ctx.emit("transfer.created", transfer)
-    return transfer
+    return money.transfer(
+        ctx, amount=amount, currency=currency, destination=account["id"], when=when,
+        source_charge=source, description=params.get("description"),
+        metadata=params.get("metadata"), transfer_group=params.get("transfer_group"),
+        payment_transfer_group=params.get("transfer_group"))
 
 
 @route("GET", "/v1/transfers/<id>", params={})

@@ -23,7 +23,7 @@ from ..errors import InvalidRequest, NotFound
 from ..listing import store_page
 from ..params import LIST_PARAMS, Bool, ListOf, Metadata, Str
 from ..registry import loader, on_reset, on_start, on_stop, route
-from ._shape import build, merge_metadata
+from ..shapes import build, merge_metadata
 from .events import _matches, subscribers
 
 RETRY_DELAYS = (60 * 60, 2 * 60 * 60, 4 * 60 * 60)  # then give up (test mode: 3 retries)

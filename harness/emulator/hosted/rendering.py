@@ -1,4 +1,4 @@
-"""The emulator's hosted pages (Stripe's side of OAuth, onboarding, the Express Dashboard).
+"""Rendering the hosted pages (Stripe's side of OAuth, onboarding, the Express Dashboard).
 
 Templates are Jinja2 with autoescaping on: every value that came from a request or from an
 account is escaped. Pages are plain HTML with a little CSS and no external assets, so they
@@ -14,7 +14,10 @@ from typing import Any
 
 from werkzeug.wrappers import Response
 
-PAGES = Path(__file__).resolve().parent
+from ..resources.accounts import display_name
+from ..shapes import ZERO_DECIMAL
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 DEFAULT_COLOR = "#635bff"
 _HEX = re.compile(r"#[0-9a-fA-F]{6}")
 
@@ -24,7 +27,7 @@ def _env() -> Any:
     import jinja2
 
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(PAGES)),
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
         autoescape=jinja2.select_autoescape(["html"]),
         trim_blocks=True,
         lstrip_blocks=True,
@@ -45,30 +48,6 @@ def color(value: str | None) -> str:
     return value if isinstance(value, str) and _HEX.fullmatch(value) else DEFAULT_COLOR
 
 
-def harden(response: Any, *, frameable: bool = False) -> Any:
-    """The headers every page of Stripe's browser side sends.
-
-    * no framing (``X-Frame-Options: DENY``, CSP ``frame-ancestors 'none'``), so no other
-      site can overlay a hosted form (clickjacking), except for the pages Stripe.js itself
-      puts in an iframe on the merchant's page (the card inputs, the 3D Secure challenge);
-    * ``nosniff``, so an answer is only ever read as the type it says it is;
-    * ``Referrer-Policy: no-referrer``: onboarding and dashboard paths carry single-use
-      tokens, which must not leak to the next site in a ``Referer`` header.
-    """
-    if not isinstance(response, Response):
-        return response
-    headers = response.headers
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "no-referrer")
-    if not frameable:
-        headers["X-Frame-Options"] = "DENY"
-        policy = headers.get("Content-Security-Policy")
-        if not policy or "frame-ancestors" not in policy:
-            headers["Content-Security-Policy"] = "; ".join(
-                p for p in (policy, "frame-ancestors 'none'") if p)
-    return response
-
-
 def branding(account: dict[str, Any] | None) -> dict[str, Any]:
     """What a hosted page shows of a platform: its name, icon and colours.
 
@@ -78,10 +57,8 @@ def branding(account: dict[str, Any] | None) -> dict[str, Any]:
     offline, so the page falls back to the name's initial.
     """
     account = account or {}
-    settings = account.get("settings") or {}
-    brand = settings.get("branding") or {}
-    name = ((settings.get("dashboard") or {}).get("display_name")
-            or (account.get("business_profile") or {}).get("name") or "Your platform")
+    brand = (account.get("settings") or {}).get("branding") or {}
+    name = display_name(account)
     icon = brand.get("icon")
     icon_url = icon if isinstance(icon, str) and icon.startswith(("https://", "http://",
                                                                     "data:image/")) else None
@@ -90,8 +67,19 @@ def branding(account: dict[str, Any] | None) -> dict[str, Any]:
             "secondary_color": color(brand.get("secondary_color") or brand.get("primary_color"))}
 
 
+def platform_brand(emulator: Any, platform: str) -> dict[str, Any]:
+    found = emulator.store.get(platform)
+    return branding(found[1] if found else None)
+
+
+def message(emulator: Any, platform: str | None, title: str, text: str,
+            status: int) -> Response:
+    """A hosted page that only says something (an invalid link, an expired form)."""
+    brand = platform_brand(emulator, platform) if platform else branding(None)
+    return render("message.html", status=status, brand=brand, title=title, message=text)
+
+
 def money(amount: int, currency: str) -> str:
-    from ..resources._shape import ZERO_DECIMAL
 
     if currency in ZERO_DECIMAL:
         return f"{amount:,} {currency.upper()}"

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import faults as faults_mod
-from ..context import Context
-from ..errors import InvalidRequest, PermissionDenied
-from ..params import Enum, Int, Str
-from ..registry import registry, route
-from . import accounts, payment_intents
+from . import faults as faults_mod
+from .context import Context
+from .errors import InvalidRequest, PermissionDenied
+from .params import Enum, Int, Str
+from .registry import registry, route
+from .resources import accounts, payment_intents
 
 
 def _platform_only(ctx: Context) -> None:
@@ -139,16 +139,15 @@ def reset(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     # numbers, account details...), go with the object.
     store.execute(f"DELETE FROM meta WHERE substr(name, instr(name, ':') + 1) IN ({doomed})",
                   (*namespaces, platform))
-    # Records named by their token (account/login links, onboarding and OAuth sessions, OAuth
-    # codes) say which platform they belong to.
-    store.execute("DELETE FROM meta WHERE json_valid(value) AND json_type(value) = 'object'"
-                  " AND json_extract(value, '$.platform') = ?", (platform,))
+    # Records found by their token (account/login links, onboarding and OAuth sessions,
+    # OAuth codes) say which platform they belong to.
+    store.drop_records(platform)
     store.execute(f"DELETE FROM objects WHERE ns IN ({marks}) AND id != ?",
                   (*namespaces, platform))
     store.execute(f"DELETE FROM ledger WHERE ns IN ({marks})", namespaces)
     store.execute("DELETE FROM idempotency WHERE substr(scope, 1, ?) = ?",
                   (len(platform) + 1, platform + "|"))
-    store.execute("DELETE FROM meta WHERE name=?", (f"clock_offset:{platform}",))
+    store.execute("UPDATE platforms SET clock_offset=0 WHERE platform=?", (platform,))
     ctx.emulator.clock.forget()
     ctx.emulator.faults.clear(platform)
     for hook in registry.reset_hooks:

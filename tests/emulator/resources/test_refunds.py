@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import stripe
 
-from .after_charge_support import Market, new_market
+from ..after_charge_support import Market, new_market
 
 
 @pytest.fixture

@@ -21,8 +21,8 @@ import stripe
 from harness.emulator.resources import oauth
 from harness.lab.server import BackgroundServer
 
-from ..conftest import make_client
-from .support import Problems, check_body, control, publishable
+from ...conftest import make_client
+from ..support import Problems, check_body, control, publishable
 
 REDIRECT = "http://127.0.0.1:9/connect/oauth"  # never visited: redirects are only read
 OTHER_REDIRECT = "http://127.0.0.1:9/other/callback"

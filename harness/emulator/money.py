@@ -14,11 +14,12 @@ to the platform. Sources, per rule:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from ..context import Context
-from ..ledger import Entry
-from ._shape import build, midnight_after
+from .context import Context
+from .ledger import Entry
+from .shapes import build, midnight_after
 
 STRIPE_FEE_DESCRIPTION = "Stripe processing fees"
 
@@ -85,47 +86,76 @@ def _app_fee_detail(ctx: Context, amount: int, currency: str) -> dict[str, Any]:
 
 
 def _destination_transfer(ctx: Context, charge: dict[str, Any], captured: int, when: int) -> None:
-    platform, currency = ctx.platform, charge["currency"]
     destination = charge["transfer_data"]["destination"]
     fixed = charge["transfer_data"].get("amount")
     transfer_amount = min(fixed, captured) if fixed is not None else captured
     fee_amount = charge["application_fee_amount"] if fixed is None else None
     if fee_amount is not None:
         fee_amount = min(fee_amount, captured)
+    fee_details = [_app_fee_detail(ctx, fee_amount, charge["currency"])] if fee_amount else []
 
+    def application_fee(payment: dict[str, Any]) -> None:
+        if fee_amount:
+            fee = _application_fee(ctx, charge, fee_amount, account=destination,
+                                   payment=payment["id"], originating=charge["id"], when=when)
+            payment["application_fee"] = fee["id"]
+            payment["application_fee_amount"] = fee_amount
+            charge["application_fee"] = fee["id"]
+
+    transfer(ctx, amount=transfer_amount, currency=charge["currency"], destination=destination,
+             when=when, source_charge=charge["id"], transfer_group=charge.get("transfer_group"),
+             fee_details=fee_details, before_payment=application_fee,
+             before_event=lambda tr: charge.__setitem__("transfer", tr["id"]))
+
+
+def transfer(
+    ctx: Context, *, amount: int, currency: str, destination: str, when: int,
+    source_charge: str | None = None, description: str | None = None,
+    metadata: dict[str, str] | None = None, transfer_group: str | None = None,
+    payment_transfer_group: str | None = None, fee_details: list[dict[str, Any]] | None = None,
+    before_payment: Callable[[dict[str, Any]], None] | None = None,
+    before_event: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
+    """The one transfer money movement, for ``POST /v1/transfers`` and a destination charge
+    alike: the platform's ``transfer`` out, the Transfer, the connected account's
+    ``payment`` in and its ``py_`` payment, then ``transfer.created``.
+    https://docs.stripe.com/connect/separate-charges-and-transfers,
+    https://docs.stripe.com/connect/destination-charges
+
+    ``before_payment`` sees the ``py_`` payment before it is saved (a destination charge
+    takes its application fee there); ``before_event`` sees the Transfer before its event."""
+    platform = ctx.platform
     transfer_id, payment_id = ctx.new_id("tr"), ctx.new_id("py")
-    out = post(ctx, platform, currency=currency, amount=-transfer_amount, type="transfer",
-               reporting_category="transfer", source=transfer_id, available_on=when)
+    out = post(ctx, platform, currency=currency, amount=-amount, type="transfer",
+               reporting_category="transfer", source=transfer_id, available_on=when,
+               description=description)
     transfer = build(
         "Transfer",
-        id=transfer_id, object="transfer", amount=transfer_amount, amount_reversed=0,
-        balance_transaction=out.id, created=ctx.now(), currency=currency, description=None,
-        destination=destination, destination_payment=payment_id, livemode=False,
-        metadata={}, reversals=_empty_list(f"/v1/transfers/{transfer_id}/reversals"),
-        reversed=False, source_transaction=charge["id"], source_type="card",
-        transfer_group=charge.get("transfer_group"),
+        id=transfer_id, object="transfer", amount=amount, amount_reversed=0,
+        balance_transaction=out.id, created=ctx.now(), currency=currency,
+        description=description, destination=destination, destination_payment=payment_id,
+        livemode=False, metadata=metadata or {},
+        reversals=_empty_list(f"/v1/transfers/{transfer_id}/reversals"),
+        reversed=False, source_transaction=source_charge, source_type="card",
+        transfer_group=transfer_group,
     )
-    ctx.insert(transfer, ns=platform, parent=charge["id"])  # indexed: transfers of a charge
-
-    fee_details = [_app_fee_detail(ctx, fee_amount, currency)] if fee_amount else []
-    incoming = post(ctx, destination, currency=currency, amount=transfer_amount, type="payment",
+    ctx.insert(transfer, ns=platform, parent=source_charge)  # indexed: transfers of a charge
+    incoming = post(ctx, destination, currency=currency, amount=amount, type="payment",
                     reporting_category="charge", source=payment_id, available_on=when,
                     fee_details=fee_details)
     payment = new_charge(
-        ctx, payment_id, amount=transfer_amount, currency=currency, captured=True,
-        status="succeeded", balance_transaction=incoming.id, source_transfer=transfer_id,
+        ctx, payment_id, amount=amount, amount_captured=amount, currency=currency,
+        captured=True, balance_transaction=incoming.id, source_transfer=transfer_id,
+        transfer_group=payment_transfer_group,
         payment_method_details={"type": "stripe_account", "stripe_account": {}},
     )
-    payment["amount_captured"] = transfer_amount
-    if fee_amount:
-        fee = _application_fee(ctx, charge, fee_amount, account=destination, payment=payment_id,
-                               originating=charge["id"], when=when)
-        payment["application_fee"] = fee["id"]
-        payment["application_fee_amount"] = fee_amount
-        charge["application_fee"] = fee["id"]
+    if before_payment is not None:
+        before_payment(payment)
     ctx.insert(payment, ns=destination)
-    charge["transfer"] = transfer_id
+    if before_event is not None:
+        before_event(transfer)
     ctx.emit("transfer.created", transfer)
+    return transfer
 
 
 def _application_fee(

@@ -17,8 +17,8 @@ from harness.emulator.registry import registry
 from harness.emulator.resources import oauth
 from harness.lab.server import BackgroundServer
 
-from ..conftest import make_client
-from .support import (
+from ...conftest import make_client
+from ..support import (
     Page,
     fresh_secret_key,
     onboarded_account,

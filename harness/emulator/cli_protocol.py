@@ -42,14 +42,14 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from ..context import Context
-from ..errors import InvalidRequest, PermissionDenied
-from ..http import HttpLayer, json_response
-from ..params import Int, ListOf, Str, validate_fields
-from ..registry import on_reset, on_start, on_stop, route
-from ..settings import SDK_API_VERSION
-from .events import subscribers
-from .webhook_endpoints import sign
+from .context import Context
+from .errors import InvalidRequest, PermissionDenied
+from .params import Int, ListOf, Str, validate_fields
+from .pipeline import HttpLayer, Page, json_response
+from .registry import on_reset, on_start, on_stop, route
+from .resources.events import subscribers
+from .resources.webhook_endpoints import sign
+from .settings import SDK_API_VERSION
 
 SUBPROTOCOL = "stripecli-devproxy-v1"
 FEATURE = "webhooks"  # snapshot events; thin (v2) events are not emulated
@@ -143,8 +143,9 @@ def _session_secret(api_key: str, device_name: str) -> str:
 
 
 # -- 1. the session API ---------------------------------------------------------------------
-@route("POST", "/v1/stripecli/sessions", raw=True)
-def create_session(emulator: Any, request: Request) -> Response:
+@route("POST", "/v1/stripecli/sessions", page=True)
+def create_session(page: Page) -> Response:
+    emulator, request = page.emulator, page.request
     key = HttpLayer.api_key(request)
     platform, key_type = emulator.platform_for_key(key)
     if key_type != "secret":
@@ -152,7 +153,7 @@ def create_session(emulator: Any, request: Request) -> Response:
             "This API call cannot be made with a publishable API key. Please use a secret API "
             "key. You can find a list of your API keys at https://dashboard.stripe.com/account/"
             "apikeys.")
-    params = validate_fields(SESSION_PARAMS, HttpLayer.parse(request))
+    params = validate_fields(SESSION_PARAMS, page.params)
     features = params.get("websocket_features") or []
     if FEATURE not in features:
         raise InvalidRequest(
@@ -218,7 +219,7 @@ def _refuse(status: int, message: str) -> Response:
                                             "message": message}})
 
 
-@route("GET", "/subscribe/<platform>", raw=True, websocket=True)
+@route("GET", "/subscribe/<platform>", websocket=True)
 def subscribe(emulator: Any, request: Request, platform: str) -> Response:
     """The websocket upgrade (its URL rule is marked as a websocket rule in ``start_hub``)."""
     hub = _hub(emulator)
@@ -257,8 +258,8 @@ def subscribe(emulator: Any, request: Request, platform: str) -> Response:
     return _Hijacked()
 
 
-@route("GET", "/subscribe/<platform>", raw=True)
-def subscribe_plain(emulator: Any, request: Request, platform: str) -> Response:
+@route("GET", "/subscribe/<platform>", page=True)
+def subscribe_plain(page: Page, platform: str) -> Response:
     """The same URL without an upgrade: a clear 400, not a routing error."""
     return _refuse(400, "Expected a websocket upgrade.")
 

@@ -19,8 +19,8 @@ from harness.emulator.resources import oauth
 from harness.lab.server import BackgroundServer
 
 from ..conftest import make_client
+from .resources.test_oauth import REDIRECT, Platform, connect, fetch
 from .support import control, raw
-from .test_oauth import REDIRECT, Platform, connect, fetch
 
 HOOK = "http://127.0.0.1:9/hook"  # nothing listens: deliveries stay pending (retried later)
 
@@ -81,9 +81,7 @@ def _rows(server: BackgroundServer, platform: str) -> dict[str, int]:
     return {
         "idempotency": count("SELECT COUNT(*) FROM idempotency WHERE substr(scope, 1, ?) = ?",
                              len(platform) + 1, platform + "|"),
-        "token records": count("SELECT COUNT(*) FROM meta WHERE json_valid(value) AND "
-                               "json_type(value) = 'object' AND "
-                               "json_extract(value, '$.platform') = ?", platform),
+        "token records": count("SELECT COUNT(*) FROM records WHERE platform=?", platform),
         "deliveries": count("SELECT COUNT(*) FROM webhook_deliveries WHERE platform=?",
                             platform),
         "cli sessions": len(emulator.workers["stripecli"].for_platform(platform)),

@@ -122,7 +122,7 @@ def test_a_day_that_fails_is_rolled_back_alone_and_the_clock_cache_follows(
     # Two whole days settled and stayed; the third left no trace, in the cache or the store.
     assert _now(server, key) == first_midnight + DAY
     platform = emulator.platform_for_key(key)[0]
-    stored = int(emulator.store.get_meta(f"clock_offset:{platform}") or 0)
+    stored = int(emulator.store.platform_value(platform, "clock_offset") or 0)
     assert emulator.clock.frozen_at + stored == first_midnight + DAY
 
 

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 import stripe
 
-from harness.emulator.pages import money
+from harness.emulator.hosted.rendering import money
 from harness.lab.server import BackgroundServer
 
-from ..conftest import make_client
-from .support import Problems, check_body, control, onboarded_account
+from ...conftest import make_client
+from ..support import Problems, check_body, control, onboarded_account
 from .test_oauth import FORM, Answer, fetch, session_of
 
 REFRESH = "http://127.0.0.1:9/onboard/refresh"

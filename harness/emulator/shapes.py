@@ -11,7 +11,7 @@ from typing import Any
 
 import stripe
 
-from ..errors import InvalidRequest
+from .errors import InvalidRequest
 
 
 @functools.cache

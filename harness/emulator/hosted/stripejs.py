@@ -17,13 +17,13 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-from typing import Any
 
-from werkzeug.wrappers import Request, Response
+from werkzeug.wrappers import Response
 
+from ..pipeline import Page
 from ..registry import route
 
-STATIC = Path(__file__).resolve().parent.parent / "static"
+STATIC = Path(__file__).resolve().parent / "static"
 MIMETYPES = {
     ".js": "application/javascript",
     ".html": "text/html",
@@ -45,26 +45,26 @@ def static_file(name: str) -> Response:
     return response
 
 
-@route("GET", "/v3/", raw=True)
-def stripe_js(emulator: Any, request: Request) -> Response:
+@route("GET", "/v3/", page=True)
+def stripe_js(page: Page) -> Response:
     """The script a page includes with ``<script src="<api_base>/v3/">``."""
     return static_file("stripe-v3.js")
 
 
-@route("GET", "/v3/elements-inner.html", raw=True, frameable=True)
-def element_frame(emulator: Any, request: Request) -> Response:
+@route("GET", "/v3/elements-inner.html", page=True, frameable=True)
+def element_frame(page: Page) -> Response:
     """The page inside every Element's iframe: the inputs, their validation, and the
     PaymentMethod creation (same origin as the API)."""
     return static_file("elements-inner.html")
 
 
-@route("GET", "/v3/elements-inner.js", raw=True)
-def element_frame_js(emulator: Any, request: Request) -> Response:
+@route("GET", "/v3/elements-inner.js", page=True)
+def element_frame_js(page: Page) -> Response:
     return static_file("elements-inner.js")
 
 
-@route("GET", "/_emulator/3ds/<id>", raw=True, frameable=True)
-def three_d_secure_page(emulator: Any, request: Request, id: str) -> Response:
+@route("GET", "/_emulator/3ds/<id>", page=True, frameable=True)
+def three_d_secure_page(page: Page, id: str) -> Response:
     """The test 3D Secure challenge that Stripe.js shows in a modal. The client secret
     reaches it by ``postMessage`` from the stand-in, never in its URL."""
     return static_file("three-d-secure.html")

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import stripe
 
-from ..conftest import make_client
-from .support import advance, balance_totals, bt_ids, publishable, raw
+from ...conftest import make_client
+from ..support import advance, balance_totals, bt_ids, publishable, raw
 
 DAY = 86400
 PI_STATE = "https://stripe.com/docs/error-codes/payment-intent-unexpected-state"

@@ -24,7 +24,7 @@ from werkzeug.wrappers import Request, Response
 from harness.emulator.resources import webhook_endpoints
 from harness.lab.server import BackgroundServer
 
-from .support import advance, control, onboarded_account, raw
+from ..support import advance, control, onboarded_account, raw
 
 
 # -- a local receiver -------------------------------------------------------------------------

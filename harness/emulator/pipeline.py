@@ -1,8 +1,10 @@
-"""The emulator's HTTP layer: a WSGI app with Stripe's request pipeline.
+"""The emulator's HTTP core: a WSGI app with Stripe's request pipeline.
 
-Order of work for each request (after paper_tiger and Stripe's own docs):
+Order of work for each API request (after paper_tiger and Stripe's own docs):
 route -> parse -> auth -> Stripe-Account -> version -> idempotency -> handler in one
-SQLite transaction -> expand -> JSON. Every answer carries a ``Request-Id`` header.
+SQLite transaction -> expand -> JSON. A page route (Stripe's browser side) goes
+route -> parse -> handler in one SQLite transaction, with its events -> browser headers.
+Every answer carries a ``Request-Id`` header.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import logging
 import threading
 import traceback
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
@@ -22,7 +24,7 @@ from werkzeug.exceptions import NotFound as RouteNotFound
 from werkzeug.routing import Map, RequestRedirect, Rule
 from werkzeug.wrappers import Request, Response
 
-from .context import Context
+from .context import Context, connected_account
 from .errors import (
     AuthenticationFailed,
     IdempotencyConflict,
@@ -160,8 +162,10 @@ class HttpLayer:
 
     def dispatch(self, request: Request, request_id: str, route: Route,
                  path_args: dict) -> Response:
-        if route.raw:
+        if route.websocket:
             return route.handler(self.emulator, request, **path_args)
+        if route.page:
+            return harden(self.run_page(route, request, path_args), frameable=route.frameable)
 
         params = self.parse(request)
         key = self.api_key(request)
@@ -270,6 +274,27 @@ class HttpLayer:
                     self.remember(idem, declined.status, declined.body(), ctx.now())
             raise
 
+    def run_page(self, route: Route, request: Request, path_args: dict) -> Response:
+        """A page route: its parameters decoded as the API's are, its work in the request's
+        one transaction with the events it causes. An HTTPException carrying a response is
+        an answer that rolls the work back (an OAuth error, say)."""
+        page = Page(self.emulator, request, self.parse(request))
+        store = self.emulator.store
+        try:
+            with nullcontext() if route.own_transactions else store.transaction():
+                response = route.handler(page, **path_args)
+                for ctx in page.contexts:
+                    self.emulator.after_request(ctx)
+            return response
+        except HTTPException as exc:
+            self.emulator.clock.forget()
+            if exc.response is None:
+                raise
+            return exc.response
+        except BaseException:
+            self.emulator.clock.forget()  # a rolled-back clock advance must not linger
+            raise
+
     # -- pieces ------------------------------------------------------------------------------
     @staticmethod
     def parse(request: Request) -> dict[str, Any]:
@@ -314,8 +339,7 @@ class HttpLayer:
         wanted = request.headers.get("Stripe-Account")
         if not wanted or wanted == platform:
             return platform
-        owner = self.emulator.store.get(wanted)
-        if owner is None or owner[0] != platform or not wanted.startswith("acct_"):
+        if connected_account(self.emulator.store, platform, wanted) is None:
             raise PermissionDenied(
                 f"The provided key '{mask_key(key)}' does not have access to account "
                 f"'{wanted}' (or that account does not exist). Application access may have "
@@ -356,6 +380,55 @@ class HttpLayer:
             " VALUES (?,?,?,?,?,?)",
             (idem.scope, idem.key, idem.fingerprint, status, json.dumps(body), now),
         )
+
+
+@dataclass
+class Page:
+    """What a page route's handler gets: the emulator, the request (headers, client address,
+    path) and its parameters, query and form body decoded as the API decodes them. Work done
+    for a platform goes through :meth:`context`, whose signals become events when the
+    handler returns."""
+
+    emulator: Emulator
+    request: Request
+    params: dict[str, Any]
+    contexts: list[Context] = field(default_factory=list)
+
+    def context(self, platform: str, account: str | None = None) -> Context:
+        """A Context for work the page does on behalf of ``platform``."""
+        ctx = Context(self.emulator, platform, account or platform,
+                      self.emulator.platform_version(platform))
+        self.contexts.append(ctx)
+        return ctx
+
+    def text(self, name: str) -> str:
+        """A parameter that must be a string ("" when absent or not a string)."""
+        value = self.params.get(name)
+        return value if isinstance(value, str) else ""
+
+
+def harden(response: Any, *, frameable: bool = False) -> Any:
+    """The headers every page of Stripe's browser side sends, set here in one place.
+
+    * no framing (``X-Frame-Options: DENY``, CSP ``frame-ancestors 'none'``), so no other
+      site can overlay a hosted form (clickjacking), except for the pages Stripe.js itself
+      puts in an iframe on the merchant's page (the card inputs, the 3D Secure challenge);
+    * ``nosniff``, so an answer is only ever read as the type it says it is;
+    * ``Referrer-Policy: no-referrer``: onboarding and dashboard paths carry single-use
+      tokens, which must not leak to the next site in a ``Referer`` header.
+    """
+    if not isinstance(response, Response):
+        return response
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    if not frameable:
+        headers["X-Frame-Options"] = "DENY"
+        policy = headers.get("Content-Security-Policy")
+        if not policy or "frame-ancestors" not in policy:
+            headers["Content-Security-Policy"] = "; ".join(
+                p for p in (policy, "frame-ancestors 'none'") if p)
+    return response
 
 
 @dataclass(frozen=True)

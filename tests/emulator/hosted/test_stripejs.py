@@ -9,7 +9,7 @@ from __future__ import annotations
 import urllib.error
 import urllib.request
 
-from .support import publishable, raw
+from ..support import publishable, raw
 
 
 def fetch(server, method: str, path: str, headers: dict[str, str] | None = None):

@@ -1,0 +1,107 @@
+"""Connect Onboarding, hosted: the page an AccountLink's URL opens (``/setup/c/...``).
+
+An expired or already-visited link sends the browser to ``refresh_url``
+(https://docs.stripe.com/api/account_links/create). Finishing the form supplies every
+requirement; leaving it early just goes to ``return_url`` with nothing changed. The links
+and their records are ``resources/account_links.py``'s.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from werkzeug.utils import redirect
+from werkzeug.wrappers import Response
+
+from ..pipeline import Page
+from ..registry import route
+from ..resources import accounts
+from ..resources.account_links import (
+    SESSION_TTL,
+    account_prefill,
+    connected_account,
+    consume_record,
+    drop_record,
+    link_for,
+    load_record,
+    save_record,
+    take_record,
+)
+from .details_form import form_values, read_form, validate
+from .rendering import message, platform_brand, render
+
+
+def _invalid(page: Page) -> Response:
+    return message(page.emulator, None, "This link is not valid",
+                   "Ask the platform that sent you here for a new link.", 404)
+
+
+def _unavailable(page: Page, platform: str) -> Response:
+    return message(page.emulator, platform, "This account is not available",
+                   "The platform can no longer onboard this account.", 404)
+
+
+def _onboarding_form(emulator: Any, link: dict[str, Any], account: dict[str, Any], sid: str,
+                     action: str, values: dict[str, Any], errors: list[str]) -> Response:
+    return render(
+        "onboarding_form.html", brand=platform_brand(emulator, link["platform"]),
+        account_id=account["id"], due=account["requirements"]["currently_due"], session=sid,
+        action=action, values=values, errors=errors)
+
+
+@route("GET", "/setup/c/<account_id>/<token>", page=True)
+def onboarding_page(page: Page, account_id: str, token: str) -> Response:
+    emulator = page.emulator
+    link = link_for(emulator, account_id, token)
+    if link is None:
+        return _invalid(page)
+    now = emulator.clock.now(link["platform"])
+    if link["used"] or now >= link["expires_at"]:
+        # Expired or previously visited: the browser goes to refresh_url, where the platform
+        # should make a fresh link (https://docs.stripe.com/api/account_links/create).
+        return redirect(link["refresh_url"], code=302)
+    account = connected_account(emulator, link["platform"], account_id)
+    if account is None:
+        return _unavailable(page, link["platform"])
+    if not consume_record(emulator, "account_link", token):
+        # another request opened it a moment ago: this one is a repeat visit
+        return redirect(link["refresh_url"], code=302)
+    sid = emulator.ids.secret(24)
+    save_record(emulator, "onboarding_session", sid,
+                {"token": token, "account": account_id, "platform": link["platform"],
+                 "created": now})
+    return _onboarding_form(emulator, link, account, sid, page.request.path,
+                            form_values(account_prefill(emulator, account)), [])
+
+
+@route("POST", "/setup/c/<account_id>/<token>", page=True)
+def onboarding_submit(page: Page, account_id: str, token: str) -> Response:
+    emulator = page.emulator
+    link = link_for(emulator, account_id, token)
+    if link is None:
+        return _invalid(page)
+    sid = page.text("session")
+    session = load_record(emulator, "onboarding_session", sid) if sid else None
+    now = emulator.clock.now(link["platform"])
+    if session is None or session["token"] != token or now - session["created"] > SESSION_TTL:
+        return redirect(link["refresh_url"], code=303)
+    if page.text("action") == "leave":
+        drop_record(emulator, "onboarding_session", sid)
+        return redirect(link["return_url"], code=303)
+    values = read_form(page.params)
+    supplied, errors = validate(values, page.request.remote_addr or "127.0.0.1",
+                                page.request.headers.get("User-Agent", ""))
+    ctx = page.context(link["platform"])
+    account = connected_account(emulator, link["platform"], account_id)
+    if account is None:
+        return _unavailable(page, link["platform"])
+    if errors:
+        return _onboarding_form(emulator, link, account, sid, page.request.path, values, errors)
+    if take_record(emulator, "onboarding_session", sid) is None:
+        # a parallel submit of the same form finished first: onboard once
+        return redirect(link["return_url"], code=303)
+    before = copy.deepcopy(account)
+    accounts.complete_onboarding(ctx, account, supplied)
+    accounts.save_and_announce(ctx, before, account)
+    return redirect(link["return_url"], code=303)
