@@ -21,6 +21,10 @@ from .registry import registry
 from .settings import SDK_API_VERSION, Settings
 from .store import Store
 
+# What may follow sk_test_ in a learner's key: Stripe's keys are alphanumeric; "-", "." and
+# "_" let a workshop name keys ("sk_test_my-team.1"). Anything else (spaces, quotes,
+# brackets, non-ASCII) is refused, so a key can always be found and masked in a log line.
+_KEY_SUFFIX = re.compile(r"[A-Za-z0-9_.\-]{4,200}")
 _VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$")
 
 
@@ -67,7 +71,7 @@ class Emulator:
         found = keys.lookup(self.store, key)
         if found is not None:
             return found
-        secret = key.startswith(keys.SECRET_PREFIXES) and len(key) > len("sk_test_") + 3
+        secret = key.startswith(keys.SECRET_PREFIXES) and _KEY_SUFFIX.fullmatch(key[8:])
         if not secret:
             raise AuthenticationFailed(f"Invalid API Key provided: {mask_key(key)}")
         return self.create_platform(key), "secret"

@@ -13,6 +13,8 @@ from .params import Enum, Int, Str
 from .registry import registry, route
 from .resources import accounts, payment_intents
 
+LAST_SECOND = 253402300799  # 9999-12-31T23:59:59Z
+
 
 def _platform_only(ctx: Context) -> None:
     if ctx.key_type != "secret" or ctx.is_connected:
@@ -42,10 +44,24 @@ def advance_clock(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     this platform's own) gets the store. A crash or an error leaves whole days settled, the
     clock at the end of the last one, never half a day."""
     _platform_only(ctx)
+    store, clock = ctx.store, ctx.emulator.clock
+    target = ctx.now() + params["seconds"]
+    if ctx.idempotency_key:  # a retry after a crash goes on to the first request's target
+        token = f"{ctx.platform}|{ctx.idempotency_key}"
+        with store.transaction():
+            kept = store.get_record("clock_advance", token)
+            if kept is None:
+                store.put_record("clock_advance", token, {
+                    "platform": ctx.platform, "created": ctx.now(), "target": target})
+            else:
+                target = kept["target"]
+    if target > LAST_SECOND:
+        raise InvalidRequest("The emulator's clock stops at 9999-12-31 (Python's dates do).",
+                             param="seconds")
     # What falls due is Stripe's own doing, not this request's: its events are automatic,
     # with request.id null (https://docs.stripe.com/api/events/object#event_object-request).
     ctx.request_id = ctx.idempotency_key = None
-    store, clock, remaining = ctx.store, ctx.emulator.clock, params["seconds"]
+    remaining = max(0, target - ctx.now())
     while remaining > 0:
         with store.transaction():
             before = ctx.now()
@@ -132,6 +148,11 @@ def reset(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     accounts_ns = [row[0] for row in store.execute(
         f"SELECT id FROM objects WHERE ns IN ({marks}) AND type='account' AND id != ?",
         (platform, *side, platform))]
+    for account_id in accounts_ns:  # bank numbers are kept by bank account, not object
+        found = store.get(account_id)
+        if found:
+            for bank in (found[1].get("external_accounts") or {}).get("data", []):
+                store.execute("DELETE FROM meta WHERE name=?", (f"bank_number:{bank['id']}",))
     namespaces = [platform, *side, *accounts_ns]
     marks = ",".join("?" * len(namespaces))
     doomed = f"SELECT id FROM objects WHERE ns IN ({marks}) AND id != ?"
@@ -161,5 +182,7 @@ def reset(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 def three_d_secure(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
     """The cardholder's answer to the 3DS challenge (the stand-in's modal posts here)."""
     pi = payment_intents._own(ctx, id, dict(params))
-    pi = payment_intents.authenticate(ctx, pi, params.get("outcome", "complete") == "complete")
+    with payment_intents.publicly(ctx):
+        pi = payment_intents.authenticate(ctx, pi,
+                                          params.get("outcome", "complete") == "complete")
     return payment_intents.public_view(ctx, pi)

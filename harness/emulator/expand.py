@@ -15,6 +15,9 @@ if TYPE_CHECKING:
     from .context import Context
 
 MAX_DEPTH = 4
+# Stripe documents the depth limit, not a count; the emulator caps the count because every
+# path may load a hundred objects while the request holds the store.
+MAX_PATHS = 50
 
 
 def load(ctx: Context, object_id: str) -> dict[str, Any] | None:
@@ -24,6 +27,10 @@ def load(ctx: Context, object_id: str) -> dict[str, Any] | None:
 
 
 def expand(ctx: Context, obj: Any, paths: list[str]) -> Any:
+    paths = list(dict.fromkeys(paths))  # a path named twice is expanded once
+    if len(paths) > MAX_PATHS:
+        raise InvalidRequest(f"You may expand at most {MAX_PATHS} properties in one request "
+                             f"(this one asked for {len(paths)}).", param="expand")
     for path in paths:
         parts = path.split(".")
         if len(parts) > MAX_DEPTH:

@@ -268,6 +268,14 @@ class Store:
     def drop_record(self, kind: str, token: str) -> None:
         self.execute("DELETE FROM records WHERE kind=? AND token=?", (kind, token))
 
+    def prune_records(self, kind: str, platform: str, *, older_than: int, keep: int) -> None:
+        """Forget ``platform``'s records of ``kind`` created before ``older_than``, and all
+        but its newest ``keep``: what anyone may open without a key stays bounded."""
+        self.execute("DELETE FROM records WHERE kind=? AND platform=? AND (created < ? OR "
+                     "token NOT IN (SELECT token FROM records WHERE kind=? AND platform=? "
+                     "ORDER BY created DESC, rowid DESC LIMIT ?))",
+                     (kind, platform, older_than, kind, platform, keep))
+
     def drop_records(self, platform: str) -> None:
         """Forget every record of ``platform`` (its reset)."""
         self.execute("DELETE FROM records WHERE platform=?", (platform,))

@@ -18,10 +18,6 @@ from typing import Any
 import pytest
 import stripe
 
-from harness import faults
-from harness.lab.config import Config
-from harness.lab.session import STRIPE_API_BASE, Lab
-
 from ..conftest import make_client
 from .support import all_balance_transactions, onboarded_account, publishable, raw
 
@@ -315,44 +311,3 @@ def test_faults_need_the_platforms_secret_key(emulator_server: Any, api_key: str
                key=publishable(emulator_server, api_key),
                params={"path": "/v1/customers"})
     assert resp.status in (401, 403)
-
-
-# -- the harness wrapper -------------------------------------------------------------------------
-def _lab(server: Any, key: str, backend: str = "emulator") -> Lab:
-    cfg = Config(backend, key, publishable(server, key))
-    base = server.url if backend == "emulator" else STRIPE_API_BASE
-    client = make_client(server, key, max_network_retries=2)
-    return Lab(cfg, base, client, getattr(server, "emulator", None))
-
-
-def test_harness_inject_and_clear(emulator_server: Any, api_key: str) -> None:
-    lab = _lab(emulator_server, api_key)
-    result = faults.inject(lab, "/v1/payment_intents", drop=True, count=2, latency_ms=50)
-    assert faults.describe(result) == (
-        "next 2 requests to /v1/payment_intents: drop the response, 50 ms late")
-    assert faults.describe(faults.inject(lab, "/v1/refunds", status=429, code="lock_timeout")
-                           ) == "next request to /v1/refunds: fail with 429 lock_timeout"
-    assert faults.describe(faults.inject(lab, "/v1/customers")) == (
-        "next request to /v1/customers: fail with 500")
-    faults.clear(lab)
-    assert raw(emulator_server, "POST", "/v1/customers", key=api_key).status == 200
-    with pytest.raises(ValueError):
-        faults.inject(lab, "/v1/customers", status=500, drop=True)
-    with pytest.raises(ValueError):
-        faults.inject(lab, "/v1/customers", status=404)
-
-
-def test_harness_inject_drop_gives_one_charge(emulator_server: Any, api_key: str) -> None:
-    lab = _lab(emulator_server, api_key)
-    acct = onboarded_account(emulator_server, lab.client, api_key)
-    faults.inject(lab, "/v1/payment_intents", drop=True)
-    book(lab.client, acct)
-    assert_exactly_one_booking(lab.client, acct)
-
-
-def test_harness_inject_refuses_in_test_mode(emulator_server: Any) -> None:
-    lab = _lab(emulator_server, "sk_test_not_a_real_key_000", backend="stripe")
-    with pytest.raises(faults.FaultsUnavailable, match="test mode has no way"):
-        faults.inject(lab, "/v1/payment_intents", status=500)
-    with pytest.raises(faults.FaultsUnavailable):
-        faults.clear(lab)

@@ -8,6 +8,8 @@ import datetime
 import re
 from typing import Any
 
+from ..params import ascii_int
+
 # Stripe's test-mode values that pass verification (https://docs.stripe.com/connect/testing).
 TEST_VALUES = {
     "phone": "0000000000", "dob_day": "1", "dob_month": "1", "dob_year": "1901",
@@ -49,11 +51,13 @@ def validate(values: dict[str, Any], remote_ip: str, user_agent: str) -> tuple[d
         if not values[key]:
             errors.append(f"Enter your {label}.")
     try:
-        dob = {k: int(values[f"dob_{k}"]) for k in ("day", "month", "year")}
+        dob = {k: ascii_int(values[f"dob_{k}"].strip()) for k in ("day", "month", "year")}
+        if None in dob.values():  # "١٩٩٠" or 20 digits are no date a person types
+            raise ValueError
         datetime.date(dob["year"], dob["month"], dob["day"])
         if dob["year"] < 1900:
             raise ValueError
-    except ValueError:
+    except (ValueError, OverflowError):
         dob = {}
         errors.append("Enter a valid date of birth.")
     if not re.fullmatch(r"\d{5}", values["postal_code"]):

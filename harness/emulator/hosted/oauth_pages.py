@@ -35,6 +35,10 @@ PREFILL = {"email": "email", "first_name": "first_name", "last_name": "last_name
            "state": "state", "zip": "postal_code"}
 
 EXPIRED = ("This page has expired", "Go back to the platform and start connecting again.")
+# An authorize page opens for anyone holding the public client_id: its sessions are bounded
+# (SESSION_TTL to fill the form in, the newest thousand per platform, a 5,000-character state).
+MAX_SESSIONS = 1000
+MAX_STATE = 5000
 
 
 def _page_error(title: str, message: str, status: int = 400) -> Response:
@@ -65,6 +69,10 @@ def _authorize(page: Page, express: bool) -> Response:
                            f"The redirect URI {redirect_uri!s} does not exactly match any URI "
                            "in this application's Connect settings.")
     state = args.get("state") if isinstance(args.get("state"), str) else None
+    if state is not None and len(state) > MAX_STATE:
+        # Stripe documents ``state`` as an arbitrary string and gives no limit; the emulator
+        # keeps it for the session, so it bounds it (this page needs no key to open).
+        return _page_error("Invalid state", f"state can be at most {MAX_STATE} characters.")
     if args.get("response_type", "code") != "code":
         return redirect(with_query(redirect_uri, {
             "error": "unsupported_response_type",
@@ -90,6 +98,8 @@ def _authorize(page: Page, express: bool) -> Response:
     country = user.get("country") if isinstance(user.get("country"), str) else "US"
     now = emulator.clock.now(platform)
     sid = emulator.ids.secret(24)
+    emulator.store.prune_records("oauth_session", platform, older_than=now - SESSION_TTL,
+                                 keep=MAX_SESSIONS - 1)
     save_record(emulator, "oauth_session", sid, {
         "platform": platform, "redirect_uri": redirect_uri, "state": state,
         "express": express, "scope": scope, "capabilities": capabilities,

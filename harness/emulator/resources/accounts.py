@@ -445,9 +445,26 @@ def update(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
 def delete(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
     if id == ctx.platform:
         raise InvalidRequest("You cannot delete your own platform account.", param="account")
-    _connected(ctx, id)
-    ctx.store.delete(id)
+    account = _connected(ctx, id)
+    forget_account(ctx, account)
     return {"id": id, "object": "account", "deleted": True}
+
+
+def forget_account(ctx: Context, account: dict[str, Any]) -> None:
+    """A deleted account takes what it holds along: its objects, its ledger, and the
+    records kept beside them (bank numbers, personal details), so nothing of it lingers
+    for a later reset to miss. (Test-mode accounts may be deleted at any time:
+    https://docs.stripe.com/api/accounts/delete.)"""
+    store, ns = ctx.store, account["id"]
+    banks = [b["id"] for b in (account.get("external_accounts") or {}).get("data", [])]
+    for name in [f"bank_number:{b}" for b in banks] + [f"account_details:{ns}"]:
+        store.execute("DELETE FROM meta WHERE name=?", (name,))
+    owned = "SELECT id FROM objects WHERE ns=?"
+    store.execute(f"DELETE FROM meta WHERE substr(name, instr(name, ':') + 1) IN ({owned})",
+                  (ns,))
+    store.execute("DELETE FROM objects WHERE ns=?", (ns,))
+    store.execute("DELETE FROM ledger WHERE ns=?", (ns,))
+    store.delete(ns)
 
 
 @route("GET", "/v1/accounts", params={**LIST_PARAMS, "created": Range()})
@@ -537,4 +554,6 @@ def create_external(ctx: Context, params: dict[str, Any], account: str) -> dict[
 
 @loader("acct")
 def load(ctx: Context, object_id: str) -> dict[str, Any] | None:
+    if ctx.is_connected and object_id != ctx.account:
+        return None  # acting as a connected account, its siblings stay out of reach (403)
     return _own(ctx, object_id)

@@ -8,12 +8,14 @@ requires_capture | succeeded, or canceled. Card payments settle synchronously he
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from .. import money
 from ..cards import DECLINE_MESSAGES
 from ..context import Context
-from ..errors import CardDeclined, InvalidRequest, NotFound, unknown_param
+from ..errors import CardDeclined, InvalidRequest, NotFound, StripeError, unknown_param
 from ..listing import store_page
 from ..params import (
     LIST_PARAMS,
@@ -233,6 +235,13 @@ def _set_payment_method(ctx: Context, pi: dict[str, Any], params: dict[str, Any]
         pi["payment_method"] = pm["id"]
     elif params.get("payment_method"):
         pm = resolve(ctx, params["payment_method"])
+        if pm["customer"] is None and ctx.store.get_meta(f"pm_consumed:{pm['id']}"):
+            raise InvalidRequest(  # Stripe's wording, as integrations report it
+                "The provided PaymentMethod was previously used with a PaymentIntent without "
+                "Customer attachment, shared with a connected account without Customer "
+                "attachment, or was detached from a Customer. It may not be used again. To "
+                "use a PaymentMethod multiple times, you must attach it to a Customer first.",
+                param="payment_method")
         # A saved card is its customer's: usable only on that customer's PaymentIntents. With
         # a publishable key (anyone holding a client secret) a PaymentIntent without a
         # customer must not charge someone's saved card either.
@@ -488,6 +497,10 @@ def _authorize(ctx: Context, pi: dict[str, Any], pm: dict[str, Any], card: Any,
         receipt_url=f"https://pay.stripe.com/receipts/payment/{ctx.token(40)}",
     )
     pi.update(latest_charge=charge["id"], last_payment_error=None, next_action=None)
+    if pm.get("customer") is None and not pi.get("setup_future_usage"):
+        # A PaymentMethod no customer holds is single-use: once it has paid, it is spent
+        # (declines leave it usable; the docs do not say, and a retry is the common case).
+        ctx.store.set_meta(f"pm_consumed:{pm['id']}", "1")
     if pi["capture_method"] == "manual":
         pi.update(status="requires_capture", amount_capturable=pi["amount"])
         ctx.insert(charge)
@@ -663,7 +676,20 @@ def confirm(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
             raise unknown_param(*refused)
     pi = _own(ctx, id, params)
     _check_payment_method_types(ctx, params)
-    return public_view(ctx, confirm_intent(ctx, pi, params))
+    with publicly(ctx):
+        return public_view(ctx, confirm_intent(ctx, pi, params))
+
+
+@contextmanager
+def publicly(ctx: Context) -> Iterator[None]:
+    """Errors carry the PaymentIntent (Stripe.js shows ``error.payment_intent``): with a
+    publishable key, only its public view, as on success."""
+    try:
+        yield
+    except StripeError as exc:
+        if isinstance(exc.extra.get("payment_intent"), dict):
+            exc.extra["payment_intent"] = public_view(ctx, exc.extra["payment_intent"])
+        raise
 
 
 @route("POST", "/v1/payment_intents/<id>/capture", params=CAPTURE)
