@@ -46,6 +46,8 @@ bench: $(STAMP) system
 	$(BIN)/python bench/bench.py
 	@echo "## Workshop load: 30 learners on one standalone emulator (file database)"
 	$(BIN)/python bench/workshop.py 30
+	@echo "## One platform advances its clock 10 years with 150 accounts; another keeps calling"
+	PYTHONPATH=. $(BIN)/python bench/clock_freeze.py
 	$(BIN)/python bench/notebook_suite.py
 
 # Delete the Stripe test-mode accounts the tutorial created (tagged connect_lab=1), only those.
