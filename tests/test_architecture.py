@@ -11,12 +11,13 @@ every module under ``harness/``, function-level (lazy) imports included.
 
 from __future__ import annotations
 
-import ast
 import sys
 from collections import defaultdict
 from pathlib import Path
 
 import pytest
+
+from harness.tools import import_graph
 
 ROOT = Path(__file__).resolve().parents[1]
 HARNESS = ROOT / "harness"
@@ -33,53 +34,10 @@ ALLOWED_SHADOWS = {"platform"}
 PRIVATE_EMULATOR_ALLOWED = {("harness.lab.emulator_controls", "harness.emulator.resources.oauth")}
 
 
-def _modules() -> dict[str, tuple[Path, bool]]:
-    found = {}
-    for path in HARNESS.rglob("*.py"):
-        parts = list(path.relative_to(ROOT).with_suffix("").parts)
-        package = parts[-1] == "__init__"
-        if package:
-            parts = parts[:-1]
-        found[".".join(parts)] = (path, package)
-    return found
-
-
-MODULES = _modules()
-
-
-def _resolve(name: str) -> str | None:
-    while name and name not in MODULES:
-        name = name.rpartition(".")[0]
-    return name or None
-
-
-def _imports(module: str) -> set[str]:
-    """The harness modules ``module`` imports, at any depth of its code."""
-    path, package = MODULES[module]
-    base_package = module if package else module.rpartition(".")[0]
-    out: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
-        targets: list[str] = []
-        if isinstance(node, ast.Import):
-            targets = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                parts = base_package.split(".")
-                parts = parts[: len(parts) - (node.level - 1)]
-                base = ".".join(parts + ([node.module] if node.module else []))
-            else:
-                base = node.module or ""
-            targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in MODULES else base
-                       for a in node.names]
-        for target in targets:
-            if target == "harness" or target.startswith("harness."):
-                resolved = _resolve(target)
-                if resolved and resolved != module:
-                    out.add(resolved)
-    return out
-
-
-GRAPH = {module: _imports(module) for module in MODULES}
+# The same reading of the source as ``python -m harness.tools.import_graph`` (a test may use a
+# tool; no harness module may).
+GRAPH = import_graph.graph(ROOT)
+MODULES = set(GRAPH)
 
 
 def _wing(module: str) -> str | None:

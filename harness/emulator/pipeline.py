@@ -102,14 +102,14 @@ class HttpLayer:
             self.check_size(request)
             if request.method == "OPTIONS":  # a browser's CORS preflight (Stripe.js calls)
                 wanted = request.headers.get("Access-Control-Request-Method", "GET")
-                cors = self.match(request, wanted.upper())[0].publishable
+                cors = self.cross_origin(self.match(request, wanted.upper())[0])
                 response = Response(status=200 if cors else 403)
                 asked = request.headers.get("Access-Control-Request-Headers")
                 if asked and cors:
                     response.headers["Access-Control-Allow-Headers"] = asked
             else:
                 route, path_args = self.match(request)
-                cors = route.publishable
+                cors = self.cross_origin(route)
                 response = self.dispatch(request, request_id, route, path_args)
         except StripeError as exc:
             response = json_response(exc.status, exc.body(), exc.headers)
@@ -135,6 +135,13 @@ class HttpLayer:
         return response(environ, start_response)
 
     # -- the pipeline -------------------------------------------------------------------------
+    @staticmethod
+    def cross_origin(route: Route) -> bool:
+        """Open to other origins: what Stripe.js calls with a publishable key from the
+        merchant's page. Never an emulator control (the 3DS answer comes from the challenge
+        page, which the emulator itself serves)."""
+        return route.publishable and not route.path.startswith("/_emulator/")
+
     @staticmethod
     def check_size(request: Request) -> None:
         """Refuse an oversized body before reading it (bounded work before authentication)."""

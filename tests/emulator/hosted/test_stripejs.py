@@ -75,6 +75,7 @@ def test_cors_is_open_only_on_the_routes_stripe_js_calls(emulator_server, client
     assert [r.status for r in closed] == [200, 401, 200, 401]
     assert all("Access-Control-Allow-Origin" not in r.headers for r in closed)
     for path, method in (("/_emulator/reset", "POST"), ("/v1/customers", "GET"),
+                         ("/_emulator/3ds/pi_1", "POST"),
                          ("/v1/refunds", "POST"), ("/v1/nowhere", "GET")):
         status, headers, _ = fetch(emulator_server, "OPTIONS", path, {
             "Origin": "http://evil.example", "Access-Control-Request-Method": method,
