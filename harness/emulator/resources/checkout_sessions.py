@@ -191,8 +191,14 @@ def line_items(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
     ctx.get(id, "checkout.session", param="session")
 
     def fetch(before: int | None, after: int | None, limit: int) -> list[dict]:
-        return ctx.store.query(type="item", parent=id, before_seq=before, after_seq=after,
-                               limit=limit, ascending=True)
+        # Line items list in the order they were given, oldest first, unlike most lists, so
+        # the cursors point the other way: ``starting_after`` (``before``, for the newest-
+        # first lists ``page`` assumes) means later items, ``ending_before`` earlier ones,
+        # fetched nearest the cursor first as ``page`` expects.
+        if after is not None:
+            return ctx.store.query(type="item", parent=id, before_seq=after, limit=limit)
+        return ctx.store.query(type="item", parent=id, after_seq=before, limit=limit,
+                               ascending=True)
 
     def seq_of(object_id: str) -> int | None:
         return ctx.store.seq_of(object_id, type="item", parent=id)
