@@ -83,6 +83,29 @@ def publishable(server: BackgroundServer, key: str) -> str:
 
 
 # -- Connect set-up -----------------------------------------------------------------------------
+def seeded_world(client: werkzeug.test.Client, key: str) -> tuple[Any, dict, dict, dict]:
+    """In-process: an onboarded Express account and a destination charge to it, for tests
+    that need real IDs in paths. Returns (post, account, payment intent, charge), where
+    ``post(path, body)`` insists on a 200 and returns the JSON."""
+    auth = {"Authorization": f"Bearer {key}"}
+
+    def post(path: str, body: dict, headers: dict | None = None) -> dict:
+        response = client.post(path, data=body, headers={**auth, **(headers or {})})
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return json.loads(response.get_data(as_text=True))
+
+    account = post("/v1/accounts", {"type": "express",
+                                    "capabilities[transfers][requested]": "true",
+                                    "capabilities[card_payments][requested]": "true"})
+    post(f"/_emulator/accounts/{account['id']}/complete_onboarding", {})
+    pi = post("/v1/payment_intents", {
+        "amount": "1000", "currency": "usd", "application_fee_amount": "123",
+        "transfer_data[destination]": account["id"], "payment_method": "pm_card_visa",
+        "confirm": "true", "return_url": "https://example.com/return"})
+    charge = post(f"/v1/charges/{pi['latest_charge']}", {})
+    return post, account, pi, charge
+
+
 def onboarded_account(server: BackgroundServer, client: stripe.StripeClient, key: str) -> str:
     """An Express account whose hosted onboarding is complete (transfers active)."""
     account = client.v1.accounts.create(

@@ -27,6 +27,8 @@ from harness.emulator.params import Int
 from harness.emulator.pipeline import MAX_BODY
 from harness.emulator.registry import registry
 
+from .support import seeded_world
+
 KEY = "sk_test_attacker_fuzz_platform"
 FIGURES = Path(__file__).resolve().parents[2] / "build" / "fuzz-figures.json"
 
@@ -45,25 +47,9 @@ PATH_SEGMENTS = ["", "²", "%00", "..", "x" * 5000, "%2F", "%E2%80%AE", "٣", " 
 
 @pytest.fixture(scope="module")
 def world() -> dict:
-    emulator = Emulator()
-    client = Client(emulator)
-    auth = {"Authorization": f"Bearer {KEY}"}
-
-    def post(path: str, body: dict) -> dict:
-        response = client.post(path, data=body, headers=auth)
-        assert response.status_code == 200, response.get_data(as_text=True)
-        return json.loads(response.get_data(as_text=True))
-
-    account = post("/v1/accounts", {"type": "express",
-                                    "capabilities[transfers][requested]": "true",
-                                    "capabilities[card_payments][requested]": "true"})
-    post(f"/_emulator/accounts/{account['id']}/complete_onboarding", {})
-    pi = post("/v1/payment_intents", {
-        "amount": "1000", "currency": "usd", "application_fee_amount": "123",
-        "transfer_data[destination]": account["id"], "payment_method": "pm_card_visa",
-        "confirm": "true", "return_url": "https://example.com/return"})
-    charge = post(f"/v1/charges/{pi['latest_charge']}", {})
-    keys = client.get("/_emulator/keys", headers=auth)
+    client = Client(Emulator())
+    _, account, pi, charge = seeded_world(client, KEY)
+    keys = client.get("/_emulator/keys", headers={"Authorization": f"Bearer {KEY}"})
     assert keys.status_code == 200, keys.get_data(as_text=True)
     ids = {"id": pi["id"], "account": account["id"], "account_id": account["id"],
            "transfer": charge["transfer"], "fee": charge["application_fee"],

@@ -17,6 +17,8 @@ import harness.emulator.routes  # noqa: F401  - registers every route
 from harness.emulator import Emulator
 from harness.emulator.registry import registry
 
+from .support import seeded_world
+
 KEY = "sk_test_fuzzing_platform"
 AUTH = {"Authorization": f"Bearer {KEY}"}
 
@@ -24,23 +26,8 @@ AUTH = {"Authorization": f"Bearer {KEY}"}
 @pytest.fixture(scope="module")
 def world() -> tuple[Client, dict[str, list[str]]]:
     """An emulator with one of everything, and real IDs to put in paths."""
-    emulator = Emulator()
-    client = Client(emulator)
-
-    def post(path: str, body: dict, headers: dict | None = None) -> dict:
-        response = client.post(path, data=body, headers={**AUTH, **(headers or {})})
-        assert response.status_code == 200, response.get_data(as_text=True)
-        return json.loads(response.get_data(as_text=True))
-
-    account = post("/v1/accounts", {"type": "express",
-                                    "capabilities[transfers][requested]": "true",
-                                    "capabilities[card_payments][requested]": "true"})
-    post(f"/_emulator/accounts/{account['id']}/complete_onboarding", {})
-    pi = post("/v1/payment_intents", {
-        "amount": "1000", "currency": "usd", "application_fee_amount": "123",
-        "transfer_data[destination]": account["id"], "payment_method": "pm_card_visa",
-        "confirm": "true", "return_url": "https://example.com/return"})
-    charge = post(f"/v1/charges/{pi['latest_charge']}", {})
+    client = Client(Emulator())
+    post, account, pi, charge = seeded_world(client, KEY)
     disputed = post("/v1/payment_intents", {
         "amount": "1000", "currency": "usd", "payment_method": "pm_card_createDispute",
         "confirm": "true", "return_url": "https://example.com/return"})
