@@ -92,9 +92,16 @@ def test_glue_reaches_the_emulator_only_through_its_public_package() -> None:
     assert bad == []
 
 
-def test_the_top_level_holds_only_the_face_and_the_command_line() -> None:
+def test_the_top_level_holds_only_the_face_the_command_line_and_the_plugin() -> None:
     top = sorted(p.name for p in HARNESS.glob("*.py"))
-    assert top == ["__init__.py", "__main__.py"]
+    assert top == ["__init__.py", "__main__.py", "pytest_plugin.py"]
+
+
+def test_the_pytest_plugin_is_wiring_over_the_lab() -> None:
+    """DESIGN.md puts the plugin at the top; it starts the public emulator and hands the
+    rest to the lab, like the face."""
+    assert {_wing(b) or b for b in GRAPH["harness.pytest_plugin"]} == {
+        "lab", "emulator"}
 
 
 def test_no_module_shadows_the_standard_library() -> None:

@@ -18,6 +18,7 @@ from .faults import Faults
 from .ledger import Ledger
 from .pipeline import HttpLayer, mask_key
 from .registry import registry
+from .request_log import RequestLog
 from .settings import SDK_API_VERSION, Settings
 from .store import Store
 
@@ -44,6 +45,7 @@ class Emulator:
         self.clock = Clock(self.store, SEEDED_EPOCH if frozen else None)
         self.ids = IdFactory(self._effective_seed())
         self.faults = Faults()
+        self.requests = RequestLog()
         self.app = HttpLayer(self, registry.routes)
         self.workers: dict[str, Any] = {}
         for hook in registry.start_hooks:

@@ -75,6 +75,16 @@ def advance_clock(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     return {"object": "emulator.clock", "now": ctx.now()}
 
 
+@route("GET", "/_emulator/requests", params={})
+def requests(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    """The platform's API requests, oldest first (its connected accounts' included), with
+    their statuses: what Stripe's Dashboard shows under Developers → Logs. Controls are not
+    listed."""
+    _platform_only(ctx)
+    data = ctx.emulator.requests.entries(ctx.platform)
+    return {"object": "list", "url": "/_emulator/requests", "has_more": False, "data": data}
+
+
 @route("GET", "/_emulator/clock", params={})
 def clock(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     return {"object": "emulator.clock", "now": ctx.now()}
@@ -171,6 +181,7 @@ def reset(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     store.execute("UPDATE platforms SET clock_offset=0 WHERE platform=?", (platform,))
     ctx.emulator.clock.forget()
     ctx.emulator.faults.clear(platform)
+    ctx.emulator.requests.forget(platform)
     for hook in registry.reset_hooks:
         hook(ctx.emulator, platform)
     return {"object": "emulator.reset", "platform": platform}

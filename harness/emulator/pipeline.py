@@ -47,6 +47,7 @@ IDEMPOTENCY_TTL = 24 * 3600
 # keys of 500 characters and 100 line items stay under 100 KB) and bounds unauthenticated work.
 MAX_BODY = 1 << 20
 MAX_QUERY = 64 << 10  # a query string this long is no list filter
+LOG_ENTRY = "connect_lab.log_entry"  # what the request log keeps of an API call
 DROP_RESPONSE = "connect_lab.drop_response"  # environ flag set by an injected ``drop`` fault
 # What the API answers the calls Stripe.js makes with a publishable key from the merchant's
 # origin. Only those routes are open to other origins: a secret-key route or an emulator
@@ -125,6 +126,10 @@ class HttpLayer:
                            "inside the Connect Lab emulator. This is a bug: please report it."}},
             )
         response.headers["Request-Id"] = request_id
+        logged = environ.get(LOG_ENTRY)
+        if logged is not None:  # an authenticated API call (not a control, page or socket)
+            platform, entry = logged
+            self.emulator.requests.record(platform, {**entry, "status": response.status_code})
         if cors:
             for key, value in CORS_HEADERS.items():
                 response.headers.setdefault(key, value)
@@ -184,6 +189,12 @@ class HttpLayer:
                 "https://dashboard.stripe.com/account/apikeys."
             )
         account = self.acting_account(request, platform, key)
+        if not route.path.startswith("/_emulator/"):
+            request.environ[LOG_ENTRY] = (platform, {
+                "id": request_id, "method": request.method, "path": request.path,
+                "params": dict(params), "account": account if account != platform else None,
+                "key_type": key_type, "idempotency_key": request.headers.get("Idempotency-Key"),
+                "created": self.emulator.clock.now(platform)})
         version = request.headers.get("Stripe-Version") or self.emulator.platform_version(platform)
         self.emulator.check_version(version)
         ctx = Context(self.emulator, platform, account, version, key_type,

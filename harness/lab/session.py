@@ -97,6 +97,18 @@ class Lab:
         return f"<Lab backend={self.backend} api_base={self.api_base}>"
 
 
+def sdk_client(api_base: str, secret_key: str, *, emulator: bool = True) -> stripe.StripeClient:
+    """A StripeClient for ``api_base``: on the emulator its Connect (OAuth) and Files hosts
+    are the emulator too; on Stripe they keep the SDK's defaults. Retries as Stripe advises
+    (they are safe: the SDK sends an Idempotency-Key with every POST)."""
+    return stripe.StripeClient(
+        secret_key,
+        base_addresses={"api": api_base, "connect": api_base if emulator else None,
+                        "files": api_base if emulator else None},
+        max_network_retries=2,
+    )
+
+
 def start(
     *,
     seed: int | None = 42,
@@ -121,12 +133,7 @@ def start(
         cfg = dataclasses.replace(cfg, publishable_key=publishable)
     else:
         api_base = STRIPE_API_BASE
-    client = stripe.StripeClient(
-        cfg.secret_key,
-        base_addresses={"api": api_base, "connect": api_base if cfg.is_emulator else None,
-                        "files": api_base if cfg.is_emulator else None},
-        max_network_retries=2,
-    )
+    client = sdk_client(api_base, cfg.secret_key, emulator=cfg.is_emulator)
     stripe.api_key = cfg.secret_key
     stripe.api_base = api_base
     if cfg.is_emulator:
