@@ -64,13 +64,14 @@ def test_the_wheel_needs_none_of_the_notebook_extras(installed: dict[str, Path])
     assert core == ["simple-websocket>=1.0", "stripe<17,>=16", "werkzeug>=3.0"]
     assert any(r.startswith("jupyterlab") and 'extra == "lab"' in r for r in requires)
     assert "connect-lab-emulator = harness.__main__:emulator_main" in entry_points
-    assert "connect_lab = harness.pytest_plugin" in entry_points
+    assert "harness.pytest_plugin = harness.pytest_plugin" in entry_points
     missing = subprocess.run([installed["bin"] / "python", "-c", "import flask"],
                              capture_output=True)
     assert missing.returncode != 0  # the fresh venv has only what the wheel asked for
 
 
-@pytest.mark.parametrize("args", [(), ("-n", "2")], ids=["serial", "xdist"])
+@pytest.mark.parametrize("args", [(), ("-n", "2"), ("-p", "harness.pytest_plugin")],
+                         ids=["serial", "xdist", "named-too"])
 def test_the_example_suite_passes_through_the_installed_plugin(
         installed: dict[str, Path], args: tuple[str, ...]) -> None:
     out = sh(installed["bin"] / "python", "-m", "pytest", "-q", "-p", "no:cacheprovider",
