@@ -19,6 +19,7 @@ import stripe
 
 from harness.emulator import fx
 from harness.emulator.settings import Settings
+from harness.emulator.shapes import CURRENCIES
 
 from .support import advance, onboarded_account
 
@@ -50,7 +51,7 @@ def test_rates_and_rounding() -> None:
     assert fx.convert(10000, "jpy", "usd") == 6700  # 10000 yen (no minor unit) -> 67.00 USD
     assert fx.convert(30, "usd", "jpy") == 45  # 0.30 USD -> 44.78 yen, rounded half up
     assert fx.convert(-1000, "eur", "usd") == -1100
-    assert set(fx.USD_PER_UNIT) >= {"usd", "eur", "gbp", "jpy", "krw"}
+    assert set(fx.USD_PER_UNIT) == CURRENCIES  # every currency the emulator accepts converts
 
 
 def test_fee_model_in_the_settlement_currency() -> None:
@@ -137,3 +138,41 @@ def test_a_balance_without_its_bank_account_is_paid_out(
     assert [(p.amount, p.currency, p.destination) for p in auto] == [(1915, "eur", bank.id)]
     left = client.v1.balance.retrieve(options=as_acct)
     assert [(f.currency, f.amount) for f in left.available] == [("eur", 0)]
+
+
+def test_refund_of_a_converted_charge_is_converted_too(
+    client: stripe.StripeClient, acct: str
+) -> None:
+    """The refund, the transfer reversal and the fee refund land in usd as the charge did
+    (at the emulator's fixed rate, so the same cents); Stripe keeps its fee
+    (https://docs.stripe.com/connect/destination-charges#issue-refunds)."""
+    pi = _pay(client, 1000, "eur", application_fee_amount=123,
+              transfer_data={"destination": acct})
+    refund = client.v1.refunds.create({"payment_intent": pi.id, "reverse_transfer": True,
+                                       "refund_application_fee": True})
+    assert (refund.amount, refund.currency) == (1000, "eur")
+    txn = client.v1.balance_transactions.retrieve(refund.balance_transaction)
+    assert (txn.amount, txn.currency, txn.exchange_rate) == (-1100, "usd", 1.1)
+    platform = client.v1.balance.retrieve()
+    assert [(f.currency, f.amount) for f in platform.available] == [("usd", -73)]
+    homeowner = client.v1.balance.retrieve(options={"stripe_account": acct})
+    assert [(f.currency, f.amount) for f in homeowner.available] == [("usd", 0)]
+
+
+def test_a_transfer_from_a_converted_charge_is_in_its_settled_currency(
+    client: stripe.StripeClient, acct: str
+) -> None:
+    """source_transaction's balance transaction currency (usd) is the one a transfer must use
+    (https://docs.stripe.com/connect/separate-charges-and-transfers)."""
+    charge = client.v1.charges.retrieve(_pay(client, 1000, "eur").latest_charge)
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        client.v1.transfers.create({"amount": 500, "currency": "eur", "destination": acct,
+                                    "source_transaction": charge.id})
+    assert info.value.param == "currency"
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        client.v1.transfers.create({"amount": 1101, "currency": "usd", "destination": acct,
+                                    "source_transaction": charge.id})
+    assert info.value.param == "amount"  # 1000 EUR settled as 1100 USD: no more
+    transfer = client.v1.transfers.create({"amount": 1100, "currency": "usd",
+                                           "destination": acct, "source_transaction": charge.id})
+    assert (transfer.amount, transfer.currency) == (1100, "usd")
