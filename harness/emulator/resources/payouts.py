@@ -21,6 +21,7 @@ from ..listing import store_page
 from ..params import LIST_PARAMS, Enum, Int, Metadata, Range, Str
 from ..registry import loader, on_tick, route
 from ..shapes import build, check_currency, merge_metadata, midnight_after
+from . import refunds
 from .balance import balance_of
 from .events import changes
 
@@ -259,6 +260,7 @@ def settle(ctx: Context, before: int) -> None:
     so a quiet day costs next to nothing however many accounts there are (a clock advance
     over years settles day by day)."""
     now = ctx.now()
+    refunds.settle_pending(ctx)  # refunds waiting for funds come before the day's payouts
     mine = "ns IN (SELECT id FROM objects WHERE ns=? AND type='account')"
     matured = {r[0] for r in ctx.store.execute(  # funds that matured since ``before``
         f"SELECT DISTINCT ns FROM ledger WHERE {mine} AND available_on > ?"
@@ -283,7 +285,10 @@ def settle(ctx: Context, before: int) -> None:
             schedule = account["settings"]["payouts"]["schedule"]
             if account["payouts_enabled"] and _payout_day(schedule, now):
                 for currency in ("usd",):
-                    amount = ctx.ledger.available(ns, currency, now)
+                    # A pending refund's amount stays behind, or the sweep would keep the
+                    # refund waiting for ever (the docs are silent on this order).
+                    amount = ctx.ledger.available(ns, currency, now) - \
+                        refunds.held(ctx, ns, currency)
                     if amount > 0 and account["external_accounts"]["data"]:
                         create_payout(ctx, ns, {"amount": amount, "currency": currency},
                                       automatic=True)
