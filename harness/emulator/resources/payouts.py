@@ -22,7 +22,7 @@ from ..params import LIST_PARAMS, Enum, Int, Metadata, Range, Str
 from ..registry import loader, on_tick, route
 from ..shapes import build, check_currency, merge_metadata, midnight_after
 from . import refunds
-from .balance import balance_of
+from .balance import balance_of, instant_available
 from .events import changes
 
 # Test bank account numbers (routing 110000000) and what their payouts do.
@@ -38,6 +38,12 @@ FAILING_BANKS = {
                      "of its currency."),
 }
 INSTANT_INELIGIBLE = {"000888888883"}
+# Stripe's Instant Payout fee (US): "1.5% of Instant Payouts volume", "Minimum fee of 50¢"
+# (https://stripe.com/pricing, read as transcribed 2026-09-20; the support article
+# https://support.stripe.com/questions/what-are-instant-payouts-and-who-is-eligible says 1%
+# "for most countries": the pricing page is the rate card, so 1.5%). Rounded half up.
+INSTANT_FEE_PERMILLE = 15
+INSTANT_FEE_MINIMUM = 50
 TOPUP_FAILURES = {
     "btok_us_verified_noAccount": "no_account",
     "btok_us_verified_accountClosed": "account_closed",
@@ -85,6 +91,10 @@ def arrival(ts: int, method: str) -> int:
     return day
 
 
+def instant_fee(amount: int) -> int:
+    return max(INSTANT_FEE_MINIMUM, money.proportion(INSTANT_FEE_PERMILLE, 1000, amount))
+
+
 def create_payout(ctx: Context, ns: str, params: dict[str, Any], automatic: bool) -> dict:
     currency = check_currency(params["currency"])
     amount, method = params["amount"], params.get("method", "standard")
@@ -102,11 +112,22 @@ def create_payout(ctx: Context, ns: str, params: dict[str, Any], automatic: bool
     if method == "instant" and _bank_number(ctx, bank) in INSTANT_INELIGIBLE:
         raise InvalidRequest("This external account is not eligible for Instant Payouts.",
                              code="instant_payouts_unsupported", param="method")
-    if ctx.ledger.available(ns, currency, ctx.now()) < amount:
+    fee_details = []
+    if method == "instant":
+        # Card funds can go out instantly once the charge completes (instant_available);
+        # Stripe's fee is taken on the payout's balance transaction (where Stripe books it
+        # is not documented; a stripe_fee there keeps net = amount - fee).
+        fee = instant_fee(amount)
+        if instant_available(ctx, ns, currency) < amount + fee:
+            raise InvalidRequest(INSUFFICIENT, code="balance_insufficient", param="amount")
+        fee_details = [{"amount": fee, "application": None, "currency": currency,
+                        "description": "Instant Payout fee", "type": "stripe_fee"}]
+    elif ctx.ledger.available(ns, currency, ctx.now()) < amount:
         raise InvalidRequest(INSUFFICIENT, code="balance_insufficient", param="amount")
     payout_id = ctx.new_id("po")
     txn = money.post(ctx, ns, currency=currency, amount=-amount, type="payout",
                      reporting_category="payout", source=payout_id, available_on=ctx.now(),
+                     fee_details=fee_details,
                      description=params.get("description") or ("STRIPE PAYOUT" if automatic
                                                                 else None))
     payout = build(
@@ -117,7 +138,10 @@ def create_payout(ctx: Context, ns: str, params: dict[str, Any], automatic: bool
         destination=bank["id"], failure_balance_transaction=None, failure_code=None,
         failure_message=None, livemode=False, metadata=params.get("metadata") or {},
         method=method, original_payout=None, payout_method=None,
-        reconciliation_status="not_applicable", reversed_by=None,
+        # Only automatic payouts are reconciled (their transactions can be listed with
+        # balance_transactions?payout=); in_progress until the payout leaves Stripe.
+        reconciliation_status="in_progress" if automatic else "not_applicable",
+        reversed_by=None,
         source_type=params.get("source_type", "card"),
         statement_descriptor=params.get("statement_descriptor"), status="pending",
         trace_id={"status": "pending", "value": None}, type="bank_account",
@@ -289,9 +313,15 @@ def settle(ctx: Context, before: int) -> None:
                     # refund waiting for ever (the docs are silent on this order).
                     amount = ctx.ledger.available(ns, currency, now) - \
                         refunds.held(ctx, ns, currency)
-                    if amount > 0 and account["external_accounts"]["data"]:
-                        create_payout(ctx, ns, {"amount": amount, "currency": currency},
-                                      automatic=True)
+                    bank = next((b for b in account["external_accounts"]["data"]
+                                 if b["currency"] == currency), None)
+                    # A bank account whose payout failed is `errored`: Stripe "will not
+                    # continue to send scheduled payouts until the bank details are updated"
+                    # (stripe-python BankAccount.status; https://docs.stripe.com/payouts#payout-failures).
+                    # Adding a new one makes it the default, and payouts resume to it.
+                    if amount > 0 and bank is not None and bank["status"] != "errored":
+                        create_payout(ctx, ns, {"amount": amount, "currency": currency,
+                                                "destination": bank["id"]}, automatic=True)
 
 
 def _progress_payouts(ctx: Context, ns: str, now: int) -> None:
@@ -299,6 +329,9 @@ def _progress_payouts(ctx: Context, ns: str, now: int) -> None:
         for payout in ctx.store.query(type="payout", ns=ns, where={"status": status},
                                       limit=10000):
             previous = {"status": payout["status"]}
+            if payout["reconciliation_status"] == "in_progress" and payout["created"] < now:
+                previous["reconciliation_status"] = "in_progress"
+                payout["reconciliation_status"] = "completed"
             if payout["arrival_date"] > now:
                 if status == "pending" and payout["created"] < now:
                     payout["status"] = "in_transit"
@@ -316,8 +349,24 @@ def _progress_payouts(ctx: Context, ns: str, now: int) -> None:
                               failure_message=failure[1], failure_balance_transaction=txn.id)
                 ctx.save(payout)
                 ctx.emit("payout.failed", payout, previous, account=ns)
+                _errored(ctx, ns, bank)
             else:
                 payout.update(status="paid", trace_id={"status": "supported",
                                                        "value": f"TRACE{payout['id'][3:15]}"})
                 ctx.save(payout)
                 ctx.emit("payout.paid", payout, previous, account=ns)
+
+
+def _errored(ctx: Context, ns: str, bank: dict[str, Any]) -> None:
+    """A failed payout sets its bank account to ``errored`` (stripe-python BankAccount.status:
+    "If a payout sent to this bank account fails, we'll set the status to `errored`")."""
+    if bank["status"] == "errored":
+        return
+    account = _account(ctx, ns)
+    for item in account["external_accounts"]["data"]:
+        if item["id"] == bank["id"]:
+            item["status"] = "errored"
+            ctx.save(account)
+            ctx.emit("account.external_account.updated", item, {"status": bank["status"]},
+                     account=ns)
+            return
