@@ -313,8 +313,10 @@ def settle(ctx: Context, before: int) -> None:
                     # refund waiting for ever (the docs are silent on this order).
                     amount = ctx.ledger.available(ns, currency, now) - \
                         refunds.held(ctx, ns, currency)
-                    bank = next((b for b in account["external_accounts"]["data"]
-                                 if b["currency"] == currency), None)
+                    banks = [b for b in account["external_accounts"]["data"]
+                             if b["currency"] == currency]
+                    bank = next((b for b in banks if b.get("default_for_currency")),
+                                banks[0] if banks else None)
                     # A bank account whose payout failed is `errored`: Stripe "will not
                     # continue to send scheduled payouts until the bank details are updated"
                     # (stripe-python BankAccount.status; https://docs.stripe.com/payouts#payout-failures).
