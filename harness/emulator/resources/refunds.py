@@ -115,7 +115,9 @@ def refund_charge(ctx: Context, charge: dict[str, Any], params: dict[str, Any]) 
         if back > 0:
             money.refund_application_fee(ctx, fee, back)
     # The refund itself is paid from the available balance, after the reversal above has
-    # landed in it; refunds already waiting are served first.
+    # landed in it; refunds already waiting are served first. The docs do not say whether a
+    # reversal waits with a pending refund: here it happens at once (it is its own object,
+    # named on the refund from the start), and only the refund's debit waits.
     # https://docs.stripe.com/refunds: "Refunds use your available Stripe balance (not
     # including pending amounts) ... Stripe holds the refund as pending for card transactions"
     if _spendable(ctx, ctx.account, currency) >= amount:
