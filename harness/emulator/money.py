@@ -55,6 +55,14 @@ def available_on(ctx: Context, bypass_pending: bool, account_id: str) -> int:
     return max(midnight_after(now, delay), midnight_after(first, ctx.settings.first_payout_days))
 
 
+def settled_amount(ctx: Context, ns: str, currency: str, amount: int) -> tuple[str, int]:
+    """``amount`` of ``currency`` as it lands on (or leaves) ``ns``'s balance: in the
+    currency the account settles it in, converted as :func:`post` converts it."""
+    found = ctx.find(ns, "account")
+    target = fx.settlement_currency(found[1] if found else None, currency)
+    return target, fx.convert(amount, currency, target)
+
+
 def post(ctx: Context, ns: str, *, convert: bool = True, **kwargs: Any) -> Entry:
     """Write one balance transaction on ``ns``. Money in a currency ``ns`` does not settle
     in is converted into its default currency first, fee details too, with

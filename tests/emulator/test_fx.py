@@ -148,13 +148,16 @@ def test_refund_of_a_converted_charge_is_converted_too(
     (https://docs.stripe.com/connect/destination-charges#issue-refunds)."""
     pi = _pay(client, 1000, "eur", application_fee_amount=123,
               transfer_data={"destination": acct})
+    # The charge's funds are still pending and the platform pays the refund, so without
+    # available money it would wait (https://docs.stripe.com/refunds#pending-refunds).
+    client.v1.topups.create({"amount": 1000, "currency": "usd"})
     refund = client.v1.refunds.create({"payment_intent": pi.id, "reverse_transfer": True,
                                        "refund_application_fee": True})
-    assert (refund.amount, refund.currency) == (1000, "eur")
+    assert (refund.amount, refund.currency, refund.status) == (1000, "eur", "succeeded")
     txn = client.v1.balance_transactions.retrieve(refund.balance_transaction)
     assert (txn.amount, txn.currency, txn.exchange_rate) == (-1100, "usd", 1.1)
     platform = client.v1.balance.retrieve()
-    assert [(f.currency, f.amount) for f in platform.available] == [("usd", -73)]
+    assert [(f.currency, f.amount) for f in platform.available] == [("usd", 1000 - 73)]
     homeowner = client.v1.balance.retrieve(options={"stripe_account": acct})
     assert [(f.currency, f.amount) for f in homeowner.available] == [("usd", 0)]
 
@@ -176,3 +179,21 @@ def test_a_transfer_from_a_converted_charge_is_in_its_settled_currency(
     transfer = client.v1.transfers.create({"amount": 1100, "currency": "usd",
                                            "destination": acct, "source_transaction": charge.id})
     assert (transfer.amount, transfer.currency) == (1100, "usd")
+
+
+def test_a_converted_refund_waits_for_its_settled_amount(
+    client: stripe.StripeClient, acct: str
+) -> None:
+    """A refund of 1000 eur needs 1100 usd available (the balance holds usd), not 1000:
+    it waits at 1099 and completes at 1100 (https://docs.stripe.com/refunds#pending-refunds,
+    https://docs.stripe.com/currencies/conversions)."""
+    pi = _pay(client, 1000, "eur")
+    refund = client.v1.refunds.create({"payment_intent": pi.id})
+    assert (refund.status, refund.pending_reason) == ("pending", "insufficient_funds")
+    client.v1.topups.create({"amount": 1099, "currency": "usd"})
+    assert client.v1.refunds.retrieve(refund.id).status == "pending"
+    client.v1.topups.create({"amount": 1, "currency": "usd"})
+    done = client.v1.refunds.retrieve(refund.id)
+    assert done.status == "succeeded"
+    txn = client.v1.balance_transactions.retrieve(done.balance_transaction)
+    assert (txn.amount, txn.currency) == (-1100, "usd")
