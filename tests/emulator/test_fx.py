@@ -184,13 +184,15 @@ def test_a_transfer_from_a_converted_charge_is_in_its_settled_currency(
 def test_a_converted_refund_waits_for_its_settled_amount(
     client: stripe.StripeClient, acct: str
 ) -> None:
-    """A refund of 1000 eur needs 1100 usd available (the balance holds usd), not 1000:
-    it waits at 1099 and completes at 1100 (https://docs.stripe.com/refunds#pending-refunds,
-    https://docs.stripe.com/currencies/conversions)."""
+    """A refund of 1000 eur needs 1100 usd available (the balance holds usd), not 1000: with
+    the charge's 1027 net available it waits 73 short, still at 72 more, and completes at 73
+    (https://docs.stripe.com/refunds#pending-refunds, /currencies/conversions)."""
     pi = _pay(client, 1000, "eur")
+    assert [(b.currency, b.amount) for b in client.v1.balance.retrieve().available] == [
+        ("usd", 1027)]
     refund = client.v1.refunds.create({"payment_intent": pi.id})
     assert (refund.status, refund.pending_reason) == ("pending", "insufficient_funds")
-    client.v1.topups.create({"amount": 1099, "currency": "usd"})
+    client.v1.topups.create({"amount": 72, "currency": "usd"})
     assert client.v1.refunds.retrieve(refund.id).status == "pending"
     client.v1.topups.create({"amount": 1, "currency": "usd"})
     done = client.v1.refunds.retrieve(refund.id)
