@@ -25,6 +25,7 @@ from werkzeug.routing import Map, RequestRedirect, Rule
 from werkzeug.wrappers import Request, Response
 
 from .context import Context, connected_account
+from .declared import Node, operation_for
 from .errors import (
     AuthenticationFailed,
     IdempotencyConflict,
@@ -256,7 +257,9 @@ class HttpLayer:
                         return replay
                 try:
                     if route.params is not None:
-                        params = validate_fields(route.params, params)
+                        params = validate_fields(route.params, params,
+                                                 declared=lambda: declared_params(route),
+                                                 removed=ctx.version_at_least)
                     result = route.handler(ctx, params, **path_args)
                     body = expand(ctx, result, expand_paths)
                 except StripeError as exc:
@@ -387,6 +390,13 @@ class HttpLayer:
             " VALUES (?,?,?,?,?,?)",
             (idem.scope, idem.key, idem.fingerprint, status, json.dumps(body), now),
         )
+
+
+def declared_params(route: Route) -> Node | None:
+    """What stripe-python 16 declares for the method ``route`` serves (None for a route only
+    the emulator has)."""
+    op = operation_for(route.method, route.path, route.sdk)
+    return op.params if op is not None else None
 
 
 @dataclass
