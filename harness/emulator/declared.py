@@ -164,7 +164,8 @@ class Operation:
         them (``/api/payment_intents/create``, ``/api/checkout/sessions/list``); a few
         pages are named otherwise (``/api/accounts/login_link``), and those links land on
         the nearest section."""
-        return DOCS_API + self.resource.replace(".", "/") + "/" + self.name
+        version = "v2/" if self.service.startswith("v2.") else ""
+        return DOCS_API + version + self.resource.replace(".", "/") + "/" + self.name
 
     @cached_property
     def params(self) -> Node | None:
@@ -263,3 +264,50 @@ def operation_for(method: str, path: str, sdk: str | None = None) -> Operation |
     if sdk:
         return _by_id().get(sdk)
     return _by_shape().get((method.upper(), shape(path)))
+
+
+@cache
+def _static() -> dict[tuple[str, str], Operation]:
+    """The SDK's methods whose URL has no variable part (``GET /v1/payment_intents/search``)."""
+    return {(op.method, op.path): op for op in reversed(operations()) if "{" not in op.path}
+
+
+@cache
+def _patterns() -> dict[tuple[str, int], list[tuple[re.Pattern[str], Operation]]]:
+    table: dict[tuple[str, int], list[tuple[re.Pattern[str], Operation]]] = {}
+    for op in operations():
+        parts = op.path.strip("/").split("/")
+        regex = "/".join("[^/]+" if part.startswith("{") else re.escape(part)
+                         for part in parts)
+        table.setdefault((op.method, len(parts)), []).append((re.compile(regex), op))
+    for entries in table.values():  # the most literal template first (".../search" before "{}")
+        entries.sort(key=lambda entry: entry[1].path.count("{"))
+    return table
+
+
+def operation_at(method: str, path: str) -> Operation | None:
+    """The SDK method a concrete request (``POST /v1/subscriptions/sub_1/cancel``) calls, if
+    any: how the core tells a Stripe method it does not model from a URL Stripe lacks."""
+    method = method.upper()
+    found = _static().get((method, path))
+    if found is not None:
+        return found
+    parts = path.strip("/").split("/")
+    for regex, op in _patterns().get((method, len(parts)), []):
+        if regex.fullmatch("/".join(parts)):
+            return op
+    return None
+
+
+def shadowed(method: str, path: str, route_path: str, path_args: dict[str, Any]) -> \
+        Operation | None:
+    """The SDK method a route with variables caught by mistake: ``GET
+    /v1/payment_intents/search`` is Stripe's search, not a retrieve of the PaymentIntent
+    ``search``. Stripe's IDs carry an underscore (``pi_…``), so only a request with a
+    bare word in a variable part is looked up."""
+    if not path_args or all("_" in str(value) for value in path_args.values()):
+        return None
+    found = _static().get((method.upper(), path))
+    if found is None or shape(found.path) == shape(route_path):
+        return None
+    return found

@@ -117,6 +117,15 @@ def not_modelled_param(name: str, docs: str) -> InvalidRequest:
         f"see {docs}", param=name, extra={"doc_url": docs})
 
 
+def not_modelled_method(method: str, path: str, sdk: str, docs: str) -> InvalidRequest:
+    """A method stripe-python 16 has (``sdk``, its StripeClient name) that the emulator does
+    not model yet: the same shape as :func:`not_modelled_param`, instead of "Unrecognized
+    request URL", which would tell a learner that Stripe has no such URL."""
+    return InvalidRequest(
+        f"{method} {path} ({sdk}) is a Stripe API method that Connect Lab's emulator does not "
+        f"model yet; see {docs}", extra={"doc_url": docs})
+
+
 def missing_param(name: str) -> InvalidRequest:
     return InvalidRequest(
         f"Missing required param: {name}.", code="parameter_missing", param=name

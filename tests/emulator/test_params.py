@@ -105,3 +105,29 @@ def test_the_sdk_walk_finds_nested_services_and_their_params() -> None:
     assert "destination" in fields["transfer_data"].child  # a nested TypedDict
     assert shape("/v1/accounts/<account>/capabilities/<name>") == \
         shape("/v1/accounts/{account}/capabilities/{capability}")
+
+
+# -- methods ------------------------------------------------------------------------------------
+def test_a_stripe_method_the_emulator_lacks_is_not_modelled(client: stripe.StripeClient) -> None:
+    """Not "Unrecognized request URL": Stripe has this URL."""
+    error = _error(client.v1.subscriptions.create, {"customer": "cus_x"})
+    docs = "https://docs.stripe.com/api/subscriptions/create"
+    assert error == {
+        "type": "invalid_request_error", "doc_url": docs,
+        "message": "POST /v1/subscriptions (v1.subscriptions.create) is a Stripe API method "
+                   f"that Connect Lab's emulator does not model yet; see {docs}"}
+
+
+def test_search_is_not_mistaken_for_a_retrieve(client: stripe.StripeClient) -> None:
+    """``GET /v1/payment_intents/search`` is caught by the ``/v1/payment_intents/<id>``
+    route's URL pattern; it is Stripe's search, not the PaymentIntent "search"."""
+    error = _error(client.v1.payment_intents.search, {"query": "status:'succeeded'"})
+    assert "(v1.payment_intents.search) is a Stripe API method" in error["message"]
+
+
+def test_a_url_stripe_lacks_is_still_unrecognized(emulator_server: Any, api_key: str) -> None:
+    from .support import raw
+
+    resp = raw(emulator_server, "GET", "/v1/subscriptionz", key=api_key)
+    assert resp.status == 404
+    assert resp.error["message"].startswith("Unrecognized request URL (GET: /v1/subscriptionz)")
