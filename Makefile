@@ -49,6 +49,7 @@ bench: $(STAMP) system
 	@echo "## One platform advances its clock 10 years with 150 accounts; another keeps calling"
 	PYTHONPATH=. $(BIN)/python bench/clock_freeze.py
 	$(BIN)/python bench/notebook_suite.py
+	PYTHONPATH=. $(BIN)/python bench/coverage_figures.py
 
 # Delete the Stripe test-mode accounts the tutorial created (tagged connect_lab=1), only those.
 clean-stripe: $(STAMP)

@@ -20,6 +20,8 @@ from .pipeline import HttpLayer, mask_key
 from .registry import registry
 from .settings import SDK_API_VERSION, Settings
 from .store import Store
+from .surface import surface as sdk_surface
+from .surface import totals as surface_totals
 
 # What may follow sk_test_ in a learner's key: Stripe's keys are alphanumeric; "-", "." and
 # "_" let a workshop name keys ("sk_test_my-team.1"). Anything else (spaces, quotes,
@@ -125,4 +127,4 @@ class Emulator:
         self.store.close()
 
 
-__all__ = ["Emulator", "Settings", "SDK_API_VERSION"]
+__all__ = ["Emulator", "Settings", "SDK_API_VERSION", "sdk_surface", "surface_totals"]
