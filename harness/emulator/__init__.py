@@ -20,6 +20,7 @@ from .pipeline import HttpLayer, mask_key
 from .registry import registry
 from .settings import SDK_API_VERSION, Settings
 from .store import Store
+from .surface import emulator_only as emulator_only_routes
 from .surface import surface as sdk_surface
 from .surface import totals as surface_totals
 
@@ -127,4 +128,5 @@ class Emulator:
         self.store.close()
 
 
-__all__ = ["Emulator", "Settings", "SDK_API_VERSION", "sdk_surface", "surface_totals"]
+__all__ = ["Emulator", "Settings", "SDK_API_VERSION", "sdk_surface", "surface_totals",
+           "emulator_only_routes"]

@@ -32,7 +32,7 @@ from typing import Any
 import stripe
 import werkzeug.test
 
-from ..emulator import Emulator, sdk_surface, surface_totals
+from ..emulator import Emulator, emulator_only_routes, sdk_surface, surface_totals
 
 ROOT = Path(__file__).resolve().parents[2]
 MARKDOWN = ROOT / "docs" / "coverage.md"
@@ -243,6 +243,10 @@ def markdown(methods: list[Any]) -> str:
             rest[op.service].append(op.name)
     lines += ["", "## Not modelled (a clear 400)", "", "| Service | Methods |", "| --- | --- |"]
     lines += [f"| `{service}` | {', '.join(names)} |" for service, names in sorted(rest.items())]
+    lines += ["", "## Routes only the emulator has", "",
+              "Not methods of stripe-python: the emulator's own controls (`/_emulator/`), and "
+              "calls Stripe's browser side makes or older API versions had.", ""]
+    lines += [f"- `{route.method} {route.path}`" for route in emulator_only_routes()]
     return "\n".join(lines) + "\n"
 
 
