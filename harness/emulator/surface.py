@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from .context import Context
 from .declared import Node, Operation, operations, shape
 from .params import Custom, ListOf, Metadata, Obj, Param
 from .registry import Route, registry
@@ -37,7 +38,10 @@ class Method:
 
 
 def _removed_at_sdk_version(spec: Param) -> bool:
-    return spec.until is not None and SDK_API_VERSION.split(".")[0] >= spec.until.split(".")[0]
+    """Would a request on the SDK's own version be told this name is unknown? (The
+    pipeline's rule: the request's ``Context.version_at_least``.)"""
+    at_sdk = Context(None, "", "", SDK_API_VERSION)  # type: ignore[arg-type]
+    return spec.until is not None and at_sdk.version_at_least(spec.until)
 
 
 def _below(node: Node, prefix: str, status: str, out: dict[str, str]) -> None:
