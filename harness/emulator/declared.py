@@ -160,10 +160,11 @@ class Operation:
 
     @property
     def docs(self) -> str:
-        """The method's page in Stripe's API reference, named as Stripe names most of
-        them (``/api/payment_intents/create``, ``/api/checkout/sessions/list``); a few
-        pages are named otherwise (``/api/accounts/login_link``), and those links land on
-        the nearest section."""
+        """The method's page in Stripe's API reference, built the way Stripe names most
+        of them (``/api/payment_intents/create``, ``/api/checkout/sessions/list``). The
+        reference has no index to read this from offline, and a few pages are named
+        otherwise (a login link's is ``/api/accounts/login_link/create``): for those the
+        link is this best guess, and the message still names the method."""
         version = "v2/" if self.service.startswith("v2.") else ""
         return DOCS_API + version + self.resource.replace(".", "/") + "/" + self.name
 
