@@ -55,6 +55,7 @@ bench: $(STAMP) system
 	$(BIN)/python bench/notebook_suite.py
 	@echo "## What the stripe_emulator pytest fixture adds per test"
 	PYTHONPATH=. $(BIN)/python bench/plugin_overhead.py
+	PYTHONPATH=. $(BIN)/python bench/coverage_figures.py
 
 # Delete the Stripe test-mode accounts the tutorial created (tagged connect_lab=1), only those.
 clean-stripe: $(STAMP)

@@ -5,6 +5,7 @@
     python -m harness run [NAME ...]
     python -m harness drift [--json] [--against FILE]
     python -m harness clean-stripe [--dry-run]
+    python -m harness coverage [--probe] [--markdown]
 """
 
 from __future__ import annotations
@@ -93,9 +94,16 @@ def main(argv: list[str] | None = None) -> int:
     clean = sub.add_parser("clean-stripe", help="delete the Stripe test accounts Connect Lab "
                            "created (metadata connect_lab=1), and only those")
     clean.add_argument("--dry-run", action="store_true", help="list them, delete nothing")
+    cover = sub.add_parser("coverage", help="every Stripe method and parameter, and what the "
+                           "emulator does with it (implemented, not modelled, absent)")
+    from .tools import coverage
+
+    coverage.add_arguments(cover)
     args = parser.parse_args(argv)
     if args.command == "emulator":
         return _emulator(args)
+    if args.command == "coverage":
+        return coverage.main(args)
     if args.command in ("drift", "clean-stripe"):
         try:
             if args.command == "drift":

@@ -21,6 +21,9 @@ from .registry import registry
 from .request_log import RequestLog
 from .settings import SDK_API_VERSION, Settings
 from .store import Store
+from .surface import emulator_only as emulator_only_routes
+from .surface import surface as sdk_surface
+from .surface import totals as surface_totals
 
 # What may follow sk_test_ in a learner's key: Stripe's keys are alphanumeric; "-", "." and
 # "_" let a workshop name keys ("sk_test_my-team.1"). Anything else (spaces, quotes,
@@ -127,4 +130,5 @@ class Emulator:
         self.store.close()
 
 
-__all__ = ["Emulator", "Settings", "SDK_API_VERSION"]
+__all__ = ["Emulator", "Settings", "SDK_API_VERSION", "sdk_surface", "surface_totals",
+           "emulator_only_routes"]

@@ -25,12 +25,14 @@ from werkzeug.routing import Map, RequestRedirect, Rule
 from werkzeug.wrappers import Request, Response
 
 from .context import Context, connected_account
+from .declared import Node, operation_at, operation_for, shadowed
 from .errors import (
     AuthenticationFailed,
     IdempotencyConflict,
     InvalidRequest,
     PermissionDenied,
     StripeError,
+    not_modelled_method,
 )
 from .expand import expand
 from .faults import drop_connection
@@ -165,12 +167,20 @@ class HttpLayer:
             endpoint, path_args = adapter.match(method=method)
         except (RouteNotFound, MethodNotAllowed, RequestRedirect):
             path = request.path[:200]
+            sdk = operation_at(method or request.method, request.path)
+            if sdk is not None:
+                raise not_modelled_method(sdk.method, sdk.path, sdk.id, sdk.docs) from None
             raise InvalidRequest(
                 f"Unrecognized request URL ({request.method}: {path}). Please see "
                 "https://docs.stripe.com or we can help at https://support.stripe.com/.",
                 status=404,
             ) from None
-        return self.routes[endpoint], path_args
+        route = self.routes[endpoint]
+        sdk = None if route.raw else shadowed(method or request.method, request.path,
+                                              route.path, path_args)
+        if sdk is not None:
+            raise not_modelled_method(sdk.method, sdk.path, sdk.id, sdk.docs)
+        return route, path_args
 
     def dispatch(self, request: Request, request_id: str, route: Route,
                  path_args: dict) -> Response:
@@ -267,7 +277,9 @@ class HttpLayer:
                         return replay
                 try:
                     if route.params is not None:
-                        params = validate_fields(route.params, params)
+                        params = validate_fields(route.params, params,
+                                                 declared=lambda: declared_params(route),
+                                                 removed=ctx.version_at_least)
                     result = route.handler(ctx, params, **path_args)
                     body = expand(ctx, result, expand_paths)
                 except StripeError as exc:
@@ -398,6 +410,13 @@ class HttpLayer:
             " VALUES (?,?,?,?,?,?)",
             (idem.scope, idem.key, idem.fingerprint, status, json.dumps(body), now),
         )
+
+
+def declared_params(route: Route) -> Node | None:
+    """What stripe-python 16 declares for the method ``route`` serves (None for a route only
+    the emulator has)."""
+    op = operation_for(route.method, route.path, route.sdk)
+    return op.params if op is not None else None
 
 
 @dataclass
