@@ -13,7 +13,7 @@ from typing import Any
 import stripe
 
 from . import config as config_mod
-from . import emulator_controls, logsafe
+from . import emulator_controls, lifetime, logsafe
 from .emulator_controls import emulator_keys
 from .server import BackgroundServer
 
@@ -41,6 +41,7 @@ class Lab:
 
     def control(self, path: str, **params: Any) -> dict[str, Any]:
         """POST an emulator-only control (``/_emulator/...``) with the platform's key."""
+        self._check_running()
         if not self.config.is_emulator:
             raise RuntimeError(f"{path} exists only on the emulator")
         return emulator_controls.call(self.api_base, self.config.secret_key, path, params)
@@ -81,6 +82,7 @@ class Lab:
             import time
 
             return int(time.time())
+        self._check_running()
         return int(emulator_controls.call(self.api_base, self.config.secret_key,
                                           "/_emulator/clock")["now"])
 
@@ -88,10 +90,22 @@ class Lab:
     def platform_id(self) -> str:
         return self.client.v1.accounts.retrieve_current().id
 
+    @property
+    def stopped(self) -> bool:
+        return isinstance(self.client, lifetime.Stopped)
+
+    def _check_running(self) -> None:
+        if self.stopped:
+            raise lifetime.LabStopped()
+
     def stop(self) -> None:
+        """Stop the emulator (if this kernel runs it). The kernel's exit does this anyway,
+        so a notebook never needs to: after Run All the lab keeps serving its links. Any
+        later use says "the lab was stopped: run the first cell again"."""
         if self.server is not None:
             self.server.stop()
             self.server = None
+        self.client = lifetime.Stopped()  # type: ignore[assignment]
 
     def __repr__(self) -> str:
         return f"<Lab backend={self.backend} api_base={self.api_base}>"
@@ -141,4 +155,6 @@ def start(
     stripe.max_network_retries = 2
     if cfg.client_id:
         stripe.client_id = cfg.client_id
-    return Lab(cfg, api_base, client, emulator, server)
+    lab = Lab(cfg, api_base, client, emulator, server)
+    lifetime.at_exit(lab.stop)
+    return lab
