@@ -94,6 +94,14 @@ def create_payout(ctx: Context, ns: str, params: dict[str, Any], automatic: bool
         if not banks:
             raise InvalidRequest(f"No such external account: '{params['destination']}'",
                                  code="resource_missing", param="destination")
+    if not banks and "destination" not in params:
+        # A balance in a currency no bank account takes is paid out to the default bank
+        # account, converted into its currency by Stripe
+        # (https://docs.stripe.com/connect/currencies: "Not available for the currency:
+        # Stripe converts the payout balance based on the Stripe account's default currency").
+        banks = sorted((b for b in account["external_accounts"]["data"]
+                        if b["default_for_currency"]),
+                       key=lambda b: b["currency"] != account["default_currency"])
     if not banks:
         raise InvalidRequest(f"This account has no external account in {currency}; add a bank "
                              "account before paying out.", param="destination")
@@ -104,7 +112,7 @@ def create_payout(ctx: Context, ns: str, params: dict[str, Any], automatic: bool
     if ctx.ledger.available(ns, currency, ctx.now()) < amount:
         raise InvalidRequest(INSUFFICIENT, code="balance_insufficient", param="amount")
     payout_id = ctx.new_id("po")
-    txn = money.post(ctx, ns, currency=currency, amount=-amount, type="payout",
+    txn = money.post(ctx, ns, convert=False, currency=currency, amount=-amount, type="payout",
                      reporting_category="payout", source=payout_id, available_on=ctx.now(),
                      description=params.get("description") or ("STRIPE PAYOUT" if automatic
                                                                 else None))
@@ -153,9 +161,10 @@ def cancel(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
     if payout["status"] != "pending" or payout["automatic"]:
         raise InvalidRequest("Only pending, manually created payouts can be canceled.",
                              param="payout")
-    txn = money.post(ctx, ctx.account, currency=payout["currency"], amount=payout["amount"],
-                     type="payout_cancel", reporting_category="payout_reversal",
-                     source=payout["id"], available_on=ctx.now())
+    txn = money.post(ctx, ctx.account, convert=False, currency=payout["currency"],
+                     amount=payout["amount"], type="payout_cancel",
+                     reporting_category="payout_reversal", source=payout["id"],
+                     available_on=ctx.now())
     payout.update(status="canceled", failure_balance_transaction=txn.id)
     ctx.save(payout)
     ctx.emit("payout.canceled", payout)
@@ -268,8 +277,8 @@ def settle(ctx: Context, before: int) -> None:
         " AND json_extract(data, '$.status') IN ('pending', 'in_transit')", (ctx.platform,))}
     midnight = now % 86400 == 0  # we stopped at 00:00 UTC: scheduled payouts run now
     funded = {r[0] for r in ctx.store.execute(
-        f"SELECT ns FROM ledger WHERE {mine} AND currency='usd' AND available_on <= ?"
-        " GROUP BY ns HAVING SUM(net) > 0", (ctx.platform, now))} if midnight else set()
+        f"SELECT ns FROM ledger WHERE {mine} AND available_on <= ?"
+        " GROUP BY ns, currency HAVING SUM(net) > 0", (ctx.platform, now))} if midnight else set()
     for ns in _namespaces(ctx):
         connected = ns != ctx.platform
         if ns in matured:  # balance.available (not for negative rows)
@@ -282,11 +291,16 @@ def settle(ctx: Context, before: int) -> None:
             account = _account(ctx, ns)
             schedule = account["settings"]["payouts"]["schedule"]
             if account["payouts_enabled"] and _payout_day(schedule, now):
-                for currency in ("usd",):
+                # each currency's available balance (one in a currency without a bank
+                # account of its own goes to the default one, see create_payout)
+                for currency in sorted(ctx.ledger.balances(ns, now)["available"]):
                     amount = ctx.ledger.available(ns, currency, now)
                     if amount > 0 and account["external_accounts"]["data"]:
-                        create_payout(ctx, ns, {"amount": amount, "currency": currency},
-                                      automatic=True)
+                        try:
+                            create_payout(ctx, ns, {"amount": amount, "currency": currency},
+                                          automatic=True)
+                        except InvalidRequest:  # no bank account can take it: it waits
+                            continue
 
 
 def _progress_payouts(ctx: Context, ns: str, now: int) -> None:
@@ -304,9 +318,10 @@ def _progress_payouts(ctx: Context, ns: str, now: int) -> None:
                          if b["id"] == payout["destination"]), None)
             failure = FAILING_BANKS.get(_bank_number(ctx, bank)) if bank else None
             if failure:
-                txn = money.post(ctx, ns, currency=payout["currency"], amount=payout["amount"],
-                                 type="payout_failure", reporting_category="payout_reversal",
-                                 source=payout["id"], available_on=now)
+                txn = money.post(ctx, ns, convert=False, currency=payout["currency"],
+                                 amount=payout["amount"], type="payout_failure",
+                                 reporting_category="payout_reversal", source=payout["id"],
+                                 available_on=now)
                 payout.update(status="failed", failure_code=failure[0],
                               failure_message=failure[1], failure_balance_transaction=txn.id)
                 ctx.save(payout)
