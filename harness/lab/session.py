@@ -135,16 +135,24 @@ def start(
     cfg = config_mod.from_env(env)
     emulator = server = None
     if cfg.is_emulator:
-        from ..emulator import Emulator, Settings
+        if cfg.api_base:  # a workshop: the trainer's emulator, this learner's own platform
+            api_base = cfg.api_base
+            try:
+                keys = emulator_keys(api_base, cfg.secret_key)
+            except OSError as exc:
+                raise ConnectionError(f"No Connect Lab emulator answers at {api_base} "
+                                      f"(CONNECT_LAB_API_BASE): {exc}") from None
+        else:
+            from ..emulator import Emulator, Settings
 
-        settings = Settings(seed=seed)
-        if api_version:
-            settings.default_api_version = api_version
-        emulator = Emulator(db=db, settings=settings)
-        server = BackgroundServer(emulator).start()
-        api_base = server.url
-        publishable = emulator_keys(api_base, cfg.secret_key)["publishable_key"]
-        cfg = dataclasses.replace(cfg, publishable_key=publishable)
+            settings = Settings(seed=seed)
+            if api_version:
+                settings.default_api_version = api_version
+            emulator = Emulator(db=db, settings=settings)
+            server = BackgroundServer(emulator).start()
+            api_base = server.url
+            keys = emulator_keys(api_base, cfg.secret_key)
+        cfg = dataclasses.replace(cfg, publishable_key=keys["publishable_key"])
     else:
         api_base = STRIPE_API_BASE
     client = sdk_client(api_base, cfg.secret_key, emulator=cfg.is_emulator)
