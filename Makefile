@@ -43,8 +43,9 @@ test: $(STAMP) system
 notebooks: $(STAMP) system
 	$(BIN)/python -m harness run --update $(NB)
 
+# As root (a container, a VM) JupyterLab wants --allow-root; elsewhere it is not passed.
 lab: $(STAMP) system
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/
 
 bench: $(STAMP) system
 	$(BIN)/python bench/bench.py

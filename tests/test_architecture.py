@@ -29,9 +29,7 @@ GLUE = ("guide", "books", "lab")
 # as a subpackage it never shadows anything: only ``import platform`` run from inside
 # harness/ itself would find it, and no code does that (python -m runs from the root).
 ALLOWED_SHADOWS = {"platform"}
-# On Stripe a platform's OAuth client_id and redirect URIs are Dashboard settings; the
-# emulator has no HTTP control for them yet, so this one lab module borrows its oauth module.
-PRIVATE_EMULATOR_ALLOWED = {("harness.lab.emulator_controls", "harness.emulator.resources.oauth")}
+PRIVATE_EMULATOR_ALLOWED: set[tuple[str, str]] = set()  # none: every setting has a control
 
 
 # The same reading of the source as ``python -m harness.tools.import_graph`` (a test may use a

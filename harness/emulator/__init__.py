@@ -78,7 +78,11 @@ class Emulator:
             return found
         secret = key.startswith(keys.SECRET_PREFIXES) and _KEY_SUFFIX.fullmatch(key[8:])
         if not secret:
-            raise AuthenticationFailed(f"Invalid API Key provided: {mask_key(key)}")
+            why = ""
+            if key.startswith(keys.SECRET_PREFIXES):  # say what the emulator's rule is
+                why = (". On the Connect Lab emulator a secret key is sk_test_ followed by 4 "
+                       "to 200 letters, digits, '_', '-' or '.'")
+            raise AuthenticationFailed(f"Invalid API Key provided: {mask_key(key)}{why}")
         return self.create_platform(key), "secret"
 
     def create_platform(self, secret_key: str) -> str:
