@@ -207,14 +207,20 @@ def update(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
 def attach(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
     pm = resolve(ctx, id, param="payment_method")
     ctx.get(params["customer"], "customer", param="customer")
-    if pm["customer"] and pm["customer"] != params["customer"]:
+    return attach_to_customer(ctx, pm, params["customer"])
+
+
+def attach_to_customer(ctx: Context, pm: dict[str, Any], customer: str) -> dict[str, Any]:
+    """Save ``pm`` for ``customer`` (attach, a succeeded SetupIntent, or a payment with
+    ``setup_future_usage``); a card another customer holds stays theirs."""
+    if pm["customer"] and pm["customer"] != customer:
         raise InvalidRequest(
             "The payment method you provided has already been attached to a customer.",
             code="payment_method_unexpected_state", param="payment_method",
         )
-    if pm["customer"] == params["customer"]:  # already there: nothing happens
+    if pm["customer"] == customer:  # already there: nothing happens
         return pm
-    pm["customer"] = params["customer"]
+    pm["customer"] = customer
     ctx.save(pm)
     ctx.emit("payment_method.attached", pm)
     return pm
@@ -258,4 +264,4 @@ def load(ctx: Context, object_id: str) -> dict[str, Any] | None:
     return found[1]
 
 
-__all__ = ["resolve", "new_card_pm", "test_card_for", "NotFound"]
+__all__ = ["resolve", "new_card_pm", "test_card_for", "attach_to_customer", "NotFound"]
