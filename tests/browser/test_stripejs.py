@@ -319,7 +319,7 @@ def test_create_payment_method_from_the_card_element(lab, open_page):
     assert (pm.card.brand, pm.card.last4, pm.card.exp_month, pm.billing_details.name) == (
         "mastercard", "4444", 4, "Jenny Rosen")
     assert result["other"].startswith(
-        'stripe.createPaymentMethod({type: "sepa_debit"})() is not modelled by the Connect '
+        'stripe.createPaymentMethod({type: "sepa_debit"}) is not modelled by the Connect '
         "Lab Stripe.js stand-in")
 
 
@@ -328,7 +328,7 @@ def test_unsupported_and_unknown_calls_name_themselves(lab, open_page):
     seen = page.evaluate("""async (key) => {
       const stripe = Stripe(key, {locale: 'fr', apiVersion: '2026-07-29.dahlia'});
       const sepa = await stripe.confirmSepaDebitPayment('pi_1_secret_2', {});
-      const token = await stripe.createToken({});
+      const token = await stripe.createToken('bank_account', {country: 'US'});
       let unknown, badType, badSecret;
       try { stripe.confirmTeleportPayment('pi_1_secret_2'); }
       catch (error) { unknown = error.name + ': ' + error.message; }
@@ -345,7 +345,7 @@ def test_unsupported_and_unknown_calls_name_themselves(lab, open_page):
     assert seen["sepa"]["message"].startswith(
         "stripe.confirmSepaDebitPayment() is not modelled by the Connect Lab Stripe.js "
         "stand-in")
-    assert seen["token"].startswith("stripe.createToken() is not modelled")
+    assert seen["token"].startswith('stripe.createToken("bank_account") is not modelled')
     assert seen["unknown"] == (
         "IntegrationError: stripe.confirmTeleportPayment() is not a Stripe.js method that "
         "the Connect Lab Stripe.js stand-in knows (see https://docs.stripe.com/js).")
@@ -398,3 +398,98 @@ def test_handle_next_action_runs_the_3ds_challenge(lab, open_page):
     assert result == {"status": "succeeded", "error": None}
     done = lab.client.v1.payment_intents.retrieve(pi.id)
     assert (done.status, done.amount_received) == ("succeeded", 3200)
+
+
+# -- SetupIntents: saving a card for later -----------------------------------------------------
+def test_deferred_setup_confirm_setup_redirects(lab, shop, open_page):
+    page = open_page("deferred", "?mode=setup")
+    fill_card(page.frame_locator("#payment-element iframe"))
+    with page.expect_navigation(url=f"{shop.url}/complete?**"):
+        page.click("#submit")
+
+    si_id = shop.setup_intents[-1]
+    query = query_of(page.url)
+    assert set(query) == {"setup_intent", "setup_intent_client_secret", "redirect_status"}
+    assert (query["setup_intent"], query["redirect_status"]) == (si_id, "succeeded")
+    assert query["setup_intent_client_secret"].startswith(si_id + "_secret_")
+    si = lab.client.v1.setup_intents.retrieve(si_id)
+    assert si.status == "succeeded"
+    pm = lab.client.v1.payment_methods.retrieve(si.payment_method)
+    assert (pm.card.last4, pm.customer) == ("4242", si.customer)
+
+
+def test_confirm_setup_with_client_secret_and_3ds_if_required(lab, open_page):
+    customer = lab.client.v1.customers.create({"name": "Sam Rivera"})
+    si = lab.client.v1.setup_intents.create({
+        "customer": customer.id, "usage": "off_session",
+        "automatic_payment_methods": {"enabled": True, "allow_redirects": "never"}})
+    page = open_page("blank")
+    page.evaluate("""([key, secret]) => {
+      window.stripe = Stripe(key);
+      window.elements = stripe.elements({clientSecret: secret});
+      elements.create('payment').mount('#mounts');
+    }""", [lab.config.publishable_key, si.client_secret])
+    fill_card(page.frame_locator("#mounts iframe"), THREE_D_SECURE)
+    page.evaluate("""() => {
+      window.outcome = stripe.confirmSetup({elements, redirect: 'if_required'});
+    }""")
+    modal = page.frame_locator("iframe[name='__privateStripeFrame3DSChallenge']")
+    modal.get_by_role("button", name="Complete authentication").click()
+    result = page.evaluate("""async () => {
+      const {setupIntent, error} = await window.outcome;
+      const again = await stripe.retrieveSetupIntent(elements._options.clientSecret);
+      return {status: setupIntent && setupIntent.status, error,
+              retrieved: again.setupIntent.status, url: location.pathname};
+    }""")
+    assert result == {"status": "succeeded", "error": None, "retrieved": "succeeded",
+                      "url": "/blank.html"}  # if_required: no redirect for a card
+    done = lab.client.v1.setup_intents.retrieve(si.id)
+    assert done.status == "succeeded"
+    assert lab.client.v1.payment_methods.retrieve(done.payment_method).customer == customer.id
+
+
+def test_confirm_card_setup_and_a_failed_challenge(lab, open_page):
+    customer = lab.client.v1.customers.create({"name": "Sam Rivera"})
+    si = lab.client.v1.setup_intents.create({"customer": customer.id})
+    page = open_page("card")
+    frame = page.frame_locator("#card-element iframe")
+    frame.locator('input[name="cardnumber"]').fill(THREE_D_SECURE)
+    frame.locator('input[name="exp-date"]').fill("12 / 34")
+    frame.locator('input[name="cvc"]').fill("123")
+    frame.locator('input[name="postal"]').fill("97211")
+    page.evaluate("""(secret) => {
+      window.outcome = stripe.confirmCardSetup(secret, {
+        payment_method: {card: cardElement, billing_details: {name: 'Sam Rivera'}}});
+    }""", si.client_secret)
+    modal = page.frame_locator("iframe[name='__privateStripeFrame3DSChallenge']")
+    modal.get_by_role("button", name="Fail authentication").click()
+    result = page.evaluate("""async () => {
+      const {setupIntent, error} = await window.outcome;
+      return {setupIntent: setupIntent || null, code: error.code, message: error.message,
+              status: error.setup_intent.status};
+    }""")
+    assert result == {
+        "setupIntent": None, "code": "setup_intent_authentication_failure",
+        "message": "We are unable to authenticate your payment method. Please choose a "
+                   "different payment method and try again.",
+        "status": "requires_payment_method"}
+    failed = lab.client.v1.setup_intents.retrieve(si.id)
+    assert (failed.status, failed.last_setup_error.code) == (
+        "requires_payment_method", "setup_intent_authentication_failure")
+
+
+def test_create_token_from_the_card_element(lab, open_page):
+    page = open_page("card")
+    frame = page.frame_locator("#card-element iframe")
+    frame.locator('input[name="cardnumber"]').fill(VISA)
+    frame.locator('input[name="exp-date"]').fill("09 / 33")
+    frame.locator('input[name="cvc"]').fill("123")
+    frame.locator('input[name="postal"]').fill("97211")
+    token = page.evaluate("""async () => {
+      const {token, error} = await stripe.createToken(cardElement, {name: 'Sam Rivera'});
+      return error ? error : {id: token.id, last4: token.card.last4, name: token.card.name,
+                              zip: token.card.address_zip, month: token.card.exp_month};
+    }""")
+    assert token["id"].startswith("tok_")
+    assert (token["last4"], token["name"], token["zip"], token["month"]) == (
+        "4242", "Sam Rivera", "97211", 9)

@@ -10,7 +10,7 @@
  *     on / off / once
  *   stripe.confirmPayment, confirmCardPayment, retrievePaymentIntent, confirmSetup,
  *     confirmCardSetup, retrieveSetupIntent, handleNextAction, handleCardAction,
- *     createPaymentMethod, paymentRequest
+ *     createPaymentMethod, createToken (card Elements), paymentRequest
  *
  * The card Elements and the Payment Element are real: their inputs live in iframes served by
  * the emulator's origin (/v3/elements-inner.html), which validate the card and create the
@@ -80,10 +80,10 @@
     issuingAddToWalletButton: ['Issuing add-to-wallet button', 'Issuing is not modelled.']
   };
   // Documented Stripe methods the emulator has nothing behind (other payment method types,
-  // tokens and sources, hosted flows, Identity, Financial Connections): each answers
+  // sources, hosted flows, Identity, Financial Connections): each answers
   // {error} naming itself, so a page that shows `error.message` shows why.
   var NOT_MODELLED = [
-    'createToken', 'createSource', 'retrieveSource', 'redirectToCheckout',
+    'createSource', 'retrieveSource', 'redirectToCheckout',
     'initEmbeddedCheckout', 'initCheckout', 'createConfirmationToken', 'createRadarSession',
     'verifyIdentity', 'collectFinancialConnectionsAccounts', 'collectBankAccountToken',
     'collectBankAccountForPayment', 'collectBankAccountForSetup',
@@ -127,8 +127,8 @@
     return error;
   }
 
-  function notModelled(method) {
-    var message = method + '() is not modelled by ' + STAND_IN + ' (the offline emulator ' +
+  function notModelled(call) {
+    var message = call + ' is not modelled by ' + STAND_IN + ' (the offline emulator ' +
       'handles card payments and card setups only). On real Stripe it works as ' +
       'https://docs.stripe.com/js documents.';
     if (window.console) {
@@ -728,9 +728,21 @@
 
   NOT_MODELLED.forEach(function (name) {
     Stripe.prototype[name] = function () {
-      return Promise.resolve({error: notModelled('stripe.' + name)});
+      return Promise.resolve({error: notModelled('stripe.' + name + '()')});
     };
   });
+
+  // https://docs.stripe.com/js/tokens/create_token?type=cardElement: the legacy card Token
+  // from a card or cardNumber Element; the other token types are not modelled.
+  Stripe.prototype.createToken = function (element, data) {
+    if (element instanceof Element && (element._type === 'card' ||
+                                       element._type === 'cardNumber')) {
+      return element._call('createToken', {data: data || null});
+    }
+    var what = typeof element === 'string' ? JSON.stringify(element)
+      : element instanceof Element ? 'a ' + element._type + ' Element' : '...';
+    return Promise.resolve({error: notModelled('stripe.createToken(' + what + ')')});
+  };
 
   // Wrappers (React Stripe.js) announce themselves; nothing to record offline.
   Stripe.prototype.registerAppInfo = function () {};
