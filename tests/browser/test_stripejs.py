@@ -493,3 +493,28 @@ def test_create_token_from_the_card_element(lab, open_page):
     assert token["id"].startswith("tok_")
     assert (token["last4"], token["name"], token["zip"], token["month"]) == (
         "4242", "Sam Rivera", "97211", 9)
+
+
+def test_elements_update_fetch_updates_and_get_element(lab, open_page):
+    pi = lab.client.v1.payment_intents.create({
+        "amount": 1800, "currency": "usd", "automatic_payment_methods": {"enabled": True}})
+    page = open_page("blank")
+    seen = page.evaluate("""async ([key, secret]) => {
+      const stripe = Stripe(key);
+      const deferred = stripe.elements({mode: 'payment', amount: 5000, currency: 'usd'});
+      let ended = 0;
+      deferred.on('update-end', () => { ended += 1; });
+      const updated = await deferred.update({amount: 7000});
+      const withIntent = stripe.elements({clientSecret: secret});
+      const payment = withIntent.create('payment');
+      return {updated: updated === undefined, ended, amount: deferred._options.amount,
+              fetched: await withIntent.fetchUpdates(),
+              deferredFetch: (await deferred.fetchUpdates()).error.message,
+              found: withIntent.getElement('payment') === payment,
+              missing: withIntent.getElement('card')};
+    }""", [lab.config.publishable_key, pi.client_secret])
+    assert seen == {
+        "updated": True, "ended": 1, "amount": 7000, "fetched": {},
+        "deferredFetch": "elements.fetchUpdates() reads the intent of elements({clientSecret}); "
+                         "these Elements were created without one.",
+        "found": True, "missing": None}
