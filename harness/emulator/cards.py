@@ -17,6 +17,14 @@ class TestCard:
     decline_code: str | None = None  # e.g. generic_decline, insufficient_funds
     error_code: str = "card_declined"
     three_d_secure: bool = False  # authentication required on every on-session payment
+    # Off-session payments (https://docs.stripe.com/testing#authentication-and-setup):
+    # "never" asks; "unless_set_up" declines with authentication_required until the card
+    # was set up for off-session use (SetupIntent, or setup_future_usage=off_session);
+    # "always" declines with authentication_required however it was set up.
+    off_session: str = "never"
+    # A declining card fails its SetupIntent too, except the cards the testing page says
+    # set up fine and decline only when charged (0341, 3178).
+    declines_setup: bool = True
     bypass_pending: bool = False  # funds land in the available balance at once
     dispute: str | None = None  # "fraudulent" dispute or "inquiry" after the charge
 
@@ -31,7 +39,22 @@ CARDS = [
     TestCard("5555555555554444", "mastercard", "pm_card_mastercard"),
     TestCard("378282246310005", "amex", "pm_card_amex"),
     TestCard("4000000000000077", "visa", "pm_card_bypassPending", bypass_pending=True),
-    TestCard("4000002500003155", "visa", "pm_card_authenticationRequired", three_d_secure=True),
+    # The regulatory cards (https://docs.stripe.com/testing#authentication-and-setup):
+    # "Authenticate unless set up", "Always authenticate", "Already set up", and
+    # "Insufficient funds" (declined even after authentication or set-up).
+    TestCard("4000002500003155", "visa", "pm_card_authenticationRequiredOnSetup",
+             three_d_secure=True, off_session="unless_set_up"),
+    TestCard("4000002760003184", "visa", "pm_card_authenticationRequired",
+             three_d_secure=True, off_session="always"),
+    TestCard("4000003800000446", "visa", "pm_card_authenticationRequiredSetupForOffSession",
+             three_d_secure=True),
+    TestCard("4000008260003178", "visa",
+             "pm_card_authenticationRequiredChargeDeclinedInsufficientFunds",
+             three_d_secure=True, off_session="unless_set_up",
+             decline_code="insufficient_funds", declines_setup=False),
+    # Attaching it to a customer succeeds; every charge is declined.
+    TestCard("4000000000000341", "visa", "pm_card_chargeCustomerFail",
+             decline_code="generic_decline", declines_setup=False),
     TestCard("4000000000000002", "visa", "pm_card_chargeDeclined", decline_code="generic_decline"),
     TestCard("4000000000009995", "visa", "pm_card_chargeDeclinedInsufficientFunds",
              decline_code="insufficient_funds"),
@@ -62,6 +85,12 @@ for _alias, _token in (
     ("pm_card_visa_chargeDeclinedStolenCard", "pm_card_chargeDeclinedStolenCard"),
 ):
     BY_TOKEN[_alias] = BY_TOKEN[_token]
+
+# The legacy test tokens (``tok_visa``...; https://docs.stripe.com/testing, "Tokens"): the
+# same cards under Tokens' prefix. The 3D Secure cards have none: the Charges API cannot
+# authenticate, and the testing page lists them as numbers and PaymentMethods only.
+TOK_TOKENS = {"tok_" + t.removeprefix("pm_card_"): c for t, c in BY_TOKEN.items()
+              if not c.three_d_secure}
 
 DECLINE_MESSAGES = {
     "generic_decline": "Your card was declined.",

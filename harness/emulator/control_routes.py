@@ -11,7 +11,7 @@ from .context import Context
 from .errors import InvalidRequest, PermissionDenied
 from .params import Enum, Int, ListOf, Str, Url
 from .registry import registry, route
-from .resources import accounts, oauth, payment_intents
+from .resources import accounts, oauth, payment_intents, setup_intents
 
 LAST_SECOND = 253402300799  # 9999-12-31T23:59:59Z
 
@@ -230,9 +230,15 @@ def reset(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
                                               "outcome": Enum(choices=("complete", "fail"))},
        publishable=True)
 def three_d_secure(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
-    """The cardholder's answer to the 3DS challenge (the stand-in's modal posts here)."""
+    """The cardholder's answer to the 3DS challenge (the stand-in's modal posts here), for
+    a PaymentIntent or a SetupIntent (``seti_``)."""
+    success = params.get("outcome", "complete") == "complete"
+    if id.startswith("seti_"):
+        si = setup_intents.own(ctx, id, dict(params))
+        with setup_intents.publicly(ctx):
+            si = setup_intents.authenticate(ctx, si, success)
+        return setup_intents.public_view(ctx, si)
     pi = payment_intents._own(ctx, id, dict(params))
     with payment_intents.publicly(ctx):
-        pi = payment_intents.authenticate(ctx, pi,
-                                          params.get("outcome", "complete") == "complete")
+        pi = payment_intents.authenticate(ctx, pi, success)
     return payment_intents.public_view(ctx, pi)

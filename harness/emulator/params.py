@@ -395,3 +395,17 @@ def _range(value: Any, name: str) -> Any:
 
 def Range() -> Custom:  # noqa: N802 - reads like the other schema types
     return Custom(fn=_range)
+
+
+@dataclass
+class NotModelled(Param):
+    """A parameter Stripe declares that the emulator does not model (yet): a 400 that says
+    so, distinct from "unknown parameter" (DESIGN.md, fidelity rule 9)."""
+
+    hint: str = ""
+
+    def coerce(self, value: Any, name: str) -> Any:
+        raise InvalidRequest(
+            f"The parameter {name} is a Stripe parameter that the Connect Lab emulator does "
+            f"not model.{' ' + self.hint if self.hint else ''}",
+            code="parameter_not_modelled", param=name)

@@ -32,6 +32,7 @@ EXPECTED_TYPES = {
     "bank_account",
     "capability",
     "charge",
+    "card",
     "checkout.session",
     "customer",
     "dispute",
@@ -43,6 +44,9 @@ EXPECTED_TYPES = {
     "payment_method",
     "payout",
     "refund",
+    "setup_attempt",
+    "setup_intent",
+    "token",
     "topup",
     "transfer",
     "transfer_reversal",
@@ -263,6 +267,48 @@ def run_scenario(server: Any, key: str) -> tuple[list[Any], Problems]:
         {"limit": 100, "expand": ["data.source"]}, options={"stripe_account": acct}
     )
     v1.charges.list(options={"stripe_account": acct})
+
+    # saved cards: SetupIntents (3DS on set-up, a decline), then an off-session payment
+    saver = v1.customers.create({"email": "saver@example.com"})
+    plain = v1.setup_intents.create({"customer": saver.id, "usage": "on_session"})
+    v1.setup_intents.update(plain.id, {"metadata": {"stay": "42"}})
+    v1.setup_intents.confirm(plain.id, {"payment_method": "pm_card_visa",
+                                        "return_url": "https://example.com/return"})
+    tds_si = v1.setup_intents.create({
+        "customer": saver.id, "payment_method": "pm_card_authenticationRequiredOnSetup",
+        "confirm": True, "return_url": "https://example.com/return"})
+    pk.v1.setup_intents.retrieve(tds_si.id, {"client_secret": tds_si.client_secret})
+    pk.raw_request("post", f"/_emulator/3ds/{tds_si.id}", client_secret=tds_si.client_secret,
+                   outcome="complete")
+    saved_si = v1.setup_intents.retrieve(tds_si.id, {"expand": ["latest_attempt"]})
+    with pytest.raises(stripe.CardError):
+        v1.setup_intents.create({"payment_method": "pm_card_chargeDeclined", "confirm": True,
+                                 "return_url": "https://example.com/return"})
+    v1.setup_intents.cancel(v1.setup_intents.create({}).id)
+    v1.setup_intents.list({"customer": saver.id})
+    v1.setup_attempts.list({"setup_intent": tds_si.id})
+    v1.payment_intents.create({
+        "amount": 2500, "currency": "usd", "customer": saver.id, "off_session": True,
+        "confirm": True, "payment_method": saved_si.payment_method})
+    with pytest.raises(stripe.CardError):
+        v1.payment_intents.create({
+            "amount": 2500, "currency": "usd", "customer": saver.id, "off_session": True,
+            "confirm": True, "payment_method": v1.payment_methods.attach(
+                "pm_card_authenticationRequired", {"customer": saver.id}).id})
+
+    # legacy shapes: Tokens and Charges with a source
+    tok = pk.v1.tokens.create({"card": {"number": "4242424242424242", "exp_month": "12",
+                                        "exp_year": "2034", "cvc": "123"}})
+    v1.tokens.retrieve(tok.id)
+    legacy = v1.charges.create({"amount": 1000, "currency": "usd", "source": tok.id,
+                                "application_fee_amount": 123,
+                                "transfer_data": {"destination": acct}})
+    held_legacy = v1.charges.create({"amount": 2000, "currency": "usd",
+                                     "source": "tok_mastercard", "capture": False})
+    v1.charges.capture(held_legacy.id, {"amount": 1500})
+    with pytest.raises(stripe.CardError):
+        v1.charges.create({"amount": 1000, "currency": "usd", "source": "tok_chargeDeclined"})
+    v1.charges.retrieve(legacy.id, {"expand": ["transfer", "application_fee"]})
 
     # errors are bodies too
     for call in (

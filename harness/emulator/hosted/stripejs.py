@@ -9,8 +9,11 @@ the publishable key and the client secret, never with a secret key. The 3D Secur
 challenge is the page at ``next_action.use_stripe_sdk.stripe_js`` (``/_emulator/3ds/<pi>``);
 its buttons post to the ``/_emulator/3ds/<pi>`` control.
 
-The subset implemented is the one the guide uses (https://docs.stripe.com/js): see
-``static/stripe-v3.js``. These routes are static files; they touch no state.
+Code written from https://docs.stripe.com/js runs on it unchanged: every documented Element
+type can be created and mounted (those with nothing to do offline mount an inert box that
+says so), and a documented call the emulator does not model answers an error naming itself;
+``static/stripe-v3.js`` lists what is covered. These routes are static files; they touch no
+state.
 """
 
 from __future__ import annotations

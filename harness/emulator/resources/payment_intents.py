@@ -33,7 +33,15 @@ from ..params import (
 from ..registry import loader, route
 from ..settings import ENDIVE
 from ..shapes import build, check_amount, check_currency, merge_metadata
-from .payment_methods import BILLING, CARD, card_from_params, new_card_pm, resolve, test_card_for
+from .payment_methods import (
+    BILLING,
+    CARD,
+    attach_to_customer,
+    card_from_params,
+    new_card_pm,
+    resolve,
+    test_card_for,
+)
 
 # Called as (ctx, payment_intent) whenever a PaymentIntent succeeds (Checkout listens).
 succeeded_hooks: list[Any] = []
@@ -257,6 +265,11 @@ def _set_payment_method(ctx: Context, pi: dict[str, Any], params: dict[str, Any]
 # -- lifecycle ------------------------------------------------------------------------------
 def new_payment_intent(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     _check_payment_method_types(ctx, params)
+    if params.get("off_session") and not params.get("confirm"):
+        # "This parameter can only be used with confirm=true." (the API reference for
+        # off_session; the error's wording is not documented)
+        raise InvalidRequest("off_session can only be used when confirm=true.",
+                             param="off_session")
     currency = check_currency(params["currency"])
     check_amount(params["amount"], currency)
     if params.get("customer"):
@@ -339,8 +352,18 @@ def confirm_intent(ctx: Context, pi: dict[str, Any], params: dict[str, Any]) -> 
     authenticated = ctx.store.get_meta(f"3ds:{pi['id']}") == pm["id"]
     if pi["status"] == "requires_action" and pm["id"] == previous_pm and not authenticated:
         return ctx.save(pi)  # still waiting for the cardholder
-    if card.three_d_secure and not authenticated:
-        if params.get("off_session") or params.get("error_on_requires_action"):
+    if params.get("off_session") and not authenticated:
+        # The cardholder is away: nobody can authenticate. Whether the bank asks depends on
+        # the card and on whether it was set up for off-session use
+        # (https://docs.stripe.com/payments/save-and-reuse#charge-saved-payment-method,
+        # https://docs.stripe.com/testing#authentication-and-setup).
+        set_up = ctx.store.get_meta(f"pm_setup:{pm['id']}") == "off_session"
+        if card.off_session == "always" or (card.off_session == "unless_set_up"
+                                            and not set_up):
+            return _decline(ctx, pi, pm, "authentication_required", "authentication_required",
+                            "Your card was declined. This transaction requires authentication.")
+    elif card.three_d_secure and not authenticated:
+        if params.get("error_on_requires_action"):
             return _decline(ctx, pi, pm, "authentication_required", "authentication_required",
                             "Your card was declined. This transaction requires authentication.")
         pi["status"] = "requires_action"
@@ -497,6 +520,7 @@ def _authorize(ctx: Context, pi: dict[str, Any], pm: dict[str, Any], card: Any,
         receipt_url=f"https://pay.stripe.com/receipts/payment/{ctx.token(40)}",
     )
     pi.update(latest_charge=charge["id"], last_payment_error=None, next_action=None)
+    _save_for_later(ctx, pi, pm)
     if pm.get("customer") is None and not pi.get("setup_future_usage"):
         # A PaymentMethod no customer holds is single-use: once it has paid, it is spent
         # (declines leave it usable; the docs do not say, and a retry is the common case).
@@ -519,6 +543,21 @@ def _authorize(ctx: Context, pi: dict[str, Any], pm: dict[str, Any], card: Any,
     for hook in succeeded_hooks:
         hook(ctx, pi)
     return pi
+
+
+def _save_for_later(ctx: Context, pi: dict[str, Any], pm: dict[str, Any]) -> None:
+    """``setup_future_usage``: once the payment is authorized, the card is attached to the
+    PaymentIntent's customer and counts as set up for that usage
+    (https://docs.stripe.com/api/payment_intents/create#create_payment_intent-setup_future_usage:
+    "attach the payment method to the Customer after the PaymentIntent is confirmed and the
+    customer completes any required actions")."""
+    usage = pi.get("setup_future_usage")
+    if not usage:
+        return
+    if pi.get("customer"):
+        attach_to_customer(ctx, pm, pi["customer"])
+    if ctx.store.get_meta(f"pm_setup:{pm['id']}") != "off_session":
+        ctx.store.set_meta(f"pm_setup:{pm['id']}", usage)
 
 
 def _dispute_if_test_card(ctx: Context, charge: dict[str, Any], card: Any) -> None:

@@ -60,9 +60,6 @@ def new_card_pm(
     cvc_checked: bool = False,
     ns: str | None = None,
 ) -> dict[str, Any]:
-    from datetime import datetime, timezone
-
-    year = exp_year or datetime.fromtimestamp(ctx.now(), timezone.utc).year + 3
     pm = build(
         "PaymentMethod",
         id=ctx.new_id("pm"),
@@ -74,28 +71,38 @@ def new_card_pm(
         allow_redisplay="unspecified",
         billing_details=_billing(billing),
         metadata=metadata or {},
-        card={
-            "brand": card.brand,
-            "display_brand": card.brand,
-            "checks": {"address_line1_check": None, "address_postal_code_check": None,
-                       "cvc_check": "pass" if cvc_checked else None},
-            "country": card.country,
-            "exp_month": exp_month,
-            "exp_year": year,
-            "fingerprint": hashlib.sha256(card.number.encode()).hexdigest()[:16],
-            "funding": card.funding,
-            "generated_from": None,
-            "last4": card.last4,
-            "networks": {"available": [card.brand], "preferred": None},
-            "regulated_status": "unregulated",
-            "three_d_secure_usage": {"supported": True},
-            "wallet": None,
-        },
+        card=card_fields(ctx, card, exp_month=exp_month, exp_year=exp_year,
+                         cvc_checked=cvc_checked),
     )
     # The card number stays inside the emulator (as a hidden column), like Stripe's vault.
     ctx.insert(pm, ns=ns)
     ctx.store.set_meta(f"pm_card:{pm['id']}", card.number)
     return pm
+
+
+def card_fields(ctx: Context, card: TestCard, *, exp_month: int = 12,
+                exp_year: int | None = None, cvc_checked: bool = False) -> dict[str, Any]:
+    """What a PaymentMethod's ``card`` says of a test card (Tokens' Card shares it)."""
+    from datetime import datetime, timezone
+
+    year = exp_year or datetime.fromtimestamp(ctx.now(), timezone.utc).year + 3
+    return {
+        "brand": card.brand,
+        "display_brand": card.brand,
+        "checks": {"address_line1_check": None, "address_postal_code_check": None,
+                   "cvc_check": "pass" if cvc_checked else None},
+        "country": card.country,
+        "exp_month": exp_month,
+        "exp_year": year,
+        "fingerprint": hashlib.sha256(card.number.encode()).hexdigest()[:16],
+        "funding": card.funding,
+        "generated_from": None,
+        "last4": card.last4,
+        "networks": {"available": [card.brand], "preferred": None},
+        "regulated_status": "unregulated",
+        "three_d_secure_usage": {"supported": True},
+        "wallet": None,
+    }
 
 
 def test_card_for(ctx: Context, pm: dict[str, Any]) -> TestCard:
@@ -207,14 +214,20 @@ def update(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
 def attach(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
     pm = resolve(ctx, id, param="payment_method")
     ctx.get(params["customer"], "customer", param="customer")
-    if pm["customer"] and pm["customer"] != params["customer"]:
+    return attach_to_customer(ctx, pm, params["customer"])
+
+
+def attach_to_customer(ctx: Context, pm: dict[str, Any], customer: str) -> dict[str, Any]:
+    """Save ``pm`` for ``customer`` (attach, a succeeded SetupIntent, or a payment with
+    ``setup_future_usage``); a card another customer holds stays theirs."""
+    if pm["customer"] and pm["customer"] != customer:
         raise InvalidRequest(
             "The payment method you provided has already been attached to a customer.",
             code="payment_method_unexpected_state", param="payment_method",
         )
-    if pm["customer"] == params["customer"]:  # already there: nothing happens
+    if pm["customer"] == customer:  # already there: nothing happens
         return pm
-    pm["customer"] = params["customer"]
+    pm["customer"] = customer
     ctx.save(pm)
     ctx.emit("payment_method.attached", pm)
     return pm
@@ -258,4 +271,5 @@ def load(ctx: Context, object_id: str) -> dict[str, Any] | None:
     return found[1]
 
 
-__all__ = ["resolve", "new_card_pm", "test_card_for", "NotFound"]
+__all__ = ["resolve", "new_card_pm", "card_fields", "test_card_for", "attach_to_customer",
+           "NotFound"]

@@ -121,6 +121,9 @@
       case 'createPaymentMethod':
         createPaymentMethod(data);
         break;
+      case 'createToken':
+        createToken(data);
+        break;
       default:
         break;
     }
@@ -603,15 +606,15 @@
       });
   }
 
-  function createPaymentMethod(message) {
+  // The card as typed, checked as on submit: {error} or {card, postal, country}.
+  function collectCard(message) {
     if (TYPE === 'cardExpiry' || TYPE === 'cardCvc') {
-      reply(message, {error: {type: 'validation_error', code: 'invalid_element',
-                              message: 'Create the PaymentMethod from the cardNumber Element.'}});
-      return;
+      return Promise.resolve({error: {type: 'validation_error', code: 'invalid_element',
+                                      message: 'Use the card or cardNumber Element here.'}});
     }
     submitted = true;
     var all = render();
-    siblings().then(function (others) {
+    return siblings().then(function (others) {
       var expiry = fields.expiry ? {value: fields.expiry.input.value, code: all.expiry.code}
                                  : others.expiry;
       var cvc = fields.cvc ? {value: fields.cvc.input.value, code: all.cvc.code} : others.cvc;
@@ -619,26 +622,56 @@
                    cvc.missing ? 'incomplete_cvc' : cvc.code, all.postal && all.postal.code];
       var code = codes.filter(Boolean)[0];
       if (code) {
-        reply(message, {error: asError(code)});
-        return;
+        return {error: asError(code)};
       }
       var exp = digits(expiry.value);
-      var billing = JSON.parse(JSON.stringify(message.billing_details || {}));
-      billing.address = billing.address || {};
-      if (all.postal && !billing.address.postal_code) {
-        billing.address.postal_code = fields.postal.input.value.trim();
-      }
-      if (fields.country && !billing.address.country) {
-        billing.address.country = fields.country.input.value;
-      }
-      api('POST', '/v1/payment_methods', {
-        type: 'card',
+      return {
         card: {number: digits(fields.number.input.value), exp_month: +exp.slice(0, 2),
                exp_year: 2000 + (+exp.slice(2, 4)), cvc: digits(cvc.value)},
-        billing_details: billing,
+        postal: all.postal ? fields.postal.input.value.trim() : null,
+        country: fields.country ? fields.country.input.value : null
+      };
+    });
+  }
+
+  function createPaymentMethod(message) {
+    collectCard(message).then(function (typed) {
+      if (typed.error) {
+        reply(message, typed);
+        return;
+      }
+      var billing = JSON.parse(JSON.stringify(message.billing_details || {}));
+      billing.address = billing.address || {};
+      if (typed.postal && !billing.address.postal_code) {
+        billing.address.postal_code = typed.postal;
+      }
+      if (typed.country && !billing.address.country) {
+        billing.address.country = typed.country;
+      }
+      api('POST', '/v1/payment_methods', {
+        type: 'card', card: typed.card, billing_details: billing,
         metadata: message.metadata || null
       }).then(function (body) {
         reply(message, body.error ? {error: body.error} : {paymentMethod: body});
+      });
+    });
+  }
+
+  // stripe.createToken(cardElement, data): the legacy card Token
+  // (https://docs.stripe.com/js/tokens/create_token?type=cardElement); `data` carries the
+  // name and address_* fields, and the postal code typed here fills address_zip.
+  function createToken(message) {
+    collectCard(message).then(function (typed) {
+      if (typed.error) {
+        reply(message, typed);
+        return;
+      }
+      var card = Object.assign({}, message.data || {}, typed.card);
+      if (typed.postal && !card.address_zip) {
+        card.address_zip = typed.postal;
+      }
+      api('POST', '/v1/tokens', {card: card}).then(function (body) {
+        reply(message, body.error ? {error: body.error} : {token: body});
       });
     });
   }
