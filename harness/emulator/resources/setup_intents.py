@@ -62,6 +62,9 @@ PUBLISHABLE_CONFIRM = frozenset({
     "payment_method", "payment_method_data", "return_url", "use_stripe_sdk", "mandate_data",
     "client_secret"})
 
+# request_three_d_secure is kept and echoed. Asking for 3DS ("any"/"challenge") changes
+# nothing for the emulator's cards: those that need it are always asked, and the others
+# are, on the testing page, "not enrolled", so a requested 3DS asks the cardholder nothing.
 CARD_OPTIONS = Obj(fields={
     "request_three_d_secure": Enum(choices=("any", "automatic", "challenge")),
     "network": Str(),

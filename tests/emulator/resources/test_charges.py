@@ -178,3 +178,31 @@ def test_source_and_customer_rules(emulator_server: Any, client: stripe.StripeCl
         client.v1.charges.create({"amount": 1000, "currency": "usd", "source": "tok_visa",
                                   "transfer_data": {"destination": "acct_nobodyhere00"}})
     assert info.value.param == "transfer_data[destination]"
+
+
+def test_a_reset_forgets_the_cards_behind_tokens_charges_and_setups(
+    emulator_server: Any, emulator: Any, api_key: str
+) -> None:
+    """The emulator keeps test card numbers beside their owners (never in responses); a
+    platform reset must take them all, whatever made them."""
+    from ..support import control, publishable
+
+    client = make_client(emulator_server, api_key)
+    pk = make_client(emulator_server, publishable(emulator_server, api_key))
+    tok = pk.v1.tokens.create({"card": {"number": "4242424242424242", "exp_month": "12",
+                                        "exp_year": "2034"}})
+    client.v1.charges.create({"amount": 1000, "currency": "usd", "source": tok.id})
+    client.v1.charges.create({"amount": 1000, "currency": "usd", "source": "tok_visa",
+                              "capture": False})
+    with pytest.raises(stripe.CardError):
+        client.v1.charges.create({"amount": 1000, "currency": "usd",
+                                  "source": "tok_chargeDeclined"})
+    client.v1.setup_intents.create({"payment_method": "pm_card_visa", "confirm": True,
+                                    "return_url": "https://example.com/return"})
+    control(emulator_server, api_key, "/_emulator/reset")
+    store = emulator.store
+    kept = {row[0] for row in store.execute("SELECT id FROM objects")}
+    orphans = [name for (name,) in store.execute("SELECT name FROM meta")
+               if name.startswith(("pm_card:", "pm_setup:", "pi_explicit_apm:"))
+               and name.split(":", 1)[1] not in kept]
+    assert orphans == []
