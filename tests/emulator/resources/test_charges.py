@@ -206,3 +206,14 @@ def test_a_reset_forgets_the_cards_behind_tokens_charges_and_setups(
                if name.startswith(("pm_card:", "pm_setup:", "pi_explicit_apm:"))
                and name.split(":", 1)[1] not in kept]
     assert orphans == []
+
+
+def test_an_application_fee_without_a_destination_names_the_charge(
+    client: stripe.StripeClient,
+) -> None:
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        client.v1.charges.create({"amount": 1000, "currency": "usd", "source": "tok_visa",
+                                  "application_fee_amount": 100})
+    assert info.value.param == "application_fee_amount"
+    assert "when the Charge is attempting" in str(info.value.user_message)
+    assert client.v1.charges.list().data == []

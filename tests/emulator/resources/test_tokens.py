@@ -90,3 +90,16 @@ def test_token_kinds_the_emulator_does_not_model(client: stripe.StripeClient) ->
     with pytest.raises(stripe.InvalidRequestError) as info:
         client.v1.tokens.create({"account": {"tos_shown_and_accepted": True}})
     assert (info.value.code, info.value.param) == ("parameter_not_modelled", "account")
+
+
+def test_a_charge_checks_what_the_token_carried(
+    emulator_server: Any, client: stripe.StripeClient, api_key: str
+) -> None:
+    tok = _pk(emulator_server, api_key).v1.tokens.create(
+        {"card": {**CARD, "address_line1": "1 Main St"}})
+    assert (tok.card.cvc_check, tok.card.address_line1_check, tok.card.address_zip_check) == \
+        ("unchecked", "unchecked", None)
+    charge = client.v1.charges.create({"amount": 1000, "currency": "usd", "source": tok.id})
+    checks = charge.payment_method_details.card.checks
+    assert (checks.cvc_check, checks.address_line1_check, checks.address_postal_code_check) \
+        == ("pass", "pass", None)
