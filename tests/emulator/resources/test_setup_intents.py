@@ -466,3 +466,17 @@ def test_a_connected_account_saves_its_own_customers_card(
     with pytest.raises(stripe.InvalidRequestError) as info:
         client.v1.setup_intents.retrieve(si.id)
     assert info.value.http_status == 404
+
+
+def test_the_3ds_control_checks_the_setup_intents_secret(
+    emulator_server: Any, client: stripe.StripeClient, api_key: str
+) -> None:
+    si = client.v1.setup_intents.create({
+        "payment_method": "pm_card_authenticationRequiredOnSetup", "confirm": True,
+        "return_url": RETURN_URL})
+    for secret in (si.client_secret[:-1] + "x", client.v1.setup_intents.create({}).client_secret):
+        resp = raw(emulator_server, "POST", f"/_emulator/3ds/{si.id}",
+                   key=publishable(emulator_server, api_key),
+                   params={"client_secret": secret, "outcome": "complete"})
+        assert resp.status == 400 and resp.error["param"] == "client_secret"
+    assert client.v1.setup_intents.retrieve(si.id).status == "requires_action"
