@@ -480,3 +480,20 @@ def test_the_3ds_control_checks_the_setup_intents_secret(
                    params={"client_secret": secret, "outcome": "complete"})
         assert resp.status == 400 and resp.error["param"] == "client_secret"
     assert client.v1.setup_intents.retrieve(si.id).status == "requires_action"
+
+
+def test_a_customer_created_with_a_payment_method_holds_it(
+    client: stripe.StripeClient,
+) -> None:
+    pm = client.v1.payment_methods.retrieve("pm_card_visa")
+    renter = client.v1.customers.create({"email": "r@example.com", "payment_method": pm.id})
+    assert client.v1.payment_methods.retrieve(pm.id).customer == renter.id
+    assert "payment_method.attached" in _events(client, "payment_method.")
+    assert _off_session(client, renter.id, pm.id).status == "succeeded"
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        client.v1.customers.create({"source": "tok_visa"})
+    assert (info.value.code, info.value.param) == ("parameter_not_modelled", "source")
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        client.v1.customers.create({"payment_method": "pm_nobody"})
+    assert info.value.param == "payment_method"
+    assert [c.id for c in client.v1.customers.list().data] == [renter.id]
