@@ -42,6 +42,8 @@ SUPPORTED_TRIGGERS = [
     ["account.updated"], ["account.application.deauthorized"],
     ["customer.created", "customer.updated", "customer.deleted"],
     ["payment_method.attached", "payment_method.detached"],
+    ["setup_intent.created", "setup_intent.succeeded"],
+    ["setup_intent.canceled", "setup_intent.setup_failed"],
 ]
 
 

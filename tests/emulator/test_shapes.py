@@ -453,6 +453,10 @@ def test_nested_typed_classes_were_checked_too(scenario: tuple[list[Any], Proble
         "Balance.Available",
         "ApplicationFee.FeeSource",
         "ErrorObject",
+        "SetupIntent.NextAction",
+        "SetupIntent.LastSetupError",
+        "SetupIntent.PaymentMethodOptions.Card",
+        "SetupAttempt.PaymentMethodDetails.Card.ThreeDSecure",
     } <= problems.classes_checked
 
 

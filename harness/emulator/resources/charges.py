@@ -38,7 +38,7 @@ from ..registry import loader, route
 from ..shapes import check_amount, check_currency, merge_metadata
 from . import payment_intents as intents
 from .events import changes
-from .tokens import spend
+from .tokens import spend, test_card_of
 
 SHIPPING = intents.PAYMENT_SHARED["shipping"]
 
@@ -134,10 +134,14 @@ def create(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     )
     intents._check_destination(ctx, charge)
     card, test = spend(ctx, params["source"])
+    ctx.store.set_meta(f"pm_card:{charge['id']}", test.number)  # for a later capture
+    # What the card gave is checked by the charge: "unchecked" on the token, "pass" here.
+    checked = {k: "pass" if card[k] else None
+               for k in ("address_line1_check", "address_zip_check", "cvc_check")}
     pm_like = {"card": {**card, "brand": test.brand,
-                        "checks": {"address_line1_check": card["address_line1_check"],
-                                   "address_postal_code_check": card["address_zip_check"],
-                                   "cvc_check": card["cvc_check"]}}}
+                        "checks": {"address_line1_check": checked["address_line1_check"],
+                                   "address_postal_code_check": checked["address_zip_check"],
+                                   "cvc_check": checked["cvc_check"]}}}
     charge.update(source=card, payment_method=card["id"],
                   payment_method_details=intents._card_details(pm_like, charge["amount"],
                                                                False),
@@ -212,9 +216,7 @@ def capture(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
         if key in params:
             charge[key] = params[key]
     intents._check_destination(ctx, {**charge, "amount": amount})
-    from .tokens import test_card_of_card
-
-    test = test_card_of_card(ctx, charge["source"])
+    test = test_card_of(ctx, charge["id"])
     money.capture_charge(ctx, charge, amount, bypass_pending=test.bypass_pending,
                          ns=ctx.account)
     ctx.save(charge)

@@ -7,10 +7,11 @@ from typing import Any
 
 from ..context import Context
 from ..listing import store_page
-from ..params import LIST_PARAMS, Metadata, Range, Str
+from ..params import LIST_PARAMS, Metadata, NotModelled, Range, Str
 from ..registry import loader, route
 from ..shapes import build, merge_metadata
 from .events import changes
+from .payment_methods import attach_to_customer, resolve
 
 WRITABLE = {
     "email": Str(nullable=True, max_length=512),
@@ -49,9 +50,22 @@ def new_customer(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     return customer
 
 
-@route("POST", "/v1/customers", params=WRITABLE)
+# Legacy card sources (``source=tok_visa``, ``default_source``) are not modelled: cards are
+# saved as PaymentMethods (``payment_method`` here, SetupIntents, attach).
+SOURCE = NotModelled(hint="Save cards as PaymentMethods: payment_method on create, a "
+                          "SetupIntent, or POST /v1/payment_methods/{id}/attach.")
+
+
+@route("POST", "/v1/customers",
+       params={**WRITABLE, "payment_method": Str(), "source": SOURCE})
 def create(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
-    return new_customer(ctx, params)
+    """``payment_method`` attaches that card to the new customer
+    (https://docs.stripe.com/api/customers/create#create_customer-payment_method)."""
+    pm = resolve(ctx, params["payment_method"]) if params.get("payment_method") else None
+    customer = new_customer(ctx, params)
+    if pm is not None:
+        attach_to_customer(ctx, pm, customer["id"])
+    return customer
 
 
 @route("GET", "/v1/customers/<id>", params={})
@@ -60,7 +74,7 @@ def retrieve(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
     return ctx.get(id, "customer", param="id")
 
 
-@route("POST", "/v1/customers/<id>", params=WRITABLE)
+@route("POST", "/v1/customers/<id>", params={**WRITABLE, "source": SOURCE})
 def update(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
     customer = ctx.get(id, "customer", param="customer")
     before = copy.deepcopy(customer)

@@ -180,8 +180,10 @@ def _connected_account(ctx: Context, account_id: str, param: str) -> dict[str, A
 
 
 def _check_destination(ctx: Context, pi: dict[str, Any]) -> None:
+    """The destination-charge rules, for a PaymentIntent or a legacy Charge (``pi``)."""
     transfer = pi.get("transfer_data") or {}
     fee = pi.get("application_fee_amount")
+    noun = "Charge" if pi.get("object") == "charge" else "PaymentIntent"
     if "amount" in transfer and transfer.get("amount") is not None and fee is not None:
         raise InvalidRequest(
             "You may only specify one of these parameters: application_fee_amount, "
@@ -189,18 +191,18 @@ def _check_destination(ctx: Context, pi: dict[str, Any]) -> None:
         )
     if fee is not None and fee > pi["amount"]:
         raise InvalidRequest(
-            "The application fee amount must be less than or equal to the PaymentIntent's "
+            f"The application fee amount must be less than or equal to the {noun}'s "
             "amount.", param="application_fee_amount",
         )
     if fee is not None and not transfer.get("destination") and not ctx.is_connected:
         raise InvalidRequest(
-            "Can only apply an application_fee_amount when the PaymentIntent is attempting a "
+            f"Can only apply an application_fee_amount when the {noun} is attempting a "
             "direct payment (using an OAuth key or Stripe-Account header) or destination "
             "payment (using `transfer_data[destination]`).", param="application_fee_amount",
         )
     if transfer.get("amount") is not None and transfer["amount"] > pi["amount"]:
         raise InvalidRequest(
-            "The transfer_data[amount] must be less than or equal to the PaymentIntent's "
+            f"The transfer_data[amount] must be less than or equal to the {noun}'s "
             "amount.", param="transfer_data[amount]",
         )
     if transfer.get("destination"):

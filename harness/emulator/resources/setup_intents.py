@@ -62,6 +62,9 @@ PUBLISHABLE_CONFIRM = frozenset({
     "payment_method", "payment_method_data", "return_url", "use_stripe_sdk", "mandate_data",
     "client_secret"})
 
+# request_three_d_secure is kept and echoed. Asking for 3DS ("any"/"challenge") changes
+# nothing for the emulator's cards: those that need it are always asked, and the others
+# are, on the testing page, "not enrolled", so a requested 3DS asks the cardholder nothing.
 CARD_OPTIONS = Obj(fields={
     "request_three_d_secure": Enum(choices=("any", "automatic", "challenge")),
     "network": Str(),
@@ -387,8 +390,9 @@ def update(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
         si["metadata"] = merge_metadata(si["metadata"], params["metadata"])
     if "payment_method_options" in params:
         si["payment_method_options"] = _card_options(params, si["payment_method_options"])
-    if "excluded_payment_method_types" in params:
-        si["excluded_payment_method_types"] = params["excluded_payment_method_types"]
+    for key in ("allowed_payment_method_types", "excluded_payment_method_types"):
+        if key in params:
+            si[key] = params[key]
     if "payment_method" in params or "payment_method_data" in params:
         intents._set_payment_method(ctx, si, params)
         if si["payment_method"] and si["status"] in CONFIRMABLE:

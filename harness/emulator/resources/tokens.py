@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..cards import TOK_TOKENS, TestCard
+from ..cards import BY_NUMBER, TOK_TOKENS, TestCard
 from ..context import Context
 from ..errors import InvalidRequest
 from ..params import Int, NotModelled, Obj, Str
@@ -71,7 +71,6 @@ def legacy_card(ctx: Context, test: TestCard, *, exp_month: int = 12,
         **{f"address_{k}": details.get(f"address_{k}")
            for k in ("city", "country", "line1", "line2", "state", "zip")},
     )
-    ctx.store.set_meta(f"pm_card:{card['id']}", test.number)
     return card
 
 
@@ -82,16 +81,15 @@ def new_token(ctx: Context, test: TestCard, **card: Any) -> dict[str, Any]:
         client_ip=None, created=ctx.now(), livemode=False, type="card", used=False,
     )
     ctx.insert(token)
-    # The card's number is kept by its card_ id (above) and the token's, so a reset
-    # forgets it with either.
+    # The number stays inside, kept by the token (and by the charge that spends it), never
+    # by the embedded card_, which is no stored object: a reset forgets it with its owner.
     ctx.store.set_meta(f"pm_card:{token['id']}", test.number)
     return token
 
 
-def test_card_of_card(ctx: Context, card: dict[str, Any]) -> TestCard:
-    from ..cards import BY_NUMBER
-
-    return BY_NUMBER[ctx.store.get_meta(f"pm_card:{card['id']}")]
+def test_card_of(ctx: Context, owner_id: str) -> TestCard:
+    """The test card behind a token or a legacy charge."""
+    return BY_NUMBER[ctx.store.get_meta(f"pm_card:{owner_id}")]
 
 
 def spend(ctx: Context, value: str, param: str = "source") -> tuple[dict[str, Any], TestCard]:
@@ -109,7 +107,7 @@ def spend(ctx: Context, value: str, param: str = "source") -> tuple[dict[str, An
                              code="token_already_used", param=param)
     token["used"] = True
     ctx.save(token)
-    return token["card"], test_card_of_card(ctx, token["card"])
+    return token["card"], test_card_of(ctx, token["id"])
 
 
 @route("POST", "/v1/tokens", params=CREATE, publishable=True)

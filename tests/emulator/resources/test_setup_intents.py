@@ -421,3 +421,79 @@ def test_expand_latest_attempt_and_payment_method(client: stripe.StripeClient) -
     body = json.loads(json.dumps(si.to_dict()))
     assert body["latest_attempt"]["object"] == "setup_attempt"
     assert body["payment_method"]["card"]["last4"] == "4242"
+
+
+def test_a_publishable_key_expands_nothing_private(
+    emulator_server: Any, client: stripe.StripeClient, api_key: str
+) -> None:
+    renter = client.v1.customers.create({})
+    si = client.v1.setup_intents.create({"customer": renter.id, "payment_method": "pm_card_visa",
+                                         "confirm": True, "return_url": RETURN_URL})
+    for path in ("customer", "payment_method.customer", "latest_attempt"):
+        resp = raw(emulator_server, "GET", f"/v1/setup_intents/{si.id}",
+                   key=publishable(emulator_server, api_key),
+                   params={"client_secret": si.client_secret, "expand[]": path})
+        assert resp.status == 400, (path, resp.body)
+        assert renter.id not in json.dumps(resp.body)
+
+
+def test_a_spent_payment_method_cannot_be_set_up(
+    emulator_server: Any, client: stripe.StripeClient, api_key: str
+) -> None:
+    """A card that paid once without a customer is spent (as for PaymentIntents)."""
+    paid = client.v1.payment_intents.create({"amount": 1000, "currency": "usd",
+                                             "payment_method": "pm_card_visa",
+                                             "confirm": True, "return_url": RETURN_URL})
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        client.v1.setup_intents.create({"payment_method": paid.payment_method,
+                                        "confirm": True, "return_url": RETURN_URL})
+    assert info.value.param == "payment_method"
+    assert "may not be used again" in str(info.value.user_message)
+
+
+def test_a_connected_account_saves_its_own_customers_card(
+    emulator_server: Any, client: stripe.StripeClient, api_key: str
+) -> None:
+    host = onboarded_account(emulator_server, client, api_key)
+    as_host = {"stripe_account": host}
+    renter = client.v1.customers.create({}, options=as_host)
+    si = client.v1.setup_intents.create({"customer": renter.id, "payment_method": "pm_card_visa",
+                                         "confirm": True, "return_url": RETURN_URL},
+                                        options=as_host)
+    assert si.status == "succeeded"
+    assert client.v1.setup_intents.list(options=as_host).data[0].id == si.id
+    assert client.v1.setup_intents.list().data == []  # not the platform's
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        client.v1.setup_intents.retrieve(si.id)
+    assert info.value.http_status == 404
+
+
+def test_the_3ds_control_checks_the_setup_intents_secret(
+    emulator_server: Any, client: stripe.StripeClient, api_key: str
+) -> None:
+    si = client.v1.setup_intents.create({
+        "payment_method": "pm_card_authenticationRequiredOnSetup", "confirm": True,
+        "return_url": RETURN_URL})
+    for secret in (si.client_secret[:-1] + "x", client.v1.setup_intents.create({}).client_secret):
+        resp = raw(emulator_server, "POST", f"/_emulator/3ds/{si.id}",
+                   key=publishable(emulator_server, api_key),
+                   params={"client_secret": secret, "outcome": "complete"})
+        assert resp.status == 400 and resp.error["param"] == "client_secret"
+    assert client.v1.setup_intents.retrieve(si.id).status == "requires_action"
+
+
+def test_a_customer_created_with_a_payment_method_holds_it(
+    client: stripe.StripeClient,
+) -> None:
+    pm = client.v1.payment_methods.retrieve("pm_card_visa")
+    renter = client.v1.customers.create({"email": "r@example.com", "payment_method": pm.id})
+    assert client.v1.payment_methods.retrieve(pm.id).customer == renter.id
+    assert "payment_method.attached" in _events(client, "payment_method.")
+    assert _off_session(client, renter.id, pm.id).status == "succeeded"
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        client.v1.customers.create({"source": "tok_visa"})
+    assert (info.value.code, info.value.param) == ("parameter_not_modelled", "source")
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        client.v1.customers.create({"payment_method": "pm_nobody"})
+    assert info.value.param == "payment_method"
+    assert [c.id for c in client.v1.customers.list().data] == [renter.id]
