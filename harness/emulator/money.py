@@ -46,25 +46,36 @@ def capture_charge(
     bypass_pending: bool,
     ns: str,
 ) -> None:
-    """Capture ``amount`` of ``charge`` (stored in ``ns``) and move all the money it moves."""
+    """Capture ``amount`` of ``charge`` (stored in ``ns``) and move all the money it moves.
+
+    A partial capture (``amount`` below the authorization) posts two balance transactions,
+    as https://docs.stripe.com/reports/reporting-categories describes: a ``charge`` for the
+    full authorization, and a ``type=refund`` with ``reporting_category=
+    partial_capture_reversal`` giving back the uncaptured rest; the two sum to the captured
+    amount. The page gives no fees: here Stripe's fee ends up that of the captured amount,
+    the ``charge`` carrying the fee of the full authorization and the reversal returning the
+    difference as a negative fee (integrations that reconcile Stripe's reports read the
+    reversal's fee as negative). The reversal matures with the charge (same
+    ``available_on``; the docs are silent on its date), so no balance ever counts money
+    that was not captured."""
     when = available_on(ctx, bypass_pending)
     currency = charge["currency"]
+    authorized = charge["amount"]
     direct_fee = charge["application_fee_amount"] if ns != ctx.platform else None
-    fee_details = [{
-        "amount": ctx.settings.stripe_fee(amount),
-        "application": None,
-        "currency": currency,
-        "description": STRIPE_FEE_DESCRIPTION,
-        "type": "stripe_fee",
-    }]
+    fee_details = [_stripe_fee_detail(ctx.settings.stripe_fee(authorized), currency)]
     if direct_fee:  # a direct charge on a connected account: it pays the platform's fee
         fee_details.append(_app_fee_detail(ctx, direct_fee, currency))
-    txn = post(ctx, ns, currency=currency, amount=amount, type="charge",
+    txn = post(ctx, ns, currency=currency, amount=authorized, type="charge",
                reporting_category="charge", source=charge["id"], available_on=when,
                fee_details=fee_details, description=charge["description"])
     charge.update(captured=True, amount_captured=amount, balance_transaction=txn.id)
-    if amount < charge["amount"]:  # the uncaptured rest is released to the cardholder
-        charge.update(amount_refunded=charge["amount"] - amount)
+    if amount < authorized:  # the uncaptured rest is released to the cardholder
+        returned = ctx.settings.stripe_fee(authorized) - ctx.settings.stripe_fee(amount)
+        post(ctx, ns, currency=currency, amount=amount - authorized, type="refund",
+             reporting_category="partial_capture_reversal", source=charge["id"],
+             available_on=when, fee_details=[_stripe_fee_detail(-returned, currency)],
+             description="Partial capture reversal")
+        charge.update(amount_refunded=authorized - amount)
 
     destination = (charge.get("transfer_data") or {}).get("destination")
     if destination:
@@ -73,6 +84,11 @@ def capture_charge(
         fee = _application_fee(ctx, charge, direct_fee, account=ns, payment=charge["id"],
                                originating=None, when=when)
         charge["application_fee"] = fee["id"]
+
+
+def _stripe_fee_detail(amount: int, currency: str) -> dict[str, Any]:
+    return {"amount": amount, "application": None, "currency": currency,
+            "description": STRIPE_FEE_DESCRIPTION, "type": "stripe_fee"}
 
 
 def _app_fee_detail(ctx: Context, amount: int, currency: str) -> dict[str, Any]:

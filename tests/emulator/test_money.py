@@ -166,9 +166,14 @@ def test_manual_capture_of_a_destination_charge(client: stripe.StripeClient, acc
     assert pi.status == "requires_capture"
     assert bt_ids(client) == [] and bt_ids(client, acct) == []
     client.v1.payment_intents.capture(pi.id, {"amount_to_capture": 4000})
-    # Stripe fee on 4000: 116 + 30 = 146; transfer is the captured 4000; fee 500 back
+    # The authorization of 5000 (fee 145 + 30 = 175) and the reversal of the uncaptured 1000,
+    # which returns 175 - 146 of the fee (Stripe's fee on 4000: 116 + 30 = 146)
+    # (https://docs.stripe.com/reports/reporting-categories); transfer is the captured 4000
     txns = _by_type(client.v1.balance_transactions.list().data)
-    assert (txns["charge"].amount, txns["charge"].fee) == (4000, 146)
+    assert (txns["charge"].amount, txns["charge"].fee) == (5000, 175)
+    reversal = txns["refund"]
+    assert (reversal.reporting_category, reversal.amount, reversal.fee) == (
+        "partial_capture_reversal", -1000, -29)
     assert (txns["transfer"].amount, txns["application_fee"].amount) == (-4000, 500)
     assert balance_totals(client) == {"available": 0, "pending": 4000 - 146 - 4000 + 500}
     assert balance_totals(client, acct) == {"available": 0, "pending": 3500}

@@ -4,10 +4,31 @@ Statuses follow https://docs.stripe.com/payments/paymentintents/lifecycle:
 requires_payment_method -> requires_confirmation -> requires_action -> (processing) ->
 requires_capture | succeeded, or canceled. Card payments settle synchronously here, so
 ``processing`` is never observed, as with cards on Stripe in practice.
+
+Capture methods (https://docs.stripe.com/payments/payment-intents/asynchronous-capture):
+- ``automatic``: the charge is captured in the request, with its balance transaction (and,
+  for Connect, its transfer and application fee) set at once;
+- ``automatic_async``, the default since 2024-04-10 (changelog "automatic sync default
+  paymentintents"; stripe-python's docstrings do not say): the request answers with the
+  charge captured but ``balance_transaction``, ``transfer`` and ``application_fee`` null,
+  in the response and in ``charge.succeeded`` / ``payment_intent.succeeded``. Stripe
+  finishes the capture in its back end ("our SLA for the charge.updated webhook is 1 hour")
+  and announces it with ``charge.updated`` whose ``previous_attributes`` hold those fields
+  as null, plus ``transfer.created`` and ``application_fee.created``. The page says the
+  balance transaction "might not be created yet": here the money is posted to the ledger
+  only then. "Shortly after" is, in the emulator, a follow-up step of its own right after
+  the request's commit, before its answer is sent and before any other request runs
+  (``Context.followups``): deterministic for notebooks, and exactly once, because the
+  step is a stored record (``ASYNC_CAPTURE``) taken in the step's own transaction; a crash
+  between the two commits leaves the record, which the next start or clock tick finishes;
+- ``manual``: the charge is authorized (``requires_capture``) until captured, canceled, or
+  expired at ``payment_method_details.card.capture_before``.
 """
 
 from __future__ import annotations
 
+import copy
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -30,14 +51,22 @@ from ..params import (
     Url,
     exclusive,
 )
-from ..registry import loader, route
+from ..registry import loader, on_start, on_tick, route
 from ..settings import ENDIVE
 from ..shapes import build, check_amount, check_currency, merge_metadata
+from .events import changes
 from .payment_methods import BILLING, CARD, card_from_params, new_card_pm, resolve, test_card_for
 
 # Called as (ctx, payment_intent) whenever a PaymentIntent succeeds (Checkout listens).
 succeeded_hooks: list[Any] = []
 
+ASYNC_CAPTURE = "async_capture"  # records: charges whose capture Stripe finishes later
+ASYNC_DEFAULT_SINCE = "2024-04-10"  # automatic_async became the default capture_method
+# How long a card authorization holds, https://docs.stripe.com/payments/place-a-hold-on-a-
+# payment-method ("Authorization validity windows"): 7 days for customer-initiated online
+# payments on every brand; a Visa merchant-initiated one (off_session) "4 days and 18 hours".
+AUTHORIZATION_VALIDITY = 7 * 86400
+VISA_MIT_VALIDITY = 4 * 86400 + 18 * 3600
 CONFIRMABLE = ("requires_payment_method", "requires_confirmation", "requires_action")
 CANCELABLE = ("requires_payment_method", "requires_capture", "requires_reauthorization",
               "requires_confirmation", "requires_action", "processing")
@@ -273,7 +302,8 @@ def new_payment_intent(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
             "allow_redirects": "always", "enabled": True,
             **params.get("automatic_payment_methods", {})},
         canceled_at=None, cancellation_reason=None,
-        capture_method=params.get("capture_method", "automatic_async"),
+        capture_method=params.get("capture_method", "automatic_async" if ctx.version_at_least(
+            ASYNC_DEFAULT_SINCE) else "automatic"),
         client_secret=f"{pi_id}_secret_{ctx.secret(25)}",
         confirmation_method=params.get("confirmation_method", "automatic"),
         created=ctx.now(), currency=currency, customer=params.get("customer"),
@@ -351,7 +381,7 @@ def confirm_intent(ctx: Context, pi: dict[str, Any], params: dict[str, Any]) -> 
     if card.decline_code:
         return _decline(ctx, pi, pm, card.error_code, card.decline_code,
                         DECLINE_MESSAGES[card.decline_code])
-    return _authorize(ctx, pi, pm, card)
+    return _authorize(ctx, pi, pm, card, off_session=bool(params.get("off_session")))
 
 
 def _check_return_url(ctx: Context, pi: dict[str, Any], params: dict[str, Any]) -> None:
@@ -416,13 +446,15 @@ def authenticate(ctx: Context, pi: dict[str, Any], success: bool) -> dict[str, A
     return _authorize(ctx, pi, pm, card, three_d_secure=True)
 
 
-def _card_details(pm: dict[str, Any], amount: int, three_d_secure: bool) -> dict[str, Any]:
+def _card_details(pm: dict[str, Any], amount: int, three_d_secure: bool,
+                  capture_before: int | None = None) -> dict[str, Any]:
     card = pm["card"]
+    held = {"capture_before": capture_before} if capture_before is not None else {}
     return {
         "type": "card",
         "card": {
             "amount_authorized": amount, "authorization_code": None, "brand": card["brand"],
-            "checks": card["checks"], "country": card["country"],
+            **held, "checks": card["checks"], "country": card["country"],
             "exp_month": card["exp_month"], "exp_year": card["exp_year"],
             "extended_authorization": {"status": "disabled"},
             "fingerprint": card["fingerprint"], "funding": card["funding"],
@@ -486,14 +518,19 @@ def _decline(
 
 
 def _authorize(ctx: Context, pi: dict[str, Any], pm: dict[str, Any], card: Any,
-               three_d_secure: bool = False) -> dict[str, Any]:
+               three_d_secure: bool = False, off_session: bool = False) -> dict[str, Any]:
+    manual = pi["capture_method"] == "manual"
+    capture_before = None
+    if manual:  # the charge says when the hold lapses (stripe-python: Charge...capture_before)
+        mit_visa = off_session and pm["card"]["brand"] == "visa"
+        capture_before = ctx.now() + (VISA_MIT_VALIDITY if mit_visa else AUTHORIZATION_VALIDITY)
     charge = _charge_for(
         ctx, pi, pm, status="succeeded", paid=True, captured=False,
         outcome={"advice_code": None, "network_advice_code": None,
                  "network_decline_code": None, "network_status": "approved_by_network",
                  "reason": None, "risk_level": "normal", "risk_score": 30,
                  "seller_message": "Payment complete.", "type": "authorized"},
-        payment_method_details=_card_details(pm, pi["amount"], three_d_secure),
+        payment_method_details=_card_details(pm, pi["amount"], three_d_secure, capture_before),
         receipt_url=f"https://pay.stripe.com/receipts/payment/{ctx.token(40)}",
     )
     pi.update(latest_charge=charge["id"], last_payment_error=None, next_action=None)
@@ -501,24 +538,117 @@ def _authorize(ctx: Context, pi: dict[str, Any], pm: dict[str, Any], card: Any,
         # A PaymentMethod no customer holds is single-use: once it has paid, it is spent
         # (declines leave it usable; the docs do not say, and a retry is the common case).
         ctx.store.set_meta(f"pm_consumed:{pm['id']}", "1")
-    if pi["capture_method"] == "manual":
+    if manual:
         pi.update(status="requires_capture", amount_capturable=pi["amount"])
         ctx.insert(charge)
         ctx.save(pi)
         ctx.emit("charge.succeeded", charge)
         ctx.emit("payment_intent.amount_capturable_updated", pi)
         return pi
-    money.capture_charge(ctx, charge, pi["amount"], bypass_pending=card.bypass_pending,
-                         ns=ctx.account)
-    ctx.insert(charge)
+    later = pi["capture_method"] == "automatic_async"
+    if later:  # captured, its money moved by the follow-up step (see the module docstring)
+        charge.update(captured=True, amount_captured=pi["amount"])
+        ctx.insert(charge)
+        ctx.store.put_record(ASYNC_CAPTURE, charge["id"],
+                             {"platform": ctx.platform, "created": ctx.now()})
+        ctx.followups.append(lambda step, charge_id=charge["id"]: complete_capture(step,
+                                                                                   charge_id))
+    else:
+        money.capture_charge(ctx, charge, pi["amount"], bypass_pending=card.bypass_pending,
+                             ns=ctx.account)
+        ctx.insert(charge)
     pi.update(status="succeeded", amount_received=pi["amount"])
     ctx.save(pi)
     ctx.emit("charge.succeeded", charge)
     ctx.emit("payment_intent.succeeded", pi)
-    _dispute_if_test_card(ctx, charge, card)
+    if not later:
+        _dispute_if_test_card(ctx, charge, card)
     for hook in succeeded_hooks:
         hook(ctx, pi)
     return pi
+
+
+def complete_capture(ctx: Context, charge_id: str) -> None:
+    """Finish an ``automatic_async`` capture: post the money, fill ``balance_transaction``
+    (and ``transfer``, ``application_fee``) and announce it with ``charge.updated``. Taking
+    the record is the step's claim, in its own transaction: done at most once, and a crash
+    before its commit leaves the record for :func:`finish_pending_captures`."""
+    if ctx.store.take_record(ASYNC_CAPTURE, charge_id) is None:
+        return  # finished already
+    found = ctx.store.get(charge_id)
+    if found is None:
+        return
+    ns, charge = found
+    before = copy.deepcopy(charge)
+    card = test_card_for(ctx, {"id": charge["payment_method"]})
+    money.capture_charge(ctx, charge, charge["amount_captured"],
+                         bypass_pending=card.bypass_pending, ns=ns)
+    ctx.save(charge)
+    ctx.emit("charge.updated", charge, changes(before, charge), account=ns)
+    _dispute_if_test_card(ctx, charge, card)
+
+
+def finish_pending_captures(emulator: Any, platform: str | None = None) -> None:
+    """The sweep: finish every capture a crash left between a request and its follow-up
+    step, each in its own transaction (nested in the caller's, on a clock tick)."""
+    for charge_id, owner in emulator.store.records_of(ASYNC_CAPTURE, platform):
+        found = emulator.store.get(charge_id)
+        ns = found[0] if found else owner
+        step = Context(emulator, owner, ns, emulator.platform_version(owner))
+        with emulator.store.transaction():
+            complete_capture(step, charge_id)
+            emulator.after_request(step)
+
+
+@on_start
+def _finish_after_a_crash(emulator: Any) -> None:
+    finish_pending_captures(emulator)
+
+
+@on_tick
+def _finish_on_tick(ctx: Context, before: int) -> None:
+    """Finish what is still pending, then let lapsed authorizations expire."""
+    finish_pending_captures(ctx.emulator, ctx.platform)
+    expire_authorizations(ctx)
+
+
+# -- authorizations that lapse -----------------------------------------------------------------
+def _capture_before(charge: dict[str, Any]) -> int | None:
+    return ((charge.get("payment_method_details") or {}).get("card") or {}).get(
+        "capture_before")
+
+
+def expire_authorization(ctx: Context, ns: str, pi: dict[str, Any],
+                         charge: dict[str, Any]) -> None:
+    """The hold lapsed uncaptured: "the funds are released and the payment status changes
+    to canceled" (https://docs.stripe.com/payments/place-a-hold-on-a-payment-method). The
+    docs do not name the reason: ``automatic`` is the one stripe-python lists for Stripe's
+    own cancellations (``expired`` is not described). The charge is released in full
+    (``charge.expired``, "an uncaptured charge expires")."""
+    charge.update(refunded=True, amount_refunded=charge["amount"])
+    ctx.save(charge)
+    ctx.emit("charge.expired", charge, account=ns)
+    pi.update(status="canceled", canceled_at=ctx.now(), amount_capturable=0,
+              cancellation_reason="automatic", next_action=None)
+    ctx.save(pi)
+    ctx.emit("payment_intent.canceled", pi, account=ns)
+
+
+def expire_authorizations(ctx: Context) -> None:
+    """Every ``requires_capture`` PaymentIntent of the platform and its accounts whose
+    ``capture_before`` has passed (checked as the clock moves)."""
+    rows = ctx.store.execute(
+        "SELECT ns, data FROM objects WHERE type='payment_intent' AND (ns=? OR ns IN "
+        "(SELECT id FROM objects WHERE ns=? AND type='account')) AND "
+        "json_extract(data, '$.status')='requires_capture'", (ctx.platform, ctx.platform))
+    for ns, data in rows.fetchall():
+        pi = json.loads(data)
+        found = ctx.store.get(pi["latest_charge"]) if pi.get("latest_charge") else None
+        if found is None:
+            continue
+        deadline = _capture_before(found[1])
+        if deadline is not None and deadline <= ctx.now():
+            expire_authorization(ctx, ns, pi, found[1])
 
 
 def _dispute_if_test_card(ctx: Context, charge: dict[str, Any], card: Any) -> None:
@@ -539,6 +669,19 @@ def capture_intent(ctx: Context, pi: dict[str, Any], params: dict[str, Any]) -> 
                        f"{pi['status']}. Only a PaymentIntent with one of the following "
                        "statuses may be captured: requires_capture.")
         raise unexpected_state(pi, message)
+    charge = ctx.get(pi["latest_charge"], "charge", param="charge")
+    deadline = _capture_before(charge)
+    if deadline is not None and deadline <= ctx.now():
+        # Lapsed, though no tick has canceled it yet: Stripe's error for a capture after
+        # expiry (https://docs.stripe.com/error-codes#charge-expired-for-capture); the
+        # PaymentIntent is canceled with it, and that is kept.
+        expire_authorization(ctx, ctx.account, pi, charge)
+        exc = InvalidRequest(
+            "The charge cannot be captured as the authorization has expired. Auth and "
+            "capture charges must be captured within seven days.",
+            code="charge_expired_for_capture", param="", extra={"payment_intent": pi})
+        exc.commit = True
+        raise exc
     amount = params.get("amount_to_capture", pi["amount_capturable"])
     if amount > pi["amount_capturable"]:
         raise InvalidRequest(
@@ -551,7 +694,6 @@ def capture_intent(ctx: Context, pi: dict[str, Any], params: dict[str, Any]) -> 
     if "metadata" in params:
         pi["metadata"] = merge_metadata(pi["metadata"], params["metadata"])
     _check_destination(ctx, {**pi, "amount": amount})
-    charge = ctx.get(pi["latest_charge"], "charge", param="charge")
     charge["application_fee_amount"] = pi["application_fee_amount"]
     charge["transfer_data"] = pi["transfer_data"]
     pm = ctx.get(charge["payment_method"], "payment_method", param="payment_method")
