@@ -270,13 +270,16 @@ class Store:
                            (kind, token)).fetchone()
         return None if row is None else {**json.loads(row[0]), "used": bool(row[1])}
 
-    def records_of(self, kind: str, platform: str | None = None) -> list[tuple[str, str]]:
-        """(token, platform) of every record of ``kind`` (of ``platform`` when given), oldest
-        first: work left to finish after a crash."""
-        sql = "SELECT token, platform FROM records WHERE kind=?"
-        args: tuple = (kind,)
+    def records_of(self, kind: str, platform: str | None = None,
+                   due_by: int | None = None) -> list[tuple[str, str]]:
+        """(token, platform) of every record of ``kind`` (of ``platform`` when given, and
+        ``created`` no later than ``due_by`` when given), oldest first: work left to finish
+        after a crash, or falling due as the clock moves."""
+        sql, args = "SELECT token, platform FROM records WHERE kind=?", [kind]
         if platform is not None:
-            sql, args = sql + " AND platform=?", (kind, platform)
+            sql, args = sql + " AND platform=?", [*args, platform]
+        if due_by is not None:
+            sql, args = sql + " AND created<=?", [*args, due_by]
         return [(r[0], r[1]) for r in self.execute(sql + " ORDER BY created, rowid", args)]
 
     def drop_record(self, kind: str, token: str) -> None:

@@ -28,7 +28,6 @@ Capture methods (https://docs.stripe.com/payments/payment-intents/asynchronous-c
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -61,6 +60,7 @@ from .payment_methods import BILLING, CARD, card_from_params, new_card_pm, resol
 succeeded_hooks: list[Any] = []
 
 ASYNC_CAPTURE = "async_capture"  # records: charges whose capture Stripe finishes later
+HOLD = "authorization_hold"  # records: open authorizations, ``created`` = capture_before
 ASYNC_DEFAULT_SINCE = "2024-04-10"  # automatic_async became the default capture_method
 # How long a card authorization holds, https://docs.stripe.com/payments/place-a-hold-on-a-
 # payment-method ("Authorization validity windows"): 7 days for customer-initiated online
@@ -541,6 +541,9 @@ def _authorize(ctx: Context, pi: dict[str, Any], pm: dict[str, Any], card: Any,
     if manual:
         pi.update(status="requires_capture", amount_capturable=pi["amount"])
         ctx.insert(charge)
+        # found again by its deadline as the clock moves (an indexed read, not a scan)
+        ctx.store.put_record(HOLD, pi["id"], {"platform": ctx.platform, "created":
+                                              capture_before, "account": ctx.account})
         ctx.save(pi)
         ctx.emit("charge.succeeded", charge)
         ctx.emit("payment_intent.amount_capturable_updated", pi)
@@ -625,6 +628,7 @@ def expire_authorization(ctx: Context, ns: str, pi: dict[str, Any],
     docs do not name the reason: ``automatic`` is the one stripe-python lists for Stripe's
     own cancellations (``expired`` is not described). The charge is released in full
     (``charge.expired``, "an uncaptured charge expires")."""
+    ctx.store.drop_record(HOLD, pi["id"])
     charge.update(refunded=True, amount_refunded=charge["amount"])
     ctx.save(charge)
     ctx.emit("charge.expired", charge, account=ns)
@@ -635,20 +639,17 @@ def expire_authorization(ctx: Context, ns: str, pi: dict[str, Any],
 
 
 def expire_authorizations(ctx: Context) -> None:
-    """Every ``requires_capture`` PaymentIntent of the platform and its accounts whose
-    ``capture_before`` has passed (checked as the clock moves)."""
-    rows = ctx.store.execute(
-        "SELECT ns, data FROM objects WHERE type='payment_intent' AND (ns=? OR ns IN "
-        "(SELECT id FROM objects WHERE ns=? AND type='account')) AND "
-        "json_extract(data, '$.status')='requires_capture'", (ctx.platform, ctx.platform))
-    for ns, data in rows.fetchall():
-        pi = json.loads(data)
-        found = ctx.store.get(pi["latest_charge"]) if pi.get("latest_charge") else None
-        if found is None:
+    """Every open authorization of the platform and its accounts whose ``capture_before``
+    has passed (checked as the clock moves)."""
+    for pi_id, _ in ctx.store.records_of(HOLD, ctx.platform, due_by=ctx.now()):
+        ctx.store.drop_record(HOLD, pi_id)
+        found = ctx.store.get(pi_id)
+        if found is None or found[1]["status"] != "requires_capture":
             continue
-        deadline = _capture_before(found[1])
-        if deadline is not None and deadline <= ctx.now():
-            expire_authorization(ctx, ns, pi, found[1])
+        ns, pi = found
+        charge = ctx.store.get(pi["latest_charge"])
+        if charge is not None:
+            expire_authorization(ctx, ns, pi, charge[1])
 
 
 def _dispute_if_test_card(ctx: Context, charge: dict[str, Any], card: Any) -> None:
@@ -702,6 +703,7 @@ def capture_intent(ctx: Context, pi: dict[str, Any], params: dict[str, Any]) -> 
     ctx.save(charge)
     pi.update(status="succeeded", amount_received=amount, amount_capturable=0)
     ctx.save(pi)
+    ctx.store.drop_record(HOLD, pi["id"])
     ctx.emit("charge.captured", charge)
     ctx.emit("payment_intent.succeeded", pi)
     _dispute_if_test_card(ctx, charge, card)
@@ -723,6 +725,7 @@ def cancel_intent(ctx: Context, pi: dict[str, Any], params: dict[str, Any],
                 f"{pi['status']}. Only a PaymentIntent with one of the following statuses may "
                 "be canceled: " + ", ".join(CANCELABLE) + ".")
     if pi["status"] == "requires_capture":  # release the authorization
+        ctx.store.drop_record(HOLD, pi["id"])
         charge = ctx.get(pi["latest_charge"], "charge", param="charge")
         charge.update(refunded=True, amount_refunded=charge["amount"])
         ctx.save(charge)

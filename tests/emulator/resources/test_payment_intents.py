@@ -602,3 +602,21 @@ def test_a_capture_after_expiry_before_the_sweep_is_charge_expired_for_capture(
     pi = client.v1.payment_intents.retrieve(pi.id)
     assert (pi.status, pi.cancellation_reason) == ("canceled", "automatic")
     assert bt_ids(client) == []
+
+
+def test_captured_or_canceled_authorizations_do_not_expire(
+    emulator_server: Any, client: stripe.StripeClient, api_key: str
+) -> None:
+    """Only an open hold lapses: one captured, or canceled by the merchant, keeps its state
+    and its money past ``capture_before``.
+    https://docs.stripe.com/payments/place-a-hold-on-a-payment-method"""
+    captured = _pi(client, confirm=True, payment_method="pm_card_visa", capture_method="manual")
+    client.v1.payment_intents.capture(captured.id, {"amount_to_capture": 600})
+    dropped = _pi(client, confirm=True, payment_method="pm_card_visa", capture_method="manual")
+    client.v1.payment_intents.cancel(dropped.id, {"cancellation_reason": "abandoned"})
+    advance(emulator_server, api_key, 8 * DAY)
+    assert client.v1.payment_intents.retrieve(captured.id).status == "succeeded"
+    dropped = client.v1.payment_intents.retrieve(dropped.id)
+    assert (dropped.status, dropped.cancellation_reason) == ("canceled", "abandoned")
+    assert "charge.expired" not in [e.type for e in _events(client)]
+    assert sum(balance_totals(client).values()) == 553  # the captured 600 less its fee
