@@ -62,6 +62,8 @@ def capture_charge(
     currency = charge["currency"]
     authorized = charge["amount"]
     direct_fee = charge["application_fee_amount"] if ns != ctx.platform else None
+    if direct_fee:  # capped at what is captured (the API reference's capture parameters)
+        direct_fee = min(direct_fee, amount)
     fee_details = [_stripe_fee_detail(ctx.settings.stripe_fee(authorized), currency)]
     if direct_fee:  # a direct charge on a connected account: it pays the platform's fee
         fee_details.append(_app_fee_detail(ctx, direct_fee, currency))

@@ -514,3 +514,20 @@ def test_transfer_to_an_account_without_transfers(client: stripe.StripeClient) -
         client.v1.transfers.create({"amount": 100, "currency": "usd", "destination": fresh.id})
     assert info.value.code == "insufficient_capabilities_for_transfer"
     assert balance_totals(client) == {"available": 1912, "pending": 0}
+
+
+def test_a_partial_capture_below_the_fee_caps_the_fee(
+    client: stripe.StripeClient, acct: str
+) -> None:
+    """Capturing 100 of 1000 with a fee of 123: "the amount of the application fee collected
+    will be capped at the total amount captured", and the transfer is the 100 captured.
+    https://docs.stripe.com/api/payment_intents/capture"""
+    pi = _destination(client, acct, application_fee_amount=123, capture_method="manual")
+    pi = client.v1.payment_intents.capture(pi.id, {"amount_to_capture": 100})
+    assert (pi.status, pi.amount_received) == ("succeeded", 100)
+    charge = client.v1.charges.retrieve(pi.latest_charge)
+    assert client.v1.application_fees.retrieve(charge.application_fee).amount == 100
+    assert client.v1.transfers.retrieve(charge.transfer).amount == 100
+    # Stripe's fee of 100: 2.9 -> 3, + 30 = 33; the reversal returns 59 - 33 = 26
+    assert balance_totals(client) == {"available": 0, "pending": 1000 - 59 - 900 + 26 - 100 + 100}
+    assert balance_totals(client, acct) == {"available": 0, "pending": 0}

@@ -694,7 +694,10 @@ def capture_intent(ctx: Context, pi: dict[str, Any], params: dict[str, Any]) -> 
         pi["transfer_data"] = {**pi["transfer_data"], **params["transfer_data"]}
     if "metadata" in params:
         pi["metadata"] = merge_metadata(pi["metadata"], params["metadata"])
-    _check_destination(ctx, {**pi, "amount": amount})
+    # Checked against the authorization: "the amount of the application fee collected will
+    # be capped at the total amount captured" (https://docs.stripe.com/api/payment_intents/
+    # capture#capture_payment_intent-application_fee_amount), done in money.capture_charge.
+    _check_destination(ctx, pi)
     charge["application_fee_amount"] = pi["application_fee_amount"]
     charge["transfer_data"] = pi["transfer_data"]
     pm = ctx.get(charge["payment_method"], "payment_method", param="payment_method")
