@@ -8,8 +8,9 @@ requires_capture | succeeded, or canceled. Card payments settle synchronously he
 Capture methods (https://docs.stripe.com/payments/payment-intents/asynchronous-capture):
 - ``automatic``: the charge is captured in the request, with its balance transaction (and,
   for Connect, its transfer and application fee) set at once;
-- ``automatic_async``, the default since 2024-04-10 (changelog "automatic sync default
-  paymentintents"; stripe-python's docstrings do not say): the request answers with the
+- ``automatic_async``, the default since 2024-04-10 (https://docs.stripe.com/changelog/
+  2024-04-10/automatic-sync-default-paymentintents; ``automatic`` on older versions;
+  stripe-python's docstrings do not say): the request answers with the
   charge captured but ``balance_transaction``, ``transfer`` and ``application_fee`` null,
   in the response and in ``charge.succeeded`` / ``payment_intent.succeeded``. Stripe
   finishes the capture in its back end ("our SLA for the charge.updated webhook is 1 hour")
