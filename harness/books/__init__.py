@@ -18,6 +18,8 @@ from .tables import (
     balance_summary,
     balance_transactions,
     balances,
+    capture_events,
+    captured_charge,
     compare,
     compare_trails,
     destination_charge,
@@ -37,9 +39,9 @@ from .tables import (
 
 __all__ = [
     "DestinationCharge", "Movement", "application_fees", "balance_change", "balance_chart",
-    "balance_history", "balance_summary", "balance_transactions", "balances", "compare",
-    "compare_trails", "day", "destination_charge", "dispute_of", "disputes", "flow_chart",
-    "links_table", "masked_secret", "money_table", "money_trail", "objects_table",
-    "payment_method_settings", "payment_summary", "payouts", "pyplot", "refunds",
-    "transfer_reversals", "transfers", "usd", "when",
+    "balance_history", "balance_summary", "balance_transactions", "balances", "capture_events",
+    "captured_charge", "compare", "compare_trails", "day", "destination_charge", "dispute_of",
+    "disputes", "flow_chart", "links_table", "masked_secret", "money_table", "money_trail",
+    "objects_table", "payment_method_settings", "payment_summary", "payouts", "pyplot",
+    "refunds", "transfer_reversals", "transfers", "usd", "when",
 ]

@@ -8,6 +8,7 @@ dollars for reading.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -18,11 +19,11 @@ import stripe
 from .formatting import day, masked_secret, usd
 
 __all__ = [
-    "DestinationCharge", "Movement", "application_fees", "balance_change",
-    "balance_history", "balance_summary", "balance_transactions", "balances", "compare",
-    "compare_trails", "destination_charge", "dispute_of", "disputes", "links_table",
-    "money_table", "money_trail", "objects_table", "payment_method_settings",
-    "payment_summary", "payouts", "refunds", "transfer_reversals", "transfers",
+    "DestinationCharge", "Movement", "application_fees", "balance_change", "balance_history",
+    "balance_summary", "balance_transactions", "balances", "capture_events", "captured_charge",
+    "compare", "compare_trails", "destination_charge", "dispute_of", "disputes", "links_table",
+    "money_table", "money_trail", "objects_table", "payment_method_settings", "payment_summary",
+    "payouts", "refunds", "transfer_reversals", "transfers",
 ]
 
 
@@ -64,13 +65,76 @@ class DestinationCharge:
         return self.payment.balance_transaction.net
 
 
+def captured_charge(client: stripe.StripeClient, charge_id: str, *, timeout: float = 60.0,
+                    poll: float = 2.0) -> Any:
+    """The charge with its ``balance_transaction`` expanded, once Stripe has finished
+    capturing it. With ``capture_method=automatic_async`` (the default) the charge is
+    captured but its ``balance_transaction``, ``transfer`` and ``application_fee`` are null
+    at first; Stripe fills them shortly after and says so with ``charge.updated``
+    (https://docs.stripe.com/payments/payment-intents/asynchronous-capture). A webhook
+    handler waits for that event; a script re-reads the charge until they are set: at once
+    on the emulator, within seconds in test mode (Stripe's SLA is an hour, so a charge still
+    unfinished after ``timeout`` seconds is returned as it is)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        charge = client.v1.charges.retrieve(charge_id, {"expand": ["balance_transaction"]})
+        finished = charge.balance_transaction is not None and (
+            charge.transfer or not charge.transfer_data)
+        if finished or not charge.captured or time.monotonic() >= deadline:
+            return charge
+        time.sleep(poll)
+
+
+CAPTURE_EVENTS = ("charge.succeeded", "payment_intent.succeeded", "application_fee.created",
+                  "transfer.created", "charge.updated")
+
+
+def capture_events(client: stripe.StripeClient, payment_intent: str):
+    """How a payment's capture was announced, oldest event first: what each event's object
+    said of ``balance_transaction``, ``transfer`` and ``application_fee``, and what
+    ``charge.updated`` reports as changed (``previous_attributes``). With ``automatic_async``
+    the first two are null in ``charge.succeeded`` / ``payment_intent.succeeded`` and
+    ``charge.updated`` fills them; with ``automatic`` they are set at once
+    (https://docs.stripe.com/payments/payment-intents/asynchronous-capture)."""
+    pi = client.v1.payment_intents.retrieve(payment_intent)
+    if pi.latest_charge is None:
+        raise ValueError(f"{pi.id} has no charge yet (status {pi.status})")
+    charge = captured_charge(client, pi.latest_charge)  # waits until it is filled
+    events = client.v1.events.list({"types": list(CAPTURE_EVENTS), "limit": 100}).data
+    rows = []
+    for event in reversed(events):
+        obj = event.data.object.to_dict()
+        linked = {"charge.succeeded": obj["id"] == charge.id,
+                  "charge.updated": obj["id"] == charge.id,
+                  "payment_intent.succeeded": obj["id"] == pi.id,
+                  "transfer.created": obj.get("source_transaction") == charge.id,
+                  "application_fee.created": charge.id in (obj.get("originating_transaction"),
+                                                           obj.get("charge"))}
+        if not linked.get(event.type):
+            continue
+        shown = obj if obj["object"] == "charge" else {}
+        previous = event.data.to_dict().get("previous_attributes") or {}
+        rows.append({
+            "event": event.type, "object": obj["id"],
+            **{field: _shown(shown.get(field, "")) for field in ("balance_transaction",
+                                                                 "transfer", "application_fee")},
+            "previous_attributes": ", ".join(f"{k}={_shown(v)}" for k, v in previous.items()),
+        })
+    return _frame(rows)
+
+
+def _shown(value: Any) -> Any:
+    return "null" if value is None else value
+
+
 def destination_charge(client: stripe.StripeClient, payment_intent: str) -> DestinationCharge:
-    """Fetch everything a succeeded destination charge created (five to eight API calls)."""
+    """Fetch everything a succeeded destination charge created (five to eight API calls),
+    once its capture has finished (:func:`captured_charge`)."""
     expand = {"expand": ["balance_transaction"]}
     pi = client.v1.payment_intents.retrieve(payment_intent)
     if pi.latest_charge is None:
         raise ValueError(f"{pi.id} has no charge yet (status {pi.status})")
-    charge = client.v1.charges.retrieve(pi.latest_charge, expand)
+    charge = captured_charge(client, pi.latest_charge)
     if not charge.transfer:
         raise ValueError(f"{charge.id} is not a destination charge, or not captured yet")
     transfer = client.v1.transfers.retrieve(charge.transfer, expand)
@@ -265,8 +329,7 @@ def payment_summary(client: stripe.StripeClient, payment_intent: str):
             ("PaymentIntent", pi.id, "amount", pi.amount),
             ("PaymentIntent", pi.id, "client_secret", masked_secret(pi.client_secret))]
     if pi.latest_charge:
-        charge = client.v1.charges.retrieve(pi.latest_charge,
-                                            {"expand": ["balance_transaction"]})
+        charge = captured_charge(client, pi.latest_charge)
         rows.append(("Charge", charge.id, "status", charge.status))
         bt = charge.balance_transaction
         if bt is not None:
@@ -511,11 +574,10 @@ PARTIES = ["renter", "platform", "homeowner", "stripe"]
 def _movements(client: stripe.StripeClient, payment_intent: str) -> list[Movement]:
     """Follow a PaymentIntent: charge -> transfer -> reversals, fee -> fee refunds, refunds,
     disputes. Only ordinary SDK reads, so it works on real test mode too."""
-    expand = {"expand": ["balance_transaction"]}
     pi = client.v1.payment_intents.retrieve(payment_intent)
     if not pi.latest_charge:
         raise ValueError(f"{pi.id} has no charge yet (status {pi.status})")
-    charge = client.v1.charges.retrieve(pi.latest_charge, expand)
+    charge = captured_charge(client, pi.latest_charge)
     bt = charge.balance_transaction
     if bt is None:
         raise ValueError(f"{charge.id} moved no money (status {charge.status})")
@@ -525,6 +587,16 @@ def _movements(client: stripe.StripeClient, payment_intent: str) -> list[Movemen
         Movement("Stripe's processing fee", bt.id, charge.created, platform=-bt.fee,
                  stripe=bt.fee, kind="stripe_fee"),
     ]
+    if charge.amount_captured < charge.amount:  # a partial capture released the rest
+        # (https://docs.stripe.com/reports/reporting-categories: partial_capture_reversal)
+        found = client.v1.balance_transactions.list({"source": charge.id, "type": "refund"})
+        for t in found.data:
+            if t.reporting_category != "partial_capture_reversal":
+                continue
+            moves.append(Movement("uncaptured rest released", t.id, t.created,
+                                  renter=-t.amount, platform=t.amount, kind="charge"))
+            moves.append(Movement("fee on the uncaptured rest returned", t.id, t.created,
+                                  platform=-t.fee, stripe=t.fee, kind="stripe_fee"))
     if charge.transfer:
         tr = client.v1.transfers.retrieve(charge.transfer)
         moves.append(Movement("transfer to homeowner", tr.id, tr.created, platform=-tr.amount,

@@ -7,6 +7,7 @@ marketplace. Use :class:`Emulator` in-process or ``python -m harness emulator`` 
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -29,6 +30,7 @@ from .surface import totals as surface_totals
 # "_" let a workshop name keys ("sk_test_my-team.1"). Anything else (spaces, quotes,
 # brackets, non-ASCII) is refused, so a key can always be found and masked in a log line.
 _KEY_SUFFIX = re.compile(r"[A-Za-z0-9_.\-]{4,200}")
+log = logging.getLogger("harness.emulator")
 _VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$")
 
 
@@ -122,6 +124,25 @@ class Emulator:
         for hook in registry.signal_hooks:
             hook(ctx)
         ctx.signals.clear()
+
+    def follow_up(self, ctx: Context) -> None:
+        """Run the steps ``ctx``'s request left for after its commit, each in its own
+        transaction with its own events. They are Stripe's background work, not the
+        request's: their events have ``request.id`` null, as automatic events do
+        (https://docs.stripe.com/api/events/object#event_object-request). A step that fails
+        is logged and left to the sweep that finds it again in the store (on start, on the
+        clock's ticks); the request it follows has succeeded either way."""
+        while ctx.followups:
+            step = ctx.followups.pop(0)
+            later = Context(self, ctx.platform, ctx.account, ctx.api_version,
+                            base_url=ctx.base_url)
+            try:
+                with self.store.transaction():
+                    step(later)
+                    self.after_request(later)
+            except Exception:
+                self.clock.forget()
+                log.exception("a follow-up step failed; it is retried on the next sweep")
 
     def reset(self) -> None:
         self.store.reset()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +41,10 @@ class Context:
     signals: list[tuple[str, dict[str, Any], dict[str, Any] | None, str, int]] = field(
         default_factory=list
     )
+    # Work Stripe finishes "shortly after" the request, each step its own transaction once the
+    # request's has committed (``Emulator.follow_up``). A step must be idempotent and findable
+    # again from the store, so that a crash between the two commits loses nothing.
+    followups: list[Callable[[Context], None]] = field(default_factory=list)
 
     # -- shortcuts into the emulator -----------------------------------------------------
     @property

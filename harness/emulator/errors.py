@@ -105,7 +105,8 @@ def unknown_param(name: str, *more: str) -> InvalidRequest:
     return InvalidRequest(message, code="parameter_unknown", param=name)
 
 
-def not_modelled_param(name: str, docs: str) -> InvalidRequest:
+def not_modelled_param(name: str, docs: str = "https://docs.stripe.com/api",
+                       hint: str = "") -> InvalidRequest:
     """A parameter Stripe declares (stripe-python 16's ``*Params`` for this method) that the
     emulator does not model yet: a 400 that says so, never "unknown parameter", which on
     Stripe means the name does not exist. Stripe has no error code for "exists but this
@@ -114,7 +115,7 @@ def not_modelled_param(name: str, docs: str) -> InvalidRequest:
     ``doc_url`` is the method's API reference page rather than an error-code page."""
     return InvalidRequest(
         f"{name} is a Stripe parameter that Connect Lab's emulator does not model yet; "
-        f"see {docs}", param=name, extra={"doc_url": docs})
+        f"see {docs}{'. ' + hint if hint else ''}", param=name, extra={"doc_url": docs})
 
 
 def not_modelled_method(method: str, path: str, sdk: str, docs: str) -> InvalidRequest:

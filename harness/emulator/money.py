@@ -104,21 +104,34 @@ def capture_charge(
     when ``ns`` cannot settle the charge's currency; https://docs.stripe.com/currencies/conversions),
     and Stripe's fee is taken there, with the conversion fee when it was converted. The
     funds follow the timing of the settlement merchant: ``on_behalf_of`` if set, else
-    ``ns`` (https://docs.stripe.com/connect/manage-payout-schedule)."""
+    ``ns`` (https://docs.stripe.com/connect/manage-payout-schedule).
+
+    A partial capture (``amount`` below the authorization) posts two balance transactions,
+    as https://docs.stripe.com/reports/reporting-categories describes: a ``charge`` for the
+    full authorization, and a ``type=refund`` with ``reporting_category=
+    partial_capture_reversal`` giving back the uncaptured rest; the two sum to the captured
+    amount. The page gives no fees: here Stripe's fee ends up that of the captured amount,
+    the ``charge`` carrying the fee of the full authorization and the reversal returning the
+    difference as a negative fee (integrations that reconcile Stripe's reports read the
+    reversal's fee as negative). The reversal matures with the charge (same
+    ``available_on``; the docs are silent on its date), so no balance ever counts money
+    that was not captured."""
     when = available_on(ctx, bypass_pending, charge.get("on_behalf_of") or ns)
     presented = charge["currency"]
     found = ctx.find(ns, "account")
     currency = fx.settlement_currency(found[1] if found else None, presented)
-    gross = fx.convert(amount, presented, currency)
+    authorized = charge["amount"]
+    gross = fx.convert(authorized, presented, currency)
+    captured_gross = fx.convert(amount, presented, currency)
     rate = None if currency == presented else str(fx.exchange_rate(presented, currency))
+
+    def stripe_fee(of: int) -> int:
+        return ctx.settings.card_fee(of, currency, converted=rate is not None)
+
     direct_fee = charge["application_fee_amount"] if ns != ctx.platform else None
-    fee_details = [{
-        "amount": ctx.settings.card_fee(gross, currency, converted=rate is not None),
-        "application": None,
-        "currency": currency,
-        "description": STRIPE_FEE_DESCRIPTION,
-        "type": "stripe_fee",
-    }]
+    if direct_fee:  # capped at what is captured (the API reference's capture parameters)
+        direct_fee = min(direct_fee, amount)
+    fee_details = [_stripe_fee_detail(stripe_fee(gross), currency)]
     if direct_fee:  # a direct charge on a connected account: it pays the platform's fee
         direct_fee = fx.convert(direct_fee, presented, currency)
         fee_details.append(_app_fee_detail(ctx, direct_fee, currency))
@@ -127,8 +140,13 @@ def capture_charge(
                fee_details=fee_details, description=charge["description"],
                exchange_rate=rate)
     charge.update(captured=True, amount_captured=amount, balance_transaction=txn.id)
-    if amount < charge["amount"]:  # the uncaptured rest is released to the cardholder
-        charge.update(amount_refunded=charge["amount"] - amount)
+    if amount < authorized:  # the uncaptured rest is released to the cardholder
+        returned = stripe_fee(gross) - stripe_fee(captured_gross)
+        post(ctx, ns, currency=currency, amount=captured_gross - gross, type="refund",
+             reporting_category="partial_capture_reversal", source=charge["id"],
+             available_on=when, fee_details=[_stripe_fee_detail(-returned, currency)],
+             description="Partial capture reversal", exchange_rate=rate)
+        charge.update(amount_refunded=authorized - amount)
 
     destination = (charge.get("transfer_data") or {}).get("destination")
     if destination:
@@ -137,6 +155,11 @@ def capture_charge(
         fee = _application_fee(ctx, charge, direct_fee, account=ns, payment=charge["id"],
                                originating=None, when=when, currency=currency)
         charge["application_fee"] = fee["id"]
+
+
+def _stripe_fee_detail(amount: int, currency: str) -> dict[str, Any]:
+    return {"amount": amount, "application": None, "currency": currency,
+            "description": STRIPE_FEE_DESCRIPTION, "type": "stripe_fee"}
 
 
 def _app_fee_detail(ctx: Context, amount: int, currency: str) -> dict[str, Any]:

@@ -405,7 +405,4 @@ class NotModelled(Param):
     hint: str = ""
 
     def coerce(self, value: Any, name: str) -> Any:
-        raise InvalidRequest(
-            f"The parameter {name} is a Stripe parameter that the Connect Lab emulator does "
-            f"not model.{' ' + self.hint if self.hint else ''}",
-            code="parameter_not_modelled", param=name)
+        raise not_modelled_param(name, hint=self.hint)  # the one "not modelled" answer

@@ -261,6 +261,20 @@ class HttpLayer:
         self, route: Route, ctx: Context, params: dict, path_args: dict,
         expand_paths: list[str], idem: Idempotency | None = None,
     ) -> Any:
+        """Run the request (:meth:`run_once`), then the steps it left for after its commit
+        (``Context.followups``, Stripe's "shortly after"), holding the writers' lock across
+        both: no other request sees the state in between, and a notebook's next call always
+        sees the steps done, so its outputs are the same on every run."""
+        store = self.emulator.store
+        with nullcontext() if route.own_transactions else store.exclusive():
+            outcome = self.run_once(route, ctx, params, path_args, expand_paths, idem)
+            self.emulator.follow_up(ctx)
+        return outcome
+
+    def run_once(
+        self, route: Route, ctx: Context, params: dict, path_args: dict,
+        expand_paths: list[str], idem: Idempotency | None = None,
+    ) -> Any:
         """Run the handler in one transaction, with everything it causes: its events and,
         for an idempotent request, the saved response (so a crash can leave neither a
         result without its record nor a record without its result). A Stripe error rolls
@@ -311,10 +325,13 @@ class HttpLayer:
         page = Page(self.emulator, request, self.parse(request))
         store = self.emulator.store
         try:
-            with nullcontext() if route.own_transactions else store.transaction():
-                response = route.handler(page, **path_args)
+            with nullcontext() if route.own_transactions else store.exclusive():
+                with nullcontext() if route.own_transactions else store.transaction():
+                    response = route.handler(page, **path_args)
+                    for ctx in page.contexts:
+                        self.emulator.after_request(ctx)
                 for ctx in page.contexts:
-                    self.emulator.after_request(ctx)
+                    self.emulator.follow_up(ctx)
             return response
         except HTTPException as exc:
             self.emulator.clock.forget()

@@ -127,6 +127,11 @@ class Store:
         finally:
             self.lock.release()
 
+    def exclusive(self) -> Any:
+        """Hold the writers' lock across several transactions (a request and the steps that
+        follow its commit), so that no other request sees the state between them."""
+        return self._locked()
+
     def let_others_in(self, at_most: float = 0.05) -> None:
         """Between two transactions of a long job (a clock advance over years): let every
         thread that queued for the lock meanwhile have it first. Python's lock is not fair;
@@ -264,6 +269,18 @@ class Store:
         row = self.execute("DELETE FROM records WHERE kind=? AND token=? RETURNING data, used",
                            (kind, token)).fetchone()
         return None if row is None else {**json.loads(row[0]), "used": bool(row[1])}
+
+    def records_of(self, kind: str, platform: str | None = None,
+                   due_by: int | None = None) -> list[tuple[str, str]]:
+        """(token, platform) of every record of ``kind`` (of ``platform`` when given, and
+        ``created`` no later than ``due_by`` when given), oldest first: work left to finish
+        after a crash, or falling due as the clock moves."""
+        sql, args = "SELECT token, platform FROM records WHERE kind=?", [kind]
+        if platform is not None:
+            sql, args = sql + " AND platform=?", [*args, platform]
+        if due_by is not None:
+            sql, args = sql + " AND created<=?", [*args, due_by]
+        return [(r[0], r[1]) for r in self.execute(sql + " ORDER BY created, rowid", args)]
 
     def drop_record(self, kind: str, token: str) -> None:
         self.execute("DELETE FROM records WHERE kind=? AND token=?", (kind, token))

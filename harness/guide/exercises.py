@@ -103,7 +103,11 @@ def _succeeded(pi: Any, how: str) -> None:
 
 
 def _charge(lab: Lab, pi: Any) -> Any:
-    return lab.client.v1.charges.retrieve(pi.latest_charge)
+    """The PaymentIntent's charge once its capture has finished: with automatic_async its
+    transfer and application fee are filled a moment after the payment succeeds."""
+    from ..books.tables import captured_charge
+
+    return captured_charge(lab.client, pi.latest_charge)
 
 
 def _account(lab: Lab, account_id: str) -> Any:

@@ -191,6 +191,15 @@ def wait_for_decision(platform: PlatformHandle, event_type: str, object_id: str 
                  f"the handler to decide on {event_type}", timeout)
 
 
+def capture_events(lab: Lab, payment_intent: str):
+    """The events that announced a payment's capture, oldest first: ``charge.updated``
+    fills what ``charge.succeeded`` / ``payment_intent.succeeded`` left null under
+    ``automatic_async`` (see :func:`harness.books.tables.capture_events`)."""
+    from ..books.tables import capture_events as events_of
+
+    return events_of(lab.client, payment_intent)
+
+
 def bookings(platform: PlatformHandle):
     """The platform's bookings (pandas), oldest first."""
     import pandas as pd

@@ -137,6 +137,45 @@ def test_each_ending_of_a_booking(market: Market) -> None:
     assert "dispute (warning_needs_response): no money moves" in list(inquiry_trail["step"])
 
 
+def test_money_trail_of_a_partial_capture(market: Market) -> None:
+    """600 of a 1000 authorization captured: the released 400 and the fee it returns are
+    rows of their own (https://docs.stripe.com/reports/reporting-categories,
+    partial_capture_reversal); the renter pays 600, Stripe keeps the fee of 600 (47)."""
+    pi = market.client.v1.payment_intents.create({
+        "amount": 1000, "currency": "usd", "application_fee_amount": 123,
+        "transfer_data": {"destination": market.account}, "payment_method": "pm_card_visa",
+        "confirm": True, "return_url": "https://example.com/return", "capture_method": "manual"})
+    market.client.v1.payment_intents.capture(pi.id, {"amount_to_capture": 600})
+    trail = insp.money_trail(market.client, pi.id)
+    rows = {r.step: (r.renter, r.platform, r.homeowner, r.Stripe)
+            for r in trail.itertuples(index=False)}
+    assert rows["uncaptured rest released"] == (400, -400, 0, 0)
+    assert rows["fee on the uncaptured rest returned"] == (0, 12, 0, -12)
+    assert nets(trail) == {"renter": -600, "platform": 600 - 47 - 600 + 123,
+                           "homeowner": 600 - 123, "Stripe": 47}
+
+
+def test_capture_events_show_charge_updated_filling_the_charge(market: Market) -> None:
+    """automatic_async: charge.succeeded has the three fields null, charge.updated fills
+    them and names them in previous_attributes; transfer.created and
+    application_fee.created come with it.
+    https://docs.stripe.com/payments/payment-intents/asynchronous-capture"""
+    pi = book(market)
+    table = insp.capture_events(market.client, pi.id)
+    assert list(table["event"]) == ["charge.succeeded", "payment_intent.succeeded",
+                                    "application_fee.created", "transfer.created",
+                                    "charge.updated"]
+    first, last = table.iloc[0], table.iloc[-1]
+    assert (first.balance_transaction, first.transfer, first.application_fee) == (
+        "null", "null", "null")
+    charge = insp.captured_charge(market.client, pi.latest_charge)
+    assert (last.balance_transaction, last.transfer, last.application_fee) == (
+        charge.balance_transaction.id, charge.transfer, charge.application_fee)
+    assert last.previous_attributes == (
+        "application_fee=null, balance_transaction=null, transfer=null")
+    assert charge.balance_transaction.net == 941
+
+
 def test_money_trail_needs_a_charge(market: Market) -> None:
     pi = market.client.v1.payment_intents.create({"amount": 1000, "currency": "usd"})
     with pytest.raises(ValueError, match="has no charge yet"):

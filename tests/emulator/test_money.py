@@ -166,9 +166,14 @@ def test_manual_capture_of_a_destination_charge(client: stripe.StripeClient, acc
     assert pi.status == "requires_capture"
     assert bt_ids(client) == [] and bt_ids(client, acct) == []
     client.v1.payment_intents.capture(pi.id, {"amount_to_capture": 4000})
-    # Stripe fee on 4000: 116 + 30 = 146; transfer is the captured 4000; fee 500 back
+    # The authorization of 5000 (fee 145 + 30 = 175) and the reversal of the uncaptured 1000,
+    # which returns 175 - 146 of the fee (Stripe's fee on 4000: 116 + 30 = 146)
+    # (https://docs.stripe.com/reports/reporting-categories); transfer is the captured 4000
     txns = _by_type(client.v1.balance_transactions.list().data)
-    assert (txns["charge"].amount, txns["charge"].fee) == (4000, 146)
+    assert (txns["charge"].amount, txns["charge"].fee) == (5000, 175)
+    reversal = txns["refund"]
+    assert (reversal.reporting_category, reversal.amount, reversal.fee) == (
+        "partial_capture_reversal", -1000, -29)
     assert (txns["transfer"].amount, txns["application_fee"].amount) == (-4000, 500)
     assert balance_totals(client) == {"available": 0, "pending": 4000 - 146 - 4000 + 500}
     assert balance_totals(client, acct) == {"available": 0, "pending": 3500}
@@ -590,3 +595,18 @@ def test_bypass_pending_skips_even_the_first_week(client: stripe.StripeClient, a
     assert txn.status == "available" and txn.available_on <= txn.created + 1
     assert balance_totals(client) == {"available": 64, "pending": 0}
     assert balance_totals(client, acct) == {"available": 877, "pending": 0}
+def test_a_partial_capture_below_the_fee_caps_the_fee(
+    client: stripe.StripeClient, acct: str
+) -> None:
+    """Capturing 100 of 1000 with a fee of 123: "the amount of the application fee collected
+    will be capped at the total amount captured", and the transfer is the 100 captured.
+    https://docs.stripe.com/api/payment_intents/capture"""
+    pi = _destination(client, acct, application_fee_amount=123, capture_method="manual")
+    pi = client.v1.payment_intents.capture(pi.id, {"amount_to_capture": 100})
+    assert (pi.status, pi.amount_received) == ("succeeded", 100)
+    charge = client.v1.charges.retrieve(pi.latest_charge)
+    assert client.v1.application_fees.retrieve(charge.application_fee).amount == 100
+    assert client.v1.transfers.retrieve(charge.transfer).amount == 100
+    # Stripe's fee of 100: 2.9 -> 3, + 30 = 33; the reversal returns 59 - 33 = 26
+    assert balance_totals(client) == {"available": 0, "pending": 1000 - 59 - 900 + 26 - 100 + 100}
+    assert balance_totals(client, acct) == {"available": 0, "pending": 0}

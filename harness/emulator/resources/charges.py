@@ -20,7 +20,7 @@ from typing import Any
 from .. import money
 from ..cards import DECLINE_MESSAGES
 from ..context import Context
-from ..errors import CardDeclined, InvalidRequest
+from ..errors import CardDeclined, InvalidRequest, not_modelled_param
 from ..listing import store_page
 from ..params import (
     LIST_PARAMS,
@@ -50,10 +50,10 @@ def _destination(value: Any, name: str) -> Any:
     Connect guides is older still; the docs do not say which versions took it, so it gets
     the not-modelled answer."""
     if isinstance(value, str):
-        raise InvalidRequest(
-            "destination as a string (destination=acct_...) is an older form the Connect Lab "
-            "emulator does not model; use transfer_data[destination] (or "
-            "destination[account]).", code="parameter_not_modelled", param=name)
+        raise not_modelled_param(name, "https://docs.stripe.com/api/charges/create",
+                                 hint="destination as a string (destination=acct_...) is an "
+                                 "older form; use transfer_data[destination] (or "
+                                 "destination[account])")
     return Obj(fields={"account": Str(required=True), "amount": Int(min=1)}).coerce(value,
                                                                                      name)
 

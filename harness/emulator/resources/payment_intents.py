@@ -4,10 +4,31 @@ Statuses follow https://docs.stripe.com/payments/paymentintents/lifecycle:
 requires_payment_method -> requires_confirmation -> requires_action -> (processing) ->
 requires_capture | succeeded, or canceled. Card payments settle synchronously here, so
 ``processing`` is never observed, as with cards on Stripe in practice.
+
+Capture methods (https://docs.stripe.com/payments/payment-intents/asynchronous-capture):
+- ``automatic``: the charge is captured in the request, with its balance transaction (and,
+  for Connect, its transfer and application fee) set at once;
+- ``automatic_async``, the default since 2024-04-10 (https://docs.stripe.com/changelog/
+  2024-04-10/automatic-sync-default-paymentintents; ``automatic`` on older versions;
+  stripe-python's docstrings do not say): the request answers with the
+  charge captured but ``balance_transaction``, ``transfer`` and ``application_fee`` null,
+  in the response and in ``charge.succeeded`` / ``payment_intent.succeeded``. Stripe
+  finishes the capture in its back end ("our SLA for the charge.updated webhook is 1 hour")
+  and announces it with ``charge.updated`` whose ``previous_attributes`` hold those fields
+  as null, plus ``transfer.created`` and ``application_fee.created``. The page says the
+  balance transaction "might not be created yet": here the money is posted to the ledger
+  only then. "Shortly after" is, in the emulator, a follow-up step of its own right after
+  the request's commit, before its answer is sent and before any other request runs
+  (``Context.followups``): deterministic for notebooks, and exactly once, because the
+  step is a stored record (``ASYNC_CAPTURE``) taken in the step's own transaction; a crash
+  between the two commits leaves the record, which the next start or clock tick finishes;
+- ``manual``: the charge is authorized (``requires_capture``) until captured, canceled, or
+  expired at ``payment_method_details.card.capture_before``.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -30,9 +51,10 @@ from ..params import (
     Url,
     exclusive,
 )
-from ..registry import loader, route
+from ..registry import loader, on_start, on_tick, route
 from ..settings import ENDIVE
 from ..shapes import build, check_amount, check_currency, merge_metadata
+from .events import changes
 from .payment_methods import (
     BILLING,
     CARD,
@@ -46,6 +68,14 @@ from .payment_methods import (
 # Called as (ctx, payment_intent) whenever a PaymentIntent succeeds (Checkout listens).
 succeeded_hooks: list[Any] = []
 
+ASYNC_CAPTURE = "async_capture"  # records: charges whose capture Stripe finishes later
+HOLD = "authorization_hold"  # records: open authorizations, ``created`` = capture_before
+ASYNC_DEFAULT_SINCE = "2024-04-10"  # automatic_async became the default capture_method
+# How long a card authorization holds, https://docs.stripe.com/payments/place-a-hold-on-a-
+# payment-method ("Authorization validity windows"): 7 days for customer-initiated online
+# payments on every brand; a Visa merchant-initiated one (off_session) "4 days and 18 hours".
+AUTHORIZATION_VALIDITY = 7 * 86400
+VISA_MIT_VALIDITY = 4 * 86400 + 18 * 3600
 CONFIRMABLE = ("requires_payment_method", "requires_confirmation", "requires_action")
 CANCELABLE = ("requires_payment_method", "requires_capture", "requires_reauthorization",
               "requires_confirmation", "requires_action", "processing")
@@ -288,7 +318,8 @@ def new_payment_intent(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
             "allow_redirects": "always", "enabled": True,
             **params.get("automatic_payment_methods", {})},
         canceled_at=None, cancellation_reason=None,
-        capture_method=params.get("capture_method", "automatic_async"),
+        capture_method=params.get("capture_method", "automatic_async" if ctx.version_at_least(
+            ASYNC_DEFAULT_SINCE) else "automatic"),
         client_secret=f"{pi_id}_secret_{ctx.secret(25)}",
         confirmation_method=params.get("confirmation_method", "automatic"),
         created=ctx.now(), currency=currency, customer=params.get("customer"),
@@ -376,7 +407,7 @@ def confirm_intent(ctx: Context, pi: dict[str, Any], params: dict[str, Any]) -> 
     if card.decline_code:
         return _decline(ctx, pi, pm, card.error_code, card.decline_code,
                         DECLINE_MESSAGES[card.decline_code])
-    return _authorize(ctx, pi, pm, card)
+    return _authorize(ctx, pi, pm, card, off_session=bool(params.get("off_session")))
 
 
 def _check_return_url(ctx: Context, pi: dict[str, Any], params: dict[str, Any]) -> None:
@@ -441,13 +472,15 @@ def authenticate(ctx: Context, pi: dict[str, Any], success: bool) -> dict[str, A
     return _authorize(ctx, pi, pm, card, three_d_secure=True)
 
 
-def _card_details(pm: dict[str, Any], amount: int, three_d_secure: bool) -> dict[str, Any]:
+def _card_details(pm: dict[str, Any], amount: int, three_d_secure: bool,
+                  capture_before: int | None = None) -> dict[str, Any]:
     card = pm["card"]
+    held = {"capture_before": capture_before} if capture_before is not None else {}
     return {
         "type": "card",
         "card": {
             "amount_authorized": amount, "authorization_code": None, "brand": card["brand"],
-            "checks": card["checks"], "country": card["country"],
+            **held, "checks": card["checks"], "country": card["country"],
             "exp_month": card["exp_month"], "exp_year": card["exp_year"],
             "extended_authorization": {"status": "disabled"},
             "fingerprint": card["fingerprint"], "funding": card["funding"],
@@ -511,14 +544,19 @@ def _decline(
 
 
 def _authorize(ctx: Context, pi: dict[str, Any], pm: dict[str, Any], card: Any,
-               three_d_secure: bool = False) -> dict[str, Any]:
+               three_d_secure: bool = False, off_session: bool = False) -> dict[str, Any]:
+    manual = pi["capture_method"] == "manual"
+    capture_before = None
+    if manual:  # the charge says when the hold lapses (stripe-python: Charge...capture_before)
+        mit_visa = off_session and pm["card"]["brand"] == "visa"
+        capture_before = ctx.now() + (VISA_MIT_VALIDITY if mit_visa else AUTHORIZATION_VALIDITY)
     charge = _charge_for(
         ctx, pi, pm, status="succeeded", paid=True, captured=False,
         outcome={"advice_code": None, "network_advice_code": None,
                  "network_decline_code": None, "network_status": "approved_by_network",
                  "reason": None, "risk_level": "normal", "risk_score": 30,
                  "seller_message": "Payment complete.", "type": "authorized"},
-        payment_method_details=_card_details(pm, pi["amount"], three_d_secure),
+        payment_method_details=_card_details(pm, pi["amount"], three_d_secure, capture_before),
         receipt_url=f"https://pay.stripe.com/receipts/payment/{ctx.token(40)}",
     )
     pi.update(latest_charge=charge["id"], last_payment_error=None, next_action=None)
@@ -527,21 +565,34 @@ def _authorize(ctx: Context, pi: dict[str, Any], pm: dict[str, Any], card: Any,
         # A PaymentMethod no customer holds is single-use: once it has paid, it is spent
         # (declines leave it usable; the docs do not say, and a retry is the common case).
         ctx.store.set_meta(f"pm_consumed:{pm['id']}", "1")
-    if pi["capture_method"] == "manual":
+    if manual:
         pi.update(status="requires_capture", amount_capturable=pi["amount"])
         ctx.insert(charge)
+        # found again by its deadline as the clock moves (an indexed read, not a scan)
+        ctx.store.put_record(HOLD, pi["id"], {"platform": ctx.platform, "created":
+                                              capture_before, "account": ctx.account})
         ctx.save(pi)
         ctx.emit("charge.succeeded", charge)
         ctx.emit("payment_intent.amount_capturable_updated", pi)
         return pi
-    money.capture_charge(ctx, charge, pi["amount"], bypass_pending=card.bypass_pending,
-                         ns=ctx.account)
-    ctx.insert(charge)
+    later = pi["capture_method"] == "automatic_async"
+    if later:  # captured, its money moved by the follow-up step (see the module docstring)
+        charge.update(captured=True, amount_captured=pi["amount"])
+        ctx.insert(charge)
+        ctx.store.put_record(ASYNC_CAPTURE, charge["id"],
+                             {"platform": ctx.platform, "created": ctx.now()})
+        ctx.followups.append(lambda step, charge_id=charge["id"]: complete_capture(step,
+                                                                                   charge_id))
+    else:
+        money.capture_charge(ctx, charge, pi["amount"], bypass_pending=card.bypass_pending,
+                             ns=ctx.account)
+        ctx.insert(charge)
     pi.update(status="succeeded", amount_received=pi["amount"])
     ctx.save(pi)
     ctx.emit("charge.succeeded", charge)
     ctx.emit("payment_intent.succeeded", pi)
-    _dispute_if_test_card(ctx, charge, card)
+    if not later:
+        _dispute_if_test_card(ctx, charge, card)
     for hook in succeeded_hooks:
         hook(ctx, pi)
     return pi
@@ -562,6 +613,87 @@ def _save_for_later(ctx: Context, pi: dict[str, Any], pm: dict[str, Any]) -> Non
         ctx.store.set_meta(f"pm_setup:{pm['id']}", usage)
 
 
+def complete_capture(ctx: Context, charge_id: str) -> None:
+    """Finish an ``automatic_async`` capture: post the money, fill ``balance_transaction``
+    (and ``transfer``, ``application_fee``) and announce it with ``charge.updated``. Taking
+    the record is the step's claim, in its own transaction: done at most once, and a crash
+    before its commit leaves the record for :func:`finish_pending_captures`."""
+    if ctx.store.take_record(ASYNC_CAPTURE, charge_id) is None:
+        return  # finished already
+    found = ctx.store.get(charge_id)
+    if found is None:
+        return
+    ns, charge = found
+    before = copy.deepcopy(charge)
+    card = test_card_for(ctx, {"id": charge["payment_method"]})
+    money.capture_charge(ctx, charge, charge["amount_captured"],
+                         bypass_pending=card.bypass_pending, ns=ns)
+    ctx.save(charge)
+    ctx.emit("charge.updated", charge, changes(before, charge), account=ns)
+    _dispute_if_test_card(ctx, charge, card)
+
+
+def finish_pending_captures(emulator: Any, platform: str | None = None) -> None:
+    """The sweep: finish every capture a crash left between a request and its follow-up
+    step, each in its own transaction (nested in the caller's, on a clock tick)."""
+    for charge_id, owner in emulator.store.records_of(ASYNC_CAPTURE, platform):
+        found = emulator.store.get(charge_id)
+        ns = found[0] if found else owner
+        step = Context(emulator, owner, ns, emulator.platform_version(owner))
+        with emulator.store.transaction():
+            complete_capture(step, charge_id)
+            emulator.after_request(step)
+
+
+@on_start
+def _finish_after_a_crash(emulator: Any) -> None:
+    finish_pending_captures(emulator)
+
+
+@on_tick
+def _finish_on_tick(ctx: Context, before: int) -> None:
+    """Finish what is still pending, then let lapsed authorizations expire."""
+    finish_pending_captures(ctx.emulator, ctx.platform)
+    expire_authorizations(ctx)
+
+
+# -- authorizations that lapse -----------------------------------------------------------------
+def _capture_before(charge: dict[str, Any]) -> int | None:
+    return ((charge.get("payment_method_details") or {}).get("card") or {}).get(
+        "capture_before")
+
+
+def expire_authorization(ctx: Context, ns: str, pi: dict[str, Any],
+                         charge: dict[str, Any]) -> None:
+    """The hold lapsed uncaptured: "the funds are released and the payment status changes
+    to canceled" (https://docs.stripe.com/payments/place-a-hold-on-a-payment-method). The
+    docs do not name the reason: ``automatic`` is the one stripe-python lists for Stripe's
+    own cancellations (``expired`` is not described). The charge is released in full
+    (``charge.expired``, "an uncaptured charge expires")."""
+    ctx.store.drop_record(HOLD, pi["id"])
+    charge.update(refunded=True, amount_refunded=charge["amount"])
+    ctx.save(charge)
+    ctx.emit("charge.expired", charge, account=ns)
+    pi.update(status="canceled", canceled_at=ctx.now(), amount_capturable=0,
+              cancellation_reason="automatic", next_action=None)
+    ctx.save(pi)
+    ctx.emit("payment_intent.canceled", pi, account=ns)
+
+
+def expire_authorizations(ctx: Context) -> None:
+    """Every open authorization of the platform and its accounts whose ``capture_before``
+    has passed (checked as the clock moves)."""
+    for pi_id, _ in ctx.store.records_of(HOLD, ctx.platform, due_by=ctx.now()):
+        ctx.store.drop_record(HOLD, pi_id)
+        found = ctx.store.get(pi_id)
+        if found is None or found[1]["status"] != "requires_capture":
+            continue
+        ns, pi = found
+        charge = ctx.store.get(pi["latest_charge"])
+        if charge is not None:
+            expire_authorization(ctx, ns, pi, charge[1])
+
+
 def _dispute_if_test_card(ctx: Context, charge: dict[str, Any], card: Any) -> None:
     """The dispute test cards succeed, then are disputed (https://docs.stripe.com/testing)."""
     if card.dispute:
@@ -580,6 +712,19 @@ def capture_intent(ctx: Context, pi: dict[str, Any], params: dict[str, Any]) -> 
                        f"{pi['status']}. Only a PaymentIntent with one of the following "
                        "statuses may be captured: requires_capture.")
         raise unexpected_state(pi, message)
+    charge = ctx.get(pi["latest_charge"], "charge", param="charge")
+    deadline = _capture_before(charge)
+    if deadline is not None and deadline <= ctx.now():
+        # Lapsed, though no tick has canceled it yet: Stripe's error for a capture after
+        # expiry (https://docs.stripe.com/error-codes#charge-expired-for-capture); the
+        # PaymentIntent is canceled with it, and that is kept.
+        expire_authorization(ctx, ctx.account, pi, charge)
+        exc = InvalidRequest(
+            "The charge cannot be captured as the authorization has expired. Auth and "
+            "capture charges must be captured within seven days.",
+            code="charge_expired_for_capture", param="", extra={"payment_intent": pi})
+        exc.commit = True
+        raise exc
     amount = params.get("amount_to_capture", pi["amount_capturable"])
     if amount > pi["amount_capturable"]:
         raise InvalidRequest(
@@ -591,8 +736,10 @@ def capture_intent(ctx: Context, pi: dict[str, Any], params: dict[str, Any]) -> 
         pi["transfer_data"] = {**pi["transfer_data"], **params["transfer_data"]}
     if "metadata" in params:
         pi["metadata"] = merge_metadata(pi["metadata"], params["metadata"])
-    _check_destination(ctx, {**pi, "amount": amount})
-    charge = ctx.get(pi["latest_charge"], "charge", param="charge")
+    # Checked against the authorization: "the amount of the application fee collected will
+    # be capped at the total amount captured" (https://docs.stripe.com/api/payment_intents/
+    # capture#capture_payment_intent-application_fee_amount), done in money.capture_charge.
+    _check_destination(ctx, pi)
     charge["application_fee_amount"] = pi["application_fee_amount"]
     charge["transfer_data"] = pi["transfer_data"]
     pm = ctx.get(charge["payment_method"], "payment_method", param="payment_method")
@@ -601,6 +748,7 @@ def capture_intent(ctx: Context, pi: dict[str, Any], params: dict[str, Any]) -> 
     ctx.save(charge)
     pi.update(status="succeeded", amount_received=amount, amount_capturable=0)
     ctx.save(pi)
+    ctx.store.drop_record(HOLD, pi["id"])
     ctx.emit("charge.captured", charge)
     ctx.emit("payment_intent.succeeded", pi)
     _dispute_if_test_card(ctx, charge, card)
@@ -622,6 +770,7 @@ def cancel_intent(ctx: Context, pi: dict[str, Any], params: dict[str, Any],
                 f"{pi['status']}. Only a PaymentIntent with one of the following statuses may "
                 "be canceled: " + ", ".join(CANCELABLE) + ".")
     if pi["status"] == "requires_capture":  # release the authorization
+        ctx.store.drop_record(HOLD, pi["id"])
         charge = ctx.get(pi["latest_charge"], "charge", param="charge")
         charge.update(refunded=True, amount_refunded=charge["amount"])
         ctx.save(charge)

@@ -11,7 +11,15 @@ import pytest
 import stripe
 
 from ...conftest import make_client
-from ..support import advance, balance_totals, bt_ids, publishable, raw
+from ..support import (
+    advance,
+    all_balance_transactions,
+    balance_totals,
+    bt_ids,
+    onboarded_account,
+    publishable,
+    raw,
+)
 
 DAY = 86400
 PI_STATE = "https://stripe.com/docs/error-codes/payment-intent-unexpected-state"
@@ -81,6 +89,9 @@ def test_confirm_with_a_payment_method_in_one_call(client: stripe.StripeClient) 
 
 
 def test_manual_capture_partial(client: stripe.StripeClient) -> None:
+    """A partial capture posts the full authorization and a ``partial_capture_reversal``
+    (``type=refund``) of the uncaptured rest; the two sum to what was captured, Stripe's
+    fee to that of the captured 600. https://docs.stripe.com/reports/reporting-categories"""
     pi = _pi(client, confirm=True, payment_method="pm_card_visa", capture_method="manual")
     assert (pi.status, pi.amount_capturable, pi.amount_received) == ("requires_capture", 1000, 0)
     charge = client.v1.charges.retrieve(pi.latest_charge)
@@ -91,10 +102,15 @@ def test_manual_capture_partial(client: stripe.StripeClient) -> None:
     charge = client.v1.charges.retrieve(pi.latest_charge, {"expand": ["balance_transaction"]})
     assert (charge.captured, charge.amount, charge.amount_captured) == (True, 1000, 600)
     assert charge.amount_refunded == 400  # the uncaptured rest goes back to the cardholder
-    txn = charge.balance_transaction
-    # 2.9% of 600 = 17.4 -> 17, + 30
-    assert (txn.amount, txn.fee, txn.net) == (600, 47, 553)
-    assert balance_totals(client) == {"available": 0, "pending": 553}
+    txn = charge.balance_transaction  # the full authorization: 2.9% of 1000 = 29, + 30
+    assert (txn.type, txn.reporting_category, txn.amount, txn.fee, txn.net) == (
+        "charge", "charge", 1000, 59, 941)
+    rows = [(t["type"], t["reporting_category"], t["amount"], t["fee"], t["net"], t["source"])
+            for t in all_balance_transactions(client)]
+    # 2.9% of 600 = 17.4 -> 17, + 30 = 47: the reversal returns 59 - 47 = 12 of the fee
+    assert rows == [("refund", "partial_capture_reversal", -400, -12, -388, charge.id),
+                    ("charge", "charge", 1000, 59, 941, charge.id)]
+    assert balance_totals(client) == {"available": 0, "pending": 941 - 388}
 
 
 def test_refunds_after_a_partial_capture(client: stripe.StripeClient) -> None:
@@ -391,3 +407,218 @@ def test_dynamic_payment_methods_need_a_return_url_to_confirm_server_side(
     never = {"automatic_payment_methods": {"enabled": True, "allow_redirects": "never"}}
     pi = _pi(client, confirm=True, payment_method="pm_card_visa", return_url=None, **never)
     assert pi.status == "succeeded"
+
+
+# -- asynchronous capture ------------------------------------------------------------------------
+ASYNC_DOCS = "https://docs.stripe.com/payments/payment-intents/asynchronous-capture"
+
+
+def _events(client: stripe.StripeClient, since: int = 0) -> list[Any]:
+    """This platform's events, oldest first."""
+    return list(reversed(client.v1.events.list({"limit": 100}).data))[since:]
+
+
+def test_async_capture_fills_the_charge_after_the_request(
+    emulator_server: Any, client: stripe.StripeClient, api_key: str
+) -> None:
+    """``automatic_async`` (the default): the response's charge and the ``charge.succeeded``
+    / ``payment_intent.succeeded`` payloads have ``balance_transaction``, ``transfer`` and
+    ``application_fee`` null; ``charge.updated`` fills them, with those fields null in
+    ``previous_attributes``, and ``transfer.created`` / ``application_fee.created`` follow.
+    https://docs.stripe.com/payments/payment-intents/asynchronous-capture"""
+    acct = onboarded_account(emulator_server, client, api_key)
+    seen = len(_events(client))
+    pi = client.v1.payment_intents.create({
+        "amount": 1000, "currency": "usd", "application_fee_amount": 123,
+        "transfer_data": {"destination": acct}, "payment_method": "pm_card_visa",
+        "confirm": True, "return_url": RETURN_URL, "expand": ["latest_charge"]})
+    assert (pi.capture_method, pi.status, pi.amount_received) == ("automatic_async", "succeeded",
+                                                                  1000)
+    answered = pi.latest_charge
+    assert (answered.captured, answered.amount_captured) == (True, 1000)
+    assert (answered.balance_transaction, answered.transfer, answered.application_fee) == (
+        None, None, None)
+    events = _events(client, seen)
+    by_type = {e.type: e for e in events}
+    for name in ("charge.succeeded", "charge.updated"):
+        assert by_type[name].data.object.id == answered.id
+    succeeded = by_type["charge.succeeded"].data.object
+    assert (succeeded.captured, succeeded.balance_transaction, succeeded.transfer,
+            succeeded.application_fee) == (True, None, None, None)
+    assert by_type["payment_intent.succeeded"].data.object.status == "succeeded"
+    updated = by_type["charge.updated"]
+    assert updated.data.previous_attributes.to_dict() == {
+        "balance_transaction": None, "transfer": None, "application_fee": None}
+    filled = updated.data.object
+    assert filled.balance_transaction.startswith("txn_")
+    assert filled.transfer == by_type["transfer.created"].data.object.id
+    assert filled.application_fee == by_type["application_fee.created"].data.object.id
+    assert updated.request.id is None  # Stripe's background work, not the request's
+    names = [e.type for e in events]
+    assert names.index("payment_intent.succeeded") < names.index("charge.updated")
+    # an expanded retrieve after it is filled: the money to the cent
+    charge = client.v1.charges.retrieve(answered.id, {"expand": ["balance_transaction"]})
+    txn = charge.balance_transaction
+    assert (txn.type, txn.amount, txn.fee, txn.net) == ("charge", 1000, 59, 941)
+    assert client.v1.transfers.retrieve(charge.transfer).amount == 1000
+    assert client.v1.application_fees.retrieve(charge.application_fee).amount == 123
+    assert balance_totals(client) == {"available": 0, "pending": 941 - 1000 + 123}
+    assert balance_totals(client, acct) == {"available": 0, "pending": 877}
+
+
+def test_automatic_capture_sets_them_at_once(client: stripe.StripeClient) -> None:
+    """``capture_method=automatic`` captures in the request: the balance transaction is on
+    the response's charge, and no ``charge.updated`` follows.
+    https://docs.stripe.com/payments/payment-intents/asynchronous-capture"""
+    seen = len(_events(client))
+    pi = _pi(client, confirm=True, payment_method="pm_card_visa", capture_method="automatic",
+             expand=["latest_charge.balance_transaction"])
+    txn = pi.latest_charge.balance_transaction
+    assert (txn.type, txn.amount, txn.fee, txn.net) == ("charge", 1000, 59, 941)
+    events = _events(client, seen)
+    succeeded = [e for e in events if e.type == "charge.succeeded"][0].data.object
+    assert succeeded.balance_transaction == txn.id
+    assert "charge.updated" not in [e.type for e in events]
+
+
+def test_default_capture_method_follows_the_api_version(
+    emulator_server: Any, api_key: str, client: stripe.StripeClient
+) -> None:
+    """``automatic_async`` is the default from 2024-04-10, ``automatic`` before it.
+    https://docs.stripe.com/changelog/2024-04-10/automatic-sync-default-paymentintents"""
+    assert _pi(client).capture_method == "automatic_async"
+    old = make_client(emulator_server, api_key, stripe_version="2024-04-10")
+    assert _pi(old).capture_method == "automatic_async"
+    older = make_client(emulator_server, api_key, stripe_version="2023-10-16")
+    pi = _pi(older, confirm=True, payment_method="pm_card_visa")
+    assert pi.capture_method == "automatic"
+    assert client.v1.charges.retrieve(pi.latest_charge).balance_transaction is not None
+
+
+def test_an_idempotent_replay_does_not_capture_twice(client: stripe.StripeClient) -> None:
+    """The follow-up step runs once: a replayed confirmation answers the first response (its
+    nulls included) and moves no money again.
+    https://docs.stripe.com/payments/payment-intents/asynchronous-capture"""
+    params = {"amount": 1000, "currency": "usd", "payment_method": "pm_card_visa",
+              "confirm": True, "return_url": RETURN_URL}
+    first = client.v1.payment_intents.create(params, {"idempotency_key": "async-once"})
+    again = client.v1.payment_intents.create(params, {"idempotency_key": "async-once"})
+    assert again.id == first.id
+    assert [t["type"] for t in all_balance_transactions(client)] == ["charge"]
+    assert balance_totals(client) == {"available": 0, "pending": 941}
+
+
+def test_a_failed_follow_up_is_finished_by_the_clock(
+    emulator_server: Any, client: stripe.StripeClient, api_key: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A crash between the request's commit and its follow-up step loses nothing: the charge
+    stays captured with no balance transaction until the next sweep (a clock tick)
+    finishes it, exactly once. https://docs.stripe.com/payments/payment-intents/asynchronous-capture"""
+    from harness.emulator.resources import payment_intents
+
+    def crash(ctx: Any, charge_id: str) -> None:
+        raise RuntimeError("the emulator died here")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(payment_intents, "complete_capture", crash)
+        pi = _pi(client, confirm=True, payment_method="pm_card_visa")
+    assert pi.status == "succeeded"
+    charge = client.v1.charges.retrieve(pi.latest_charge)
+    assert (charge.captured, charge.balance_transaction) == (True, None)
+    assert bt_ids(client) == []
+    advance(emulator_server, api_key, 60)
+    charge = client.v1.charges.retrieve(pi.latest_charge, {"expand": ["balance_transaction"]})
+    assert (charge.balance_transaction.amount, charge.balance_transaction.net) == (1000, 941)
+    advance(emulator_server, api_key, 60)
+    assert [t["type"] for t in all_balance_transactions(client)] == ["charge"]
+    assert [e.type for e in _events(client)].count("charge.updated") == 1
+
+
+# -- authorizations expire -----------------------------------------------------------------------
+HOLD_DOCS = "https://docs.stripe.com/payments/place-a-hold-on-a-payment-method"
+
+
+def test_an_authorization_carries_capture_before(client: stripe.StripeClient) -> None:
+    """``payment_method_details.card.capture_before``: 7 days for a customer-initiated card
+    payment, 4 days 18 hours for a Visa merchant-initiated one (off_session).
+    https://docs.stripe.com/payments/place-a-hold-on-a-payment-method"""
+    pi = _pi(client, confirm=True, payment_method="pm_card_visa", capture_method="manual")
+    charge = client.v1.charges.retrieve(pi.latest_charge)
+    assert charge.payment_method_details.card.capture_before == charge.created + 7 * DAY
+    mit = _pi(client, confirm=True, payment_method="pm_card_visa", capture_method="manual",
+              off_session=True)
+    charge = client.v1.charges.retrieve(mit.latest_charge)
+    assert charge.payment_method_details.card.capture_before == \
+        charge.created + 4 * DAY + 18 * 3600
+    paid = client.v1.charges.retrieve(_pi(client, confirm=True,
+                                          payment_method="pm_card_visa").latest_charge)
+    assert "capture_before" not in paid.payment_method_details.card.to_dict()
+
+
+def test_an_uncaptured_authorization_expires(
+    emulator_server: Any, client: stripe.StripeClient, api_key: str
+) -> None:
+    """After ``capture_before`` the funds are released and the PaymentIntent is canceled
+    (``cancellation_reason=automatic``, ``charge.expired``, ``payment_intent.canceled``);
+    capturing it then fails. https://docs.stripe.com/payments/place-a-hold-on-a-payment-method"""
+    pi = _pi(client, confirm=True, payment_method="pm_card_visa", capture_method="manual")
+    advance(emulator_server, api_key, 7 * DAY - 60)
+    assert client.v1.payment_intents.retrieve(pi.id).status == "requires_capture"
+    seen = len(_events(client))
+    advance(emulator_server, api_key, 60)
+    pi = client.v1.payment_intents.retrieve(pi.id)
+    assert (pi.status, pi.cancellation_reason, pi.amount_capturable, pi.amount_received) == (
+        "canceled", "automatic", 0, 0)
+    charge = client.v1.charges.retrieve(pi.latest_charge)
+    assert (charge.captured, charge.refunded, charge.amount_refunded) == (False, True, 1000)
+    assert [e.type for e in _events(client, seen)] == ["charge.expired",
+                                                       "payment_intent.canceled"]
+    err = _state_error(client.v1.payment_intents.capture, pi.id)
+    assert "status of canceled" in err.user_message
+    assert bt_ids(client) == []
+
+
+def test_a_capture_after_expiry_before_the_sweep_is_charge_expired_for_capture(
+    emulator_server: Any, client: stripe.StripeClient, api_key: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Captured past ``capture_before`` before Stripe canceled it: Stripe's
+    ``charge_expired_for_capture``, and the PaymentIntent is canceled all the same.
+    https://docs.stripe.com/error-codes#charge-expired-for-capture"""
+    from harness.emulator.registry import registry
+    from harness.emulator.resources import payment_intents
+
+    pi = _pi(client, confirm=True, payment_method="pm_card_visa", capture_method="manual")
+    hooks = [h for h in registry.tick_hooks if h is not payment_intents._finish_on_tick]
+    with monkeypatch.context() as patch:
+        patch.setattr(registry, "tick_hooks", hooks)
+        advance(emulator_server, api_key, 8 * DAY)
+    assert client.v1.payment_intents.retrieve(pi.id).status == "requires_capture"
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        client.v1.payment_intents.capture(pi.id)
+    assert (info.value.http_status, info.value.code) == (400, "charge_expired_for_capture")
+    assert info.value.user_message == (
+        "The charge cannot be captured as the authorization has expired. Auth and capture "
+        "charges must be captured within seven days.")
+    pi = client.v1.payment_intents.retrieve(pi.id)
+    assert (pi.status, pi.cancellation_reason) == ("canceled", "automatic")
+    assert bt_ids(client) == []
+
+
+def test_captured_or_canceled_authorizations_do_not_expire(
+    emulator_server: Any, client: stripe.StripeClient, api_key: str
+) -> None:
+    """Only an open hold lapses: one captured, or canceled by the merchant, keeps its state
+    and its money past ``capture_before``.
+    https://docs.stripe.com/payments/place-a-hold-on-a-payment-method"""
+    captured = _pi(client, confirm=True, payment_method="pm_card_visa", capture_method="manual")
+    client.v1.payment_intents.capture(captured.id, {"amount_to_capture": 600})
+    dropped = _pi(client, confirm=True, payment_method="pm_card_visa", capture_method="manual")
+    client.v1.payment_intents.cancel(dropped.id, {"cancellation_reason": "abandoned"})
+    advance(emulator_server, api_key, 8 * DAY)
+    assert client.v1.payment_intents.retrieve(captured.id).status == "succeeded"
+    dropped = client.v1.payment_intents.retrieve(dropped.id)
+    assert (dropped.status, dropped.cancellation_reason) == ("canceled", "abandoned")
+    assert "charge.expired" not in [e.type for e in _events(client)]
+    assert sum(balance_totals(client).values()) == 553  # the captured 600 less its fee

@@ -300,7 +300,7 @@ def test_parameters_stripe_declares_but_the_emulator_does_not_model(
 ) -> None:
     with pytest.raises(stripe.InvalidRequestError) as info:
         client.v1.setup_intents.create({"flow_directions": ["inbound"]})
-    assert (info.value.code, info.value.param) == ("parameter_not_modelled",
+    assert (info.value.code, info.value.param) == (None,
                                                    "flow_directions")
 
 
@@ -492,7 +492,7 @@ def test_a_customer_created_with_a_payment_method_holds_it(
     assert _off_session(client, renter.id, pm.id).status == "succeeded"
     with pytest.raises(stripe.InvalidRequestError) as info:
         client.v1.customers.create({"source": "tok_visa"})
-    assert (info.value.code, info.value.param) == ("parameter_not_modelled", "source")
+    assert (info.value.code, info.value.param) == (None, "source")
     with pytest.raises(stripe.InvalidRequestError) as info:
         client.v1.customers.create({"payment_method": "pm_nobody"})
     assert info.value.param == "payment_method"
