@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from . import keys
+from . import keys, versions
 from .clock import SEEDED_EPOCH, Clock, IdFactory
 from .context import Context
-from .errors import AuthenticationFailed, InvalidRequest
+from .errors import AuthenticationFailed
 from .faults import Faults
 from .ledger import Ledger
 from .pipeline import HttpLayer, mask_key
@@ -25,7 +25,6 @@ from .store import Store
 # "_" let a workshop name keys ("sk_test_my-team.1"). Anything else (spaces, quotes,
 # brackets, non-ASCII) is refused, so a key can always be found and masked in a log line.
 _KEY_SUFFIX = re.compile(r"[A-Za-z0-9_.\-]{4,200}")
-_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$")
 
 
 class Emulator:
@@ -102,10 +101,8 @@ class Emulator:
 
     @staticmethod
     def check_version(version: str) -> None:
-        if not _VERSION.match(version) or version.split(".")[0] > "2099":
-            raise InvalidRequest(
-                f"Invalid Stripe API version: {version}", param="Stripe-Version"
-            )
+        """A well-formed Stripe-Version (see ``versions.parse``), or Stripe's 400."""
+        versions.parse(version)
 
     # -- after each request ----------------------------------------------------------------
     def after_request(self, ctx: Context) -> None:

@@ -37,6 +37,7 @@ from .faults import drop_connection
 from .forms import MAX_FIELDS, decode, decode_pairs
 from .params import validate_fields
 from .registry import Route
+from .versions import render
 
 if TYPE_CHECKING:
     from . import Emulator
@@ -258,7 +259,8 @@ class HttpLayer:
                     if route.params is not None:
                         params = validate_fields(route.params, params)
                     result = route.handler(ctx, params, **path_args)
-                    body = expand(ctx, result, expand_paths)
+                    # objects are kept as the newest version has them; shown as asked
+                    body = render(expand(ctx, result, expand_paths), ctx.api_version)
                 except StripeError as exc:
                     if getattr(exc, "commit", False):  # committed by store.transaction
                         self.emulator.after_request(ctx)

@@ -31,8 +31,8 @@ from ..params import (
     exclusive,
 )
 from ..registry import loader, route
-from ..settings import ENDIVE
 from ..shapes import build, check_amount, check_currency, merge_metadata
+from ..versions import Change, renders
 from .payment_methods import BILLING, CARD, card_from_params, new_card_pm, resolve, test_card_for
 
 # Called as (ctx, payment_intent) whenever a PaymentIntent succeeds (Checkout listens).
@@ -134,10 +134,28 @@ CANCEL = {"cancellation_reason": Enum(choices=(
     "duplicate", "fraudulent", "requested_by_customer", "abandoned"))}
 
 
+# -- versions -----------------------------------------------------------------------------
+# payment_method_types stops being writable: first in the 2026-08-26 preview, then in endive.
+PAYMENT_METHOD_TYPES_REMOVED = Change(
+    "2026-09-30.endive", preview="2026-08-26.preview",
+    doc="https://docs.stripe.com/changelog/endive/2026-09-30/"
+        "removes-the-payment-method-types-parameter-from-payment-intents-and-setup-intents")
+# allowed_payment_method_types arrives, as a parameter and on the object (stripe-python 16
+# declares it on PaymentIntent; the changelog adds the parameter and reflects it there).
+ALLOWED_TYPES_ADDED = Change(
+    "2026-07-29.dahlia",
+    doc="https://docs.stripe.com/changelog/dahlia/2026-07-29/allowed-payment-method-types-parameter")
+
+
+@renders("payment_intent", ALLOWED_TYPES_ADDED)
+def _before_allowed_types(pi: dict[str, Any]) -> None:
+    pi.pop("allowed_payment_method_types", None)
+
+
 # -- rules --------------------------------------------------------------------------------
 def _check_payment_method_types(ctx: Context, params: dict[str, Any]) -> None:
     """Endive removed payment_method_types as a writable parameter (400 on this version)."""
-    if "payment_method_types" in params and ctx.version_at_least(ENDIVE):
+    if "payment_method_types" in params and ctx.has(PAYMENT_METHOD_TYPES_REMOVED):
         raise InvalidRequest(
             "The `payment_method_types` parameter is not supported on API version "
             f"{ctx.api_version}. Use `automatic_payment_methods` (dynamic payment methods), "
@@ -147,7 +165,7 @@ def _check_payment_method_types(ctx: Context, params: dict[str, Any]) -> None:
             code="payment_method_types_no_longer_supported",
             param="payment_method_types",
         )
-    if "allowed_payment_method_types" in params and not ctx.version_at_least("2026-07-29"):
+    if "allowed_payment_method_types" in params and not ctx.has(ALLOWED_TYPES_ADDED):
         raise InvalidRequest(
             "Received unknown parameter: allowed_payment_method_types",
             code="parameter_unknown", param="allowed_payment_method_types",
