@@ -244,6 +244,20 @@ def _apply(ctx: Context, account: dict[str, Any], params: dict[str, Any]) -> Non
     _merge_details(ctx, account["id"], params)
 
 
+def _fee_payer(kind: str, *, typed: bool) -> str:
+    """``controller.fees.payer`` (stripe-python 16: account, application, application_custom,
+    application_express). An account made with ``type`` gets the set of controller
+    properties its type maps to (https://docs.stripe.com/connect/migrate-to-controller-properties):
+    Express and Custom accounts keep their legacy fee billing, ``application_express`` and
+    ``application_custom``; Standard accounts pay their own, ``account``. An account made
+    with ``controller`` has what was asked, ``account`` by default (AccountCreateParams), and
+    ``application`` for an Express Dashboard, whose platform pays Stripe's fees."""
+    if typed:
+        return {"express": "application_express", "custom": "application_custom"}.get(
+            kind, "account")
+    return "application" if kind == "express" else "account"
+
+
 def new_account(ctx: Context, account_id: str, params: dict[str, Any]) -> dict[str, Any]:
     controller = params.get("controller") or {}
     kind = params.get("type")
@@ -265,7 +279,7 @@ def new_account(ctx: Context, account_id: str, params: dict[str, Any]) -> dict[s
                           "url": None},
         capabilities={}, charges_enabled=False, country=country, created=ctx.now(),
         controller={
-            "fees": {"payer": "application" if kind == "express" else "account"},
+            "fees": {"payer": _fee_payer(kind, typed=bool(params.get("type")))},
             "is_controller": True,
             "losses": {"payments": "application" if kind in ("express", "custom") else "stripe"},
             "requirement_collection": "application" if kind == "custom" else "stripe",
