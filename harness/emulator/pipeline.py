@@ -406,7 +406,8 @@ class Page:
     def context(self, platform: str, account: str | None = None) -> Context:
         """A Context for work the page does on behalf of ``platform``."""
         ctx = Context(self.emulator, platform, account or platform,
-                      self.emulator.platform_version(platform))
+                      self.emulator.platform_version(platform),
+                      base_url=self.request.host_url.rstrip("/"))
         self.contexts.append(ctx)
         return ctx
 

@@ -172,6 +172,11 @@ def _check_payment_method_types(ctx: Context, params: dict[str, Any]) -> None:
         )
     exclusive(params, ("payment_method_types", "allowed_payment_method_types",
                        "automatic_payment_methods"))
+    # "This parameter is mutually exclusive with payment_method_types,
+    # excluded_payment_method_types, automatic_payment_methods, and
+    # payment_method_configuration" (ALLOWED_TYPES_ADDED's changelog). The docs give no
+    # wording for the error: it is Stripe's parameters_exclusive answer.
+    exclusive(params, ("allowed_payment_method_types", "excluded_payment_method_types"))
     for name in ("payment_method_types", "allowed_payment_method_types"):
         for i, kind in enumerate(params.get(name) or []):
             if kind != "card":
@@ -393,7 +398,10 @@ def _check_return_url(ctx: Context, pi: dict[str, Any], params: dict[str, Any]) 
 
 
 def _three_d_secure_action(ctx: Context, pi: dict[str, Any], return_url: str | None) -> dict:
-    url = f"/_emulator/3ds/{pi['id']}"
+    # Absolute, as Stripe's are (https://hooks.stripe.com/…): "The URL you must redirect your
+    # customer to" (stripe-python 16, NextAction.RedirectToUrl.url) is followed from the
+    # platform's page, another origin than the emulator's.
+    url = f"{ctx.base_url}/_emulator/3ds/{pi['id']}"
     if return_url:
         return {"type": "redirect_to_url",
                 "redirect_to_url": {"return_url": return_url, "url": url}}

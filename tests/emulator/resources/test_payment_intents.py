@@ -250,6 +250,9 @@ def test_three_d_secure_completed(
     # a server-side confirm with a return_url sends the customer to the bank's page
     assert pi.next_action.type == "redirect_to_url"
     assert pi.next_action.redirect_to_url.return_url == RETURN_URL
+    # absolute, as Stripe's are: "The URL you must redirect your customer to" (stripe-python
+    # 16, NextAction.RedirectToUrl.url) is followed from the platform's page, another origin
+    assert pi.next_action.redirect_to_url.url == f"{emulator_server.url}/_emulator/3ds/{pi.id}"
     assert pi.latest_charge is None and bt_ids(client) == []
     resp = _three_d_secure(emulator_server, api_key, pi, "complete")
     assert resp.status == 200, resp.body
@@ -314,6 +317,26 @@ def test_allowed_payment_method_types_on_endive(client: stripe.StripeClient) -> 
     )
     assert pi.status == "succeeded"
     assert pi.payment_method_types == ["card"]
+
+
+def test_allowed_and_excluded_payment_method_types_are_exclusive(
+    client: stripe.StripeClient,
+) -> None:
+    """allowed_payment_method_types "is mutually exclusive with payment_method_types,
+    excluded_payment_method_types, automatic_payment_methods, and payment_method_configuration"
+    (https://docs.stripe.com/changelog/dahlia/2026-07-29/allowed-payment-method-types-parameter).
+    The docs give no error text: Stripe's parameters_exclusive answer."""
+    with pytest.raises(stripe.InvalidRequestError) as both:
+        _pi(client, allowed_payment_method_types=["card"],
+            excluded_payment_method_types=["klarna"])
+    assert (both.value.http_status, both.value.code, both.value.param) == (
+        400, "parameters_exclusive", "excluded_payment_method_types")
+    assert both.value.user_message == ("You may only specify one of these parameters: "
+                                       "allowed_payment_method_types, "
+                                       "excluded_payment_method_types.")
+    assert client.v1.payment_intents.list().data == []
+    excluded = _pi(client, excluded_payment_method_types=["klarna"])  # alone: fine
+    assert excluded.excluded_payment_method_types == ["klarna"]
 
 
 # -- amounts and currencies -----------------------------------------------------------------------
