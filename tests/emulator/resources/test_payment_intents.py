@@ -412,3 +412,39 @@ def test_dynamic_payment_methods_need_a_return_url_to_confirm_server_side(
     never = {"automatic_payment_methods": {"enabled": True, "allow_redirects": "never"}}
     pi = _pi(client, confirm=True, payment_method="pm_card_visa", return_url=None, **never)
     assert pi.status == "succeeded"
+
+
+# -- statement descriptors ------------------------------------------------------------------------
+def test_on_behalf_of_puts_the_connected_accounts_descriptor_on_the_statement(
+    emulator_server: Any, client: stripe.StripeClient, api_key: str
+) -> None:
+    """The customer's statement shows the connected account's static descriptor for
+    destination charges with on_behalf_of (and direct charges), the platform's without it
+    (https://docs.stripe.com/connect/statement-descriptors). A suffix joins the prefix as
+    ``PREFIX* SUFFIX``, the prefix cut to keep 22 characters (stripe-python 16,
+    AccountCreateParams settings.payments.statement_descriptor)."""
+    from ..support import onboarded_account
+
+    maya = onboarded_account(emulator_server, client, api_key)
+    client.v1.accounts.update(maya, {"settings": {
+        "payments": {"statement_descriptor": "MAYA LAKE CABIN"},
+        "card_payments": {"statement_descriptor_prefix": "MAYA"}}})
+    assert client.v1.accounts.retrieve(maya).settings.payments.statement_descriptor == \
+        "MAYA LAKE CABIN"
+
+    def descriptor(to: str = maya, **params: Any) -> str | None:
+        pi = _pi(client, confirm=True, payment_method="pm_card_visa",
+                 transfer_data={"destination": to}, application_fee_amount=123, **params)
+        return client.v1.charges.retrieve(pi.latest_charge).calculated_statement_descriptor
+
+    assert descriptor() == "CONNECT LAB"  # the platform settles: its descriptor
+    assert descriptor(on_behalf_of=maya) == "MAYA LAKE CABIN"
+    assert descriptor(on_behalf_of=maya, statement_descriptor_suffix="2 NIGHTS") == \
+        "MAYA* 2 NIGHTS"
+    assert descriptor(statement_descriptor_suffix="2 NIGHTS") == "CONNECT LAB* 2 NIGHTS"
+    # No prefix: the static descriptor is the prefix, cut so the whole is 22 characters.
+    noor = onboarded_account(emulator_server, client, api_key)
+    client.v1.accounts.update(noor, {"settings": {
+        "payments": {"statement_descriptor": "NOOR LAKE CABIN"}}})
+    long = descriptor(noor, on_behalf_of=noor, statement_descriptor_suffix="JUNE 2 NIGHTS")
+    assert long == "NOOR LA* JUNE 2 NIGHTS" and len(long) == 22
