@@ -61,7 +61,7 @@ class Emulator:
     def platform_for_key(self, key: str) -> tuple[str, str]:
         """Each distinct ``sk_test_`` key is its own platform, made on first use; a
         ``pk_test_`` key is valid only once issued to a platform (see ``keys.py``).
-        Returns (platform account ID, key type)."""
+        Returns (platform account ID, key kind: ``keys.split`` reads an OAuth key's)."""
         if key.startswith(("sk_live_", "rk_live_", "pk_live_")):
             raise AuthenticationFailed(
                 f"Invalid API Key provided: {mask_key(key)}. The Connect Lab emulator is test "
@@ -69,6 +69,8 @@ class Emulator:
             )
         found = keys.lookup(self.store, key)
         if found is not None:
+            if found[1].startswith(keys.REVOKED):
+                raise AuthenticationFailed(f"Expired API Key provided: {mask_key(key)}")
             return found
         secret = key.startswith(keys.SECRET_PREFIXES) and _KEY_SUFFIX.fullmatch(key[8:])
         if not secret:

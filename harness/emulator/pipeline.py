@@ -35,6 +35,7 @@ from .errors import (
 from .expand import expand
 from .faults import drop_connection
 from .forms import MAX_FIELDS, decode, decode_pairs
+from .keys import split as split_key_kind
 from .params import validate_fields
 from .registry import Route
 from .versions import render
@@ -177,14 +178,15 @@ class HttpLayer:
 
         params = self.parse(request)
         key = self.api_key(request)
-        platform, key_type = self.emulator.platform_for_key(key)
+        platform, kind = self.emulator.platform_for_key(key)
+        key_type, bound = split_key_kind(kind)
         if key_type == "publishable" and not route.publishable:
             raise PermissionDenied(
                 "This API call cannot be made with a publishable API key. "
                 "Please use a secret API key. You can find a list of your API keys at "
                 "https://dashboard.stripe.com/account/apikeys."
             )
-        account = self.acting_account(request, platform, key)
+        account = self.acting_account(request, platform, key, bound)
         version = request.headers.get("Stripe-Version") or self.emulator.platform_version(platform)
         self.emulator.check_version(version)
         ctx = Context(self.emulator, platform, account, version, key_type,
@@ -344,8 +346,20 @@ class HttpLayer:
             )
         return key
 
-    def acting_account(self, request: Request, platform: str, key: str) -> str:
+    def acting_account(self, request: Request, platform: str, key: str,
+                       bound: str | None = None) -> str:
+        """The account a request acts as: Stripe-Account's, or, for a key issued to one
+        connected account (an OAuth access token or that account's publishable key), that
+        account (https://docs.stripe.com/connect/oauth-reference)."""
         wanted = request.headers.get("Stripe-Account")
+        if bound is not None:
+            if wanted and wanted != bound or connected_account(
+                    self.emulator.store, platform, bound) is None:
+                raise PermissionDenied(
+                    f"The provided key '{mask_key(key)}' does not have access to account "
+                    f"'{wanted or bound}' (or that account does not exist). Application access "
+                    "may have been revoked.", code="account_invalid")
+            return bound
         if not wanted or wanted == platform:
             return platform
         if connected_account(self.emulator.store, platform, wanted) is None:
