@@ -86,15 +86,38 @@ def at_least(version: str, other: str) -> bool:
 def render(value: Any, version: str) -> Any:
     """``value`` (an answer or a payload: objects, lists, nesting) as ``version`` shows it.
     Nothing is changed in place; what no rule touches is returned as it is."""
+    if not isinstance(value, (dict, list)):
+        return value
     return _render(value, parse(version))
+
+
+_plans: dict[tuple[Version, int], dict[str, list]] = {}
+
+
+def _plan(version: Version) -> dict[str, list]:
+    """The rules that apply at ``version``, per object type, newest change first."""
+    key = (version, sum(len(r) for r in registry.render_rules.values()))
+    plan = _plans.get(key)
+    if plan is None:
+        plan = {kind: [rule for change, rule in rules if not change.in_effect(version)]
+                for kind, rules in registry.render_rules.items()}
+        plan = {kind: rules for kind, rules in plan.items() if rules}
+        if len(_plans) > 256:
+            _plans.clear()
+        _plans[key] = plan
+    return plan
 
 
 def _render(value: Any, version: Version) -> Any:
     if isinstance(value, list):
-        items = [_render(v, version) for v in value]
-        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
-    if not isinstance(value, dict):
-        return value
+        out_list: list | None = None
+        for i, item in enumerate(value):
+            if isinstance(item, (dict, list)):
+                shown = _render(item, version)
+                if shown is not item:
+                    out_list = out_list if out_list is not None else list(value)
+                    out_list[i] = shown
+        return value if out_list is None else out_list
     kind = value.get("object")
     if not isinstance(kind, str):
         kind = None
@@ -105,13 +128,15 @@ def _render(value: Any, version: Version) -> Any:
         inner = parse(pinned) if pinned else version
     out: dict[str, Any] | None = None
     for key, child in value.items():
-        shown = _render(child, inner)
-        if shown is not child:
-            out = out if out is not None else dict(value)
-            out[key] = shown
-    for change, rule in registry.render_rules.get(kind, ()) if kind else ():
-        if not change.in_effect(version):  # newest change first, back to ``version``
-            out = out if out is not None else dict(value)
+        if isinstance(child, (dict, list)):
+            shown = _render(child, inner)
+            if shown is not child:
+                out = out if out is not None else dict(value)
+                out[key] = shown
+    rules = _plan(version).get(kind) if kind else None
+    if rules:
+        out = out if out is not None else dict(value)
+        for rule in rules:
             rule(out)
     if pin is not None:
         for hook in registry.pinned_hooks.get(kind, ()):
