@@ -264,6 +264,7 @@ class HttpLayer:
                     # objects are kept as the newest version has them; shown as asked
                     body = render(expand(ctx, result, expand_paths), ctx.api_version)
                 except StripeError as exc:
+                    exc.extra = render(exc.extra, ctx.api_version)  # a declined PI, say
                     if getattr(exc, "commit", False):  # committed by store.transaction
                         self.emulator.after_request(ctx)
                         if idem is not None and exc.status == 402:

@@ -96,3 +96,24 @@ def test_an_events_previous_attributes_follow_its_objects_rules() -> None:
     assert versions.render(event, "2026-10-28.endive") is not event
     current = {**event, "api_version": "2026-10-28.endive"}
     assert versions.render(current, "2026-02-25.clover") is current  # no rule applies
+
+
+def test_objects_in_an_error_are_rendered_for_the_version_too(
+    client: stripe.StripeClient,
+) -> None:
+    """A decline carries the PaymentIntent; on a version before 2026-07-29.dahlia it has no
+    allowed_payment_method_types, as in any other answer on that version
+    (https://docs.stripe.com/changelog/dahlia/2026-07-29/allowed-payment-method-types-parameter)."""
+    params = {"amount": 1000, "currency": "usd", "confirm": True,
+              "payment_method": "pm_card_chargeDeclined", "payment_method_types": ["card"]}
+    with pytest.raises(stripe.CardError) as old:
+        client.v1.payment_intents.create(params, {"stripe_version": "2026-02-25.clover"})
+    declined = old.value.json_body["error"]["payment_intent"]
+    assert (declined["status"], declined["last_payment_error"]["code"]) == (
+        "requires_payment_method", "card_declined")
+    assert "allowed_payment_method_types" not in declined
+    endive = {k: v for k, v in params.items() if k != "payment_method_types"}
+    with pytest.raises(stripe.CardError) as new:
+        client.v1.payment_intents.create({**endive, "return_url": "https://example.com/r"})
+    assert new.value.json_body["error"]["payment_intent"]["allowed_payment_method_types"] \
+        is None
