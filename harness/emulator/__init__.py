@@ -11,10 +11,10 @@ import logging
 import re
 from typing import Any
 
-from . import keys
+from . import keys, versions
 from .clock import SEEDED_EPOCH, Clock, IdFactory
 from .context import Context
-from .errors import AuthenticationFailed, InvalidRequest
+from .errors import AuthenticationFailed
 from .faults import Faults
 from .ledger import Ledger
 from .pipeline import HttpLayer, mask_key
@@ -31,7 +31,6 @@ from .surface import totals as surface_totals
 # brackets, non-ASCII) is refused, so a key can always be found and masked in a log line.
 _KEY_SUFFIX = re.compile(r"[A-Za-z0-9_.\-]{4,200}")
 log = logging.getLogger("harness.emulator")
-_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$")
 
 
 class Emulator:
@@ -69,7 +68,7 @@ class Emulator:
     def platform_for_key(self, key: str) -> tuple[str, str]:
         """Each distinct ``sk_test_`` key is its own platform, made on first use; a
         ``pk_test_`` key is valid only once issued to a platform (see ``keys.py``).
-        Returns (platform account ID, key type)."""
+        Returns (platform account ID, key kind: ``keys.split`` reads an OAuth key's)."""
         if key.startswith(("sk_live_", "rk_live_", "pk_live_")):
             raise AuthenticationFailed(
                 f"Invalid API Key provided: {mask_key(key)}. The Connect Lab emulator is test "
@@ -77,6 +76,8 @@ class Emulator:
             )
         found = keys.lookup(self.store, key)
         if found is not None:
+            if found[1].startswith(keys.REVOKED):
+                raise AuthenticationFailed(f"Expired API Key provided: {mask_key(key)}")
             return found
         secret = key.startswith(keys.SECRET_PREFIXES) and _KEY_SUFFIX.fullmatch(key[8:])
         if not secret:
@@ -113,10 +114,8 @@ class Emulator:
 
     @staticmethod
     def check_version(version: str) -> None:
-        if not _VERSION.match(version) or version.split(".")[0] > "2099":
-            raise InvalidRequest(
-                f"Invalid Stripe API version: {version}", param="Stripe-Version"
-            )
+        """A well-formed Stripe-Version (see ``versions.parse``), or Stripe's 400."""
+        versions.parse(version)
 
     # -- after each request ----------------------------------------------------------------
     def after_request(self, ctx: Context) -> None:

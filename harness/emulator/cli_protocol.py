@@ -48,7 +48,7 @@ from .params import Int, ListOf, Str, validate_fields
 from .pipeline import HttpLayer, Page, json_response
 from .registry import on_reset, on_start, on_stop, route
 from .resources.events import subscribers
-from .resources.webhook_endpoints import sign
+from .resources.webhook_endpoints import rendering, sign
 from .settings import SDK_API_VERSION
 
 SUBPROTOCOL = "stripecli-devproxy-v1"
@@ -308,9 +308,13 @@ def push(ctx: Context, event: dict[str, Any], platform: str) -> int:
     sessions = hub.for_platform(platform)
     if not sessions:
         return 0
-    renderings: list[tuple[str | None, str]] = [(None, json.dumps(event, indent=2))]
+    # The endpoint a CLI session stands for has no api_version: the account's default (the
+    # event's own). The CLI drops a rendering whose api_version is set and not that default
+    # unless run with --latest, so the latest one goes as a second, alternative rendering.
+    renderings: list[tuple[str | None, str]] = [
+        (None, json.dumps(rendering(event, None), indent=2))]
     if event.get("api_version") and event["api_version"] != SDK_API_VERSION:
-        latest = {**event, "api_version": SDK_API_VERSION}
+        latest = rendering(event, SDK_API_VERSION)
         renderings.append((SDK_API_VERSION, json.dumps(latest, indent=2)))
     for session in sessions:
         for api_version, payload in renderings:

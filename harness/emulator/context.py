@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from . import versions
 from .errors import NotFound
 
 if TYPE_CHECKING:
@@ -78,8 +79,13 @@ class Context:
         return self.emulator.ids.secret(length)
 
     def version_at_least(self, version: str) -> bool:
-        """Compare API versions by their date part (``2026-09-30.endive`` -> ``2026-09-30``)."""
-        return self.api_version.split(".")[0] >= version.split(".")[0]
+        """This request's API version is ``version`` or later, previews included (see
+        ``versions.Version`` for the order)."""
+        return versions.at_least(self.api_version, version)
+
+    def has(self, change: versions.Change) -> bool:
+        """Is ``change`` in effect on this request's API version?"""
+        return change.in_effect(self.api_version)
 
     # -- objects --------------------------------------------------------------------------
     def insert(self, obj: dict[str, Any], ns: str | None = None, parent: str | None = None):

@@ -94,3 +94,41 @@ def migrate(store: Store) -> None:
         store.execute(f"DELETE FROM idempotency WHERE {_KEYED_SCOPE}")
     if store.path != ":memory:":
         store.execute("VACUUM")  # the deleted rows' bytes must not stay in free pages
+
+
+# -- OAuth: keys that act as one connected account --------------------------------------------
+# An OAuth access token is a secret key of the platform's bound to the account it was
+# granted for (kind ``access:<account>``); the account's publishable key is
+# ``publishable:<account>``. A revoked token stays known (``revoked:<account>``), so it is
+# refused rather than taken for a new platform's key.
+ACCESS, REVOKED = "access", "revoked"
+
+
+def split(kind: str) -> tuple[str, str | None]:
+    """(key type, the account a key is bound to): ``("secret", "acct_…")`` for an access
+    token, ``("publishable", None)`` for a platform's publishable key, and so on."""
+    base, _, account = kind.partition(":")
+    return ("secret" if base == ACCESS else base), (account or None)
+
+
+def issue_for_account(store: Store, platform: str, account: str) -> tuple[str, str]:
+    """A new access token acting as ``account``, and the account's publishable key (one per
+    account, issued once)."""
+    token = SECRET_PREFIXES[0] + "".join(ALPHABET[b % 62] for b in secrets.token_bytes(99))
+    store.execute("INSERT INTO api_keys (hash, platform, kind, publishable) VALUES (?,?,?,NULL)",
+                  (digest(token), platform, f"{ACCESS}:{account}"))
+    row = store.execute("SELECT publishable FROM api_keys WHERE platform=? AND kind=?",
+                        (platform, f"publishable:{account}")).fetchone()
+    if row is not None:
+        return token, row["publishable"]
+    publishable = new_publishable_key()
+    store.execute("INSERT INTO api_keys (hash, platform, kind, publishable) VALUES (?,?,?,?)",
+                  (digest(publishable), platform, f"publishable:{account}", publishable))
+    return token, publishable
+
+
+def revoke_account(store: Store, platform: str, account: str) -> None:
+    """End every key issued for ``account`` (its deauthorization)."""
+    store.execute("UPDATE api_keys SET kind=?, publishable=NULL WHERE platform=? AND kind IN "
+                  "(?, ?)", (f"{REVOKED}:{account}", platform, f"{ACCESS}:{account}",
+                             f"publishable:{account}"))

@@ -37,8 +37,10 @@ from .errors import (
 from .expand import expand
 from .faults import drop_connection
 from .forms import MAX_FIELDS, decode, decode_pairs
+from .keys import split as split_key_kind
 from .params import validate_fields
 from .registry import Route
+from .versions import render
 
 if TYPE_CHECKING:
     from . import Emulator
@@ -191,14 +193,15 @@ class HttpLayer:
 
         params = self.parse(request)
         key = self.api_key(request)
-        platform, key_type = self.emulator.platform_for_key(key)
+        platform, kind = self.emulator.platform_for_key(key)
+        key_type, bound = split_key_kind(kind)
         if key_type == "publishable" and not route.publishable:
             raise PermissionDenied(
                 "This API call cannot be made with a publishable API key. "
                 "Please use a secret API key. You can find a list of your API keys at "
                 "https://dashboard.stripe.com/account/apikeys."
             )
-        account = self.acting_account(request, platform, key)
+        account = self.acting_account(request, platform, key, bound)
         if not route.path.startswith("/_emulator/"):
             request.environ[LOG_ENTRY] = (platform, {
                 "id": request_id, "method": request.method, "path": request.path,
@@ -295,8 +298,10 @@ class HttpLayer:
                                                  declared=lambda: declared_params(route),
                                                  removed=ctx.version_at_least)
                     result = route.handler(ctx, params, **path_args)
-                    body = expand(ctx, result, expand_paths)
+                    # objects are kept as the newest version has them; shown as asked
+                    body = render(expand(ctx, result, expand_paths), ctx.api_version)
                 except StripeError as exc:
+                    exc.extra = render(exc.extra, ctx.api_version)  # a declined PI, say
                     if getattr(exc, "commit", False):  # committed by store.transaction
                         self.emulator.after_request(ctx)
                         if idem is not None and exc.status == 402:
@@ -382,8 +387,20 @@ class HttpLayer:
             )
         return key
 
-    def acting_account(self, request: Request, platform: str, key: str) -> str:
+    def acting_account(self, request: Request, platform: str, key: str,
+                       bound: str | None = None) -> str:
+        """The account a request acts as: Stripe-Account's, or, for a key issued to one
+        connected account (an OAuth access token or that account's publishable key), that
+        account (https://docs.stripe.com/connect/oauth-reference)."""
         wanted = request.headers.get("Stripe-Account")
+        if bound is not None:
+            if wanted and wanted != bound or connected_account(
+                    self.emulator.store, platform, bound) is None:
+                raise PermissionDenied(
+                    f"The provided key '{mask_key(key)}' does not have access to account "
+                    f"'{wanted or bound}' (or that account does not exist). Application access "
+                    "may have been revoked.", code="account_invalid")
+            return bound
         if not wanted or wanted == platform:
             return platform
         if connected_account(self.emulator.store, platform, wanted) is None:
@@ -451,7 +468,8 @@ class Page:
     def context(self, platform: str, account: str | None = None) -> Context:
         """A Context for work the page does on behalf of ``platform``."""
         ctx = Context(self.emulator, platform, account or platform,
-                      self.emulator.platform_version(platform))
+                      self.emulator.platform_version(platform),
+                      base_url=self.request.host_url.rstrip("/"))
         self.contexts.append(ctx)
         return ctx
 

@@ -56,6 +56,14 @@ class Registry:
     stop_hooks: list[Callable[[Any], None]] = field(default_factory=list)
     tick_hooks: list[Callable[[Context, int], None]] = field(default_factory=list)
     reset_hooks: list[Callable[[Any, str], None]] = field(default_factory=list)
+    # How versions show objects (``versions.renders``): per object type, (change, rule),
+    # newest change first; types whose contents keep a version of their own (an Event's
+    # ``data``), and what else such a type renders at that version.
+    render_rules: dict[str, list[tuple[Any, Callable[[dict], None]]]] = field(
+        default_factory=dict)
+    version_pins: dict[str, Callable[[dict], str | None]] = field(default_factory=dict)
+    pinned_hooks: dict[str, list[Callable[[dict, str], dict | None]]] = field(
+        default_factory=dict)
 
     def route(
         self,

@@ -13,7 +13,7 @@ from typing import Any
 
 from .context import Context
 from .declared import Node, Operation, operations, shape
-from .params import Custom, ListOf, Metadata, Obj, Param
+from .params import Custom, ListOf, Metadata, NotModelled, Obj, Param
 from .registry import Route, registry
 from .settings import SDK_API_VERSION
 
@@ -61,8 +61,8 @@ def classify(node: Node, schema: dict[str, Param] | None, prefix: str = "",
             status = UNCHECKED
         elif not prefix and name == "expand":
             status = HONOURED  # the pipeline reads expand[] for every route
-        elif name not in schema:
-            status = NOT_MODELLED
+        elif name not in schema or isinstance(schema[name], NotModelled):
+            status = NOT_MODELLED  # absent, or named only to say so with a hint
         elif _removed_at_sdk_version(schema[name]):
             status = UNKNOWN
         else:

@@ -245,3 +245,37 @@ def test_websocket_url_refuses_unknown_sessions_and_plain_http(server: Backgroun
     assert upgrade.status_code == 400
     # The CLI's cue to open a new session (pkg/websocket: ErrUnknownID).
     assert upgrade.get_json()["error"]["message"] == "Unknown WebSocket ID."
+
+
+def test_cli_gets_the_default_rendering_and_the_latest_as_an_alternative() -> None:
+    """A ``stripe listen`` session stands for an endpoint without api_version: the event at
+    the account's default version (``endpoint.api_version`` null), and the same event at the
+    latest version as the alternative the CLI keeps only with ``--latest``. The two differ in
+    data, not only in their label: before 2026-03-25.dahlia ui_mode says ``hosted``
+    (https://docs.stripe.com/changelog/dahlia/2026-03-25/updates-available-checkout-session-ui-modes)."""
+    emulator = Emulator(settings=Settings(default_api_version="2026-02-25.clover"))
+    client, key = Client(emulator), _key()
+    made = client.post("/v1/stripecli/sessions", headers={"Authorization": f"Bearer {key}"},
+                       data={"device_name": "pytest", "websocket_features[]": "webhooks"})
+    assert made.get_json()["default_version"] == "2026-02-25.clover"
+    created = client.post("/v1/checkout/sessions", headers={"Authorization": f"Bearer {key}"},
+                          data={"mode": "payment", "success_url": "https://example.com/ok",
+                                "line_items[0][quantity]": "1",
+                                "line_items[0][price_data][currency]": "usd",
+                                "line_items[0][price_data][unit_amount]": "1000",
+                                "line_items[0][price_data][product_data][name]": "Cabin"})
+    session = created.get_json()
+    assert session["ui_mode"] == "hosted"  # no Stripe-Version: the account's clover
+    client.post(f"/v1/checkout/sessions/{session['id']}/expire",
+                headers={"Authorization": f"Bearer {key}"})
+    hub = emulator.workers["stripecli"]
+    messages = [json.loads(m) for _, m in next(iter(hub.sessions.values())).outbox]
+    expired = [(m["endpoint"]["api_version"], json.loads(m["event_payload"])) for m in messages
+               if json.loads(m["event_payload"])["type"] == "checkout.session.expired"]
+    assert [(v, e["api_version"], e["data"]["object"]["ui_mode"]) for v, e in expired] == [
+        (None, "2026-02-25.clover", "hosted"),
+        ("2026-10-28.endive", "2026-10-28.endive", "hosted_page")]
+    for message in messages:  # each rendering signed as sent
+        stripe.Webhook.construct_event(message["event_payload"],
+                                       message["http_headers"]["Stripe-Signature"],
+                                       made.get_json()["secret"])

@@ -42,6 +42,24 @@ def _unavailable(page: Page, platform: str) -> Response:
                    "The platform can no longer onboard this account.", 404)
 
 
+# stripe-python 16 declares both URLs NotRequired (AccountLinkCreateParams); the docs do not
+# say what Stripe's page does without one, so the emulator says in words where the browser
+# would have gone, and stays on its own page.
+def _to_refresh(page: Page, link: dict[str, Any], code: int) -> Response:
+    if link.get("refresh_url"):
+        return redirect(link["refresh_url"], code=code)
+    return message(page.emulator, link["platform"], "This link has expired",
+                   "It was already used or is too old. Ask the platform that sent you here "
+                   "for a new link.", 410)
+
+
+def _to_return(page: Page, link: dict[str, Any]) -> Response:
+    if link.get("return_url"):
+        return redirect(link["return_url"], code=303)
+    return message(page.emulator, link["platform"], "You can close this page",
+                   "Return to the platform that sent you here.", 200)
+
+
 def _onboarding_form(emulator: Any, link: dict[str, Any], account: dict[str, Any], sid: str,
                      action: str, values: dict[str, Any], errors: list[str]) -> Response:
     return render(
@@ -60,13 +78,13 @@ def onboarding_page(page: Page, account_id: str, token: str) -> Response:
     if link["used"] or now >= link["expires_at"]:
         # Expired or previously visited: the browser goes to refresh_url, where the platform
         # should make a fresh link (https://docs.stripe.com/api/account_links/create).
-        return redirect(link["refresh_url"], code=302)
+        return _to_refresh(page, link, 302)
     account = connected_account(emulator, link["platform"], account_id)
     if account is None:
         return _unavailable(page, link["platform"])
     if not consume_record(emulator, "account_link", token):
         # another request opened it a moment ago: this one is a repeat visit
-        return redirect(link["refresh_url"], code=302)
+        return _to_refresh(page, link, 302)
     sid = emulator.ids.secret(24)
     save_record(emulator, "onboarding_session", sid,
                 {"token": token, "account": account_id, "platform": link["platform"],
@@ -85,10 +103,10 @@ def onboarding_submit(page: Page, account_id: str, token: str) -> Response:
     session = load_record(emulator, "onboarding_session", sid) if sid else None
     now = emulator.clock.now(link["platform"])
     if session is None or session["token"] != token or now - session["created"] > SESSION_TTL:
-        return redirect(link["refresh_url"], code=303)
+        return _to_refresh(page, link, 303)
     if page.text("action") == "leave":
         drop_record(emulator, "onboarding_session", sid)
-        return redirect(link["return_url"], code=303)
+        return _to_return(page, link)
     values = read_form(page.params)
     supplied, errors = validate(values, page.request.remote_addr or "127.0.0.1",
                                 page.request.headers.get("User-Agent", ""))
@@ -100,8 +118,8 @@ def onboarding_submit(page: Page, account_id: str, token: str) -> Response:
         return _onboarding_form(emulator, link, account, sid, page.request.path, values, errors)
     if take_record(emulator, "onboarding_session", sid) is None:
         # a parallel submit of the same form finished first: onboard once
-        return redirect(link["return_url"], code=303)
+        return _to_return(page, link)
     before = copy.deepcopy(account)
     accounts.complete_onboarding(ctx, account, supplied)
     accounts.save_and_announce(ctx, before, account)
-    return redirect(link["return_url"], code=303)
+    return _to_return(page, link)

@@ -93,8 +93,10 @@ def account_details(emulator: Any, account_id: str) -> dict[str, Any]:
 CREATE = {
     "account": Str(required=True),
     "type": Enum(required=True, choices=("account_onboarding", "account_update")),
-    "refresh_url": Url(required=True),
-    "return_url": Url(required=True),
+    # Both optional, as stripe-python 16 declares them (AccountLinkCreateParams NotRequired);
+    # hosted/onboarding_pages.py says where the browser would go when one is missing.
+    "refresh_url": Url(),
+    "return_url": Url(),
     "collect": Enum(choices=("currently_due", "eventually_due")),
     "collection_options": Obj(fields={
         "fields": Enum(choices=("currently_due", "eventually_due")),
@@ -127,7 +129,7 @@ def create_account_link(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
         raise InvalidRequest(
             "You can't create Account Links of type `account_update` for accounts that have "
             "access to a Stripe-hosted Dashboard.", param="type")
-    refresh_url, return_url = params["refresh_url"], params["return_url"]
+    refresh_url, return_url = params.get("refresh_url"), params.get("return_url")
     token = ctx.secret(24)
     now = ctx.now()
     save_record(ctx.emulator, "account_link", token, {

@@ -9,6 +9,7 @@ them through the API.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from ..context import Context
@@ -76,6 +77,8 @@ WRITABLE = {
                     "sunday")), "monthly_anchor": Int(min=1, max=31)}),
             "statement_descriptor": Str(max_length=22),
             "debit_negative_balances": Bool()}),
+        "payments": Obj(fields={"statement_descriptor": Str(max_length=22)}),
+        "card_payments": Obj(fields={"statement_descriptor_prefix": Str(max_length=10)}),
         # Colours end up in the hosted pages' <style>: only #rrggbb gets in.
         "branding": Obj(fields={"icon": Str(), "logo": Str(),
                                 "primary_color": HexColor(nullable=True),
@@ -236,12 +239,28 @@ def _apply(ctx: Context, account: dict[str, Any], params: dict[str, Any]) -> Non
                 account["settings"]["payouts"][key] = payouts[key]
         if "branding" in settings:
             account["settings"]["branding"].update(settings["branding"])
+        for group in ("payments", "card_payments"):
+            account["settings"][group].update(settings.get(group) or {})
     if "tos_acceptance" in params:
         account["tos_acceptance"] = {**(account["tos_acceptance"] or {}),
                                      **params["tos_acceptance"]}
     if "external_account" in params:
         add_external_account(ctx, account, params["external_account"])
     _merge_details(ctx, account["id"], params)
+
+
+def _fee_payer(kind: str, *, typed: bool) -> str:
+    """``controller.fees.payer`` (stripe-python 16: account, application, application_custom,
+    application_express). An account made with ``type`` gets the set of controller
+    properties its type maps to (https://docs.stripe.com/connect/migrate-to-controller-properties):
+    Express and Custom accounts keep their legacy fee billing, ``application_express`` and
+    ``application_custom``; Standard accounts pay their own, ``account``. An account made
+    with ``controller`` has what was asked, ``account`` by default (AccountCreateParams), and
+    ``application`` for an Express Dashboard, whose platform pays Stripe's fees."""
+    if typed:
+        return {"express": "application_express", "custom": "application_custom"}.get(
+            kind, "account")
+    return "application" if kind == "express" else "account"
 
 
 def new_account(ctx: Context, account_id: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -265,7 +284,7 @@ def new_account(ctx: Context, account_id: str, params: dict[str, Any]) -> dict[s
                           "url": None},
         capabilities={}, charges_enabled=False, country=country, created=ctx.now(),
         controller={
-            "fees": {"payer": "application" if kind == "express" else "account"},
+            "fees": {"payer": _fee_payer(kind, typed=bool(params.get("type")))},
             "is_controller": True,
             "losses": {"payments": "application" if kind in ("express", "custom") else "stripe"},
             "requirement_collection": "application" if kind == "custom" else "stripe",
@@ -302,6 +321,7 @@ def create_platform_account(ctx: Context) -> None:
                    business_type="company", email="platform@connect-lab.test",
                    requirements=_requirements([]))
     account["business_profile"]["name"] = "Connect Lab Rentals"
+    account["settings"]["payments"]["statement_descriptor"] = "CONNECT LAB"
     account["capabilities"] = {"card_payments": "active", "transfers": "active"}
     account["controller"] = {"type": "account"}
     # The platform's own bank account (Stripe's test bank). Its payouts are manual here so
@@ -353,6 +373,40 @@ def complete_onboarding(
     for name in CAPABILITIES:
         account["capabilities"].setdefault(name, "inactive")
     return refresh(ctx, account)
+
+
+def card_statement_descriptor(ctx: Context, account_id: str, suffix: str | None) -> str | None:
+    """``calculated_statement_descriptor`` of a card charge settled by ``account_id``.
+
+    Whose static part: the connected account's for direct charges and for destination
+    charges with ``on_behalf_of``, the platform's for destination charges without it
+    (https://docs.stripe.com/connect/statement-descriptors); callers pass that account. The
+    static part is ``settings.payments.statement_descriptor``, else the account's business or
+    legal name (https://docs.stripe.com/changelog/2019-02-19/changes-statement-descriptor-behaviors-charges).
+    A ``statement_descriptor_suffix`` joins the prefix (``settings.card_payments.
+    statement_descriptor_prefix``, else the static descriptor) as ``PREFIX* SUFFIX``, the
+    prefix cut so the whole stays within 22 characters (stripe-python 16,
+    AccountCreateParams settings.payments.statement_descriptor)."""
+    found = ctx.store.get(account_id)
+    account = found[1] if found and found[1].get("object") == "account" else {}
+    settings = account.get("settings") or {}
+    static = (settings.get("payments") or {}).get("statement_descriptor") \
+        or (account.get("business_profile") or {}).get("name") or _legal_name(ctx, account_id)
+    if not suffix:
+        return static[:22] if static else None
+    prefix = (settings.get("card_payments") or {}).get("statement_descriptor_prefix") or static
+    if not prefix:
+        return suffix[:22]
+    tail = f"* {suffix}"
+    return prefix[:max(0, 22 - len(tail))] + tail if len(prefix + tail) > 22 else prefix + tail
+
+
+def _legal_name(ctx: Context, account_id: str) -> str | None:
+    """An individual's name, as supplied during onboarding (kept apart from the Account)."""
+    raw = ctx.store.get_meta(f"account_details:{account_id}")
+    person = (json.loads(raw) if raw else {}).get("individual") or {}
+    name = " ".join(p for p in (person.get("first_name"), person.get("last_name")) if p)
+    return name or None
 
 
 def display_name(account: dict[str, Any]) -> str:

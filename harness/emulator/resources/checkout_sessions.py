@@ -19,6 +19,7 @@ from ..params import LIST_PARAMS, Enum, Int, ListOf, Metadata, Obj, Range, Str, 
 from ..registry import loader, on_tick, route
 from ..settings import ENDIVE
 from ..shapes import build, check_amount, check_currency
+from ..versions import Change, renders
 from . import payment_intents
 
 PRICE_DATA = Obj(fields={
@@ -48,7 +49,7 @@ CREATE = {
     "success_url": Url(max_length=5000),
     "cancel_url": Url(max_length=5000),
     "return_url": Url(),
-    "ui_mode": Enum(choices=("hosted", "embedded", "custom")),
+    "ui_mode": Str(),  # its values depend on the version: see _ui_mode
     "customer": Str(),
     "customer_email": Str(),
     "client_reference_id": Str(max_length=200),
@@ -60,6 +61,36 @@ CREATE = {
     "submit_type": Enum(choices=("auto", "book", "donate", "pay", "subscribe")),
 }
 MIN_LIFETIME, MAX_LIFETIME = 30 * 60, 24 * 3600
+# ui_mode's values were renamed in 2026-03-25.dahlia, and the old ones fail from then on
+# (hosted -> hosted_page, embedded -> embedded_page, custom -> elements).
+UI_MODES_RENAMED = Change(
+    "2026-03-25.dahlia",
+    doc="https://docs.stripe.com/changelog/dahlia/2026-03-25/updates-available-checkout-session-ui-modes")
+UI_MODES = ("elements", "embedded_page", "form", "hosted_page")  # stripe-python 16's enum
+# The names before dahlia. ``form`` is in stripe-python 16's enum but not in that changelog,
+# which does not say when it arrived: it keeps its name.
+OLD_UI_MODES = {"hosted_page": "hosted", "embedded_page": "embedded", "elements": "custom"}
+
+
+def _ui_mode(ctx: Context, params: dict[str, Any]) -> str:
+    """The Session's ``ui_mode`` as kept (the newest names), from the version's own names."""
+    if "ui_mode" not in params:
+        return "hosted_page"
+    renamed = ctx.has(UI_MODES_RENAMED)
+    choices = UI_MODES if renamed else tuple(sorted(OLD_UI_MODES.values()))
+    given = Enum(choices=choices).coerce(params["ui_mode"], "ui_mode")
+    mode = given if renamed else {old: new for new, old in OLD_UI_MODES.items()}[given]
+    if mode != "hosted_page":
+        hosted = "hosted_page" if renamed else OLD_UI_MODES["hosted_page"]
+        raise InvalidRequest(f"The emulator hosts ui_mode={hosted} Sessions only.",
+                             param="ui_mode")
+    return mode
+
+
+@renders("checkout.session", UI_MODES_RENAMED)
+def _old_ui_mode_names(session: dict[str, Any]) -> None:
+    if session.get("ui_mode") in OLD_UI_MODES:
+        session["ui_mode"] = OLD_UI_MODES[session["ui_mode"]]
 
 
 def _line_items(ctx: Context, session_id: str, items: list[dict[str, Any]]) -> list[dict]:
@@ -112,8 +143,7 @@ def create(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     if mode != "payment":
         raise InvalidRequest(f"The emulator supports mode=payment only (got {mode}).",
                              param="mode")
-    if params.get("ui_mode", "hosted") != "hosted":
-        raise InvalidRequest("The emulator hosts ui_mode=hosted Sessions only.", param="ui_mode")
+    ui_mode = _ui_mode(ctx, params)
     if "success_url" not in params:
         raise InvalidRequest("Missing required param: success_url.", code="parameter_missing",
                              param="success_url")
@@ -163,7 +193,7 @@ def create(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
         success_url=params["success_url"], total_details={"amount_discount": 0,
                                                           "amount_shipping": 0,
                                                           "amount_tax": 0},
-        ui_mode="hosted", url=f"{ctx.base_url}/c/pay/{session_id}",
+        ui_mode=ui_mode, url=f"{ctx.base_url}/c/pay/{session_id}",
     )
     ctx.insert(session)
     for item in items:

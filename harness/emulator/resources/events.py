@@ -17,6 +17,7 @@ from ..errors import InvalidRequest
 from ..params import LIST_PARAMS, Bool, ListOf, Range, Str
 from ..registry import loader, on_signals, route
 from ..shapes import build
+from ..versions import contents_at, render_partial
 
 # Subscribers get (ctx, event, platform) for every new event: webhooks, CLI sessions.
 subscribers: list[Callable[[Context, dict[str, Any], str], int]] = []
@@ -39,6 +40,26 @@ def record(ctx: Context) -> None:
         )
         event["pending_webhooks"] = sum(fn(ctx, event, ctx.platform) for fn in subscribers)
         ctx.insert(event, ns=account)
+
+
+def _previous_attributes(event: dict[str, Any], version: str) -> dict[str, Any] | None:
+    """``data.previous_attributes`` at the event's version, by the rules of its object."""
+    data = event.get("data")
+    if not isinstance(data, dict) or not isinstance(data.get("previous_attributes"), dict):
+        return None
+    kind = (data.get("object") or {}).get("object")
+    previous = data["previous_attributes"]
+    shown = render_partial(kind, previous, version) if isinstance(kind, str) else previous
+    if shown is previous:
+        return None
+    return {**event, "data": {**data, "previous_attributes": shown}}
+
+
+# An Event's ``data`` is rendered at the event's ``api_version`` (the account's default when
+# it was created, or a webhook endpoint's own), never at the reader's Stripe-Version: "The
+# contents of data never change" (stripe-python 16, Event.api_version;
+# https://docs.stripe.com/api/events/object). It is kept as the newest version has it.
+contents_at("event", lambda event: event.get("api_version"), _previous_attributes)
 
 
 def changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:

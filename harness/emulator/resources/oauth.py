@@ -6,8 +6,9 @@ The flow (https://docs.stripe.com/connect/oauth-express-accounts):
 2. on Stripe's page the user fills in their details (prefilled from ``stripe_user[…]``) and
    submits, which creates the account, or denies;
 3. Stripe redirects to ``redirect_uri?code=ac_…&state=…`` (or ``?error=access_denied…``);
-4. the platform POSTs the code to ``/oauth/token`` and gets ``stripe_user_id``. Only then is
-   the account connected: until the exchange the platform cannot see it.
+4. the platform POSTs the code to ``/oauth/token`` and gets ``stripe_user_id`` with the
+   account's credentials (an access token, a refresh token, its publishable key). Only then
+   is the account connected: until the exchange the platform cannot see it.
 
 The token and deauthorize endpoints answer errors in OAuth's shape, ``{"error": "<code>",
 "error_description": "…"}``, not the API's, so stripe-python raises
@@ -27,6 +28,7 @@ from urllib.parse import urlencode
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
+from .. import keys
 from ..context import Context
 from ..errors import StripeError
 from ..params import check_url
@@ -139,9 +141,7 @@ def _token(page: Page, platform: str, params: dict[str, Any]) -> Response:
     if not grant:
         raise _OAuthFailure("invalid_request", "No grant type specified")
     if grant == "refresh_token":
-        # The emulator never issues refresh tokens, so none exists.
-        value = params.get("refresh_token") or params.get("code") or ""
-        raise _OAuthFailure("invalid_grant", f"Refresh token does not exist: {value}")
+        return _refresh(page, platform, params)
     if grant != "authorization_code":
         raise _OAuthFailure("unsupported_grant_type", f"Unsupported grant_type: {grant}")
     code = params.get("code")
@@ -163,11 +163,43 @@ def _token(page: Page, platform: str, params: dict[str, Any]) -> Response:
                            (platform, account_id, PENDING + platform))
     ctx.emit("account.application.authorized", _application(emulator, platform),
              account=account_id)
-    # Express token responses also carry access_token/refresh_token, which Stripe tells
-    # Express platforms not to use (they act with Stripe-Account instead); the emulator
-    # issues none. https://docs.stripe.com/connect/oauth-express-accounts
-    return json_response(200, {"livemode": False, "scope": record["scope"],
-                               "stripe_user_id": account_id, "token_type": "bearer"})
+    refresh_token = "rt_" + ctx.secret(32)
+    save_record(emulator, "oauth_refresh", keys.digest(refresh_token), {
+        "platform": platform, "account": account_id, "scope": record["scope"],
+        "created": ctx.now()})
+    return _credentials(emulator, platform, account_id, record["scope"], refresh_token)
+
+
+def _credentials(emulator: Any, platform: str, account_id: str, scope: str,
+                 refresh_token: str) -> Response:
+    """What the token endpoint answers: exactly the fields of Connect's OAuth reference
+    (https://docs.stripe.com/connect/oauth-reference, POST /oauth/token: access_token,
+    livemode, refresh_token, scope, stripe_user_id, stripe_publishable_key, token_type).
+    The access token works as a secret key acting as the account, and the publishable key
+    as the account's own; Express platforms are told to use Stripe-Account instead
+    (https://docs.stripe.com/connect/oauth-express-accounts), which works as well."""
+    access_token, publishable = keys.issue_for_account(emulator.store, platform, account_id)
+    return json_response(200, {
+        "access_token": access_token, "livemode": False, "refresh_token": refresh_token,
+        "scope": scope, "stripe_publishable_key": publishable, "stripe_user_id": account_id,
+        "token_type": "bearer"})
+
+
+def _refresh(page: Page, platform: str, params: dict[str, Any]) -> Response:
+    """``grant_type=refresh_token``: a new access token for the same account and scope."""
+    value = params.get("refresh_token")
+    value = value if isinstance(value, str) and value else ""
+    if not value:
+        raise _OAuthFailure("invalid_request", "No refresh token provided")
+    record = load_record(page.emulator, "oauth_refresh", keys.digest(value))
+    if record is None or record["platform"] != platform or connected_account(
+            page.emulator, platform, record["account"]) is None:
+        raise _OAuthFailure("invalid_grant", f"Refresh token does not exist: {value}")
+    scope = params.get("scope") or record["scope"]
+    if scope != record["scope"]:  # an equal or lesser scope: read_only from read_write
+        if (record["scope"], scope) != ("read_write", "read_only"):
+            raise _OAuthFailure("invalid_scope", f"Invalid scope: {scope}")
+    return _credentials(page.emulator, platform, record["account"], scope, value)
 
 
 @route("POST", "/oauth/deauthorize", page=True)
@@ -191,6 +223,7 @@ def _deauthorize(page: Page, platform: str, params: dict[str, Any]) -> Response:
                             f"stripe account {user}, or that account does not exist.", 401)
     emulator.store.execute("UPDATE objects SET ns=? WHERE id=?",
                            (DEAUTHORIZED + platform, user))
+    keys.revoke_account(emulator.store, platform, user)  # its access tokens end with it
     ctx.emit("account.application.deauthorized", _application(emulator, platform),
              account=user)
     return json_response(200, {"stripe_user_id": user})

@@ -52,8 +52,9 @@ from ..params import (
     exclusive,
 )
 from ..registry import loader, on_start, on_tick, route
-from ..settings import ENDIVE
 from ..shapes import build, check_amount, check_currency, merge_metadata
+from ..versions import Change, renders
+from . import accounts
 from .events import changes
 from .payment_methods import (
     BILLING,
@@ -172,10 +173,28 @@ CANCEL = {"cancellation_reason": Enum(choices=(
     "duplicate", "fraudulent", "requested_by_customer", "abandoned"))}
 
 
+# -- versions -----------------------------------------------------------------------------
+# payment_method_types stops being writable: first in the 2026-08-26 preview, then in endive.
+PAYMENT_METHOD_TYPES_REMOVED = Change(
+    "2026-09-30.endive", preview="2026-08-26.preview",
+    doc="https://docs.stripe.com/changelog/endive/2026-09-30/"
+        "removes-the-payment-method-types-parameter-from-payment-intents-and-setup-intents")
+# allowed_payment_method_types arrives, as a parameter and on the object (stripe-python 16
+# declares it on PaymentIntent; the changelog adds the parameter and reflects it there).
+ALLOWED_TYPES_ADDED = Change(
+    "2026-07-29.dahlia",
+    doc="https://docs.stripe.com/changelog/dahlia/2026-07-29/allowed-payment-method-types-parameter")
+
+
+@renders("payment_intent", ALLOWED_TYPES_ADDED)
+def _before_allowed_types(pi: dict[str, Any]) -> None:
+    pi.pop("allowed_payment_method_types", None)
+
+
 # -- rules --------------------------------------------------------------------------------
 def _check_payment_method_types(ctx: Context, params: dict[str, Any]) -> None:
     """Endive removed payment_method_types as a writable parameter (400 on this version)."""
-    if "payment_method_types" in params and ctx.version_at_least(ENDIVE):
+    if "payment_method_types" in params and ctx.has(PAYMENT_METHOD_TYPES_REMOVED):
         raise InvalidRequest(
             "The `payment_method_types` parameter is not supported on API version "
             f"{ctx.api_version}. Use `automatic_payment_methods` (dynamic payment methods), "
@@ -185,13 +204,18 @@ def _check_payment_method_types(ctx: Context, params: dict[str, Any]) -> None:
             code="payment_method_types_no_longer_supported",
             param="payment_method_types",
         )
-    if "allowed_payment_method_types" in params and not ctx.version_at_least("2026-07-29"):
+    if "allowed_payment_method_types" in params and not ctx.has(ALLOWED_TYPES_ADDED):
         raise InvalidRequest(
             "Received unknown parameter: allowed_payment_method_types",
             code="parameter_unknown", param="allowed_payment_method_types",
         )
     exclusive(params, ("payment_method_types", "allowed_payment_method_types",
                        "automatic_payment_methods"))
+    # "This parameter is mutually exclusive with payment_method_types,
+    # excluded_payment_method_types, automatic_payment_methods, and
+    # payment_method_configuration" (ALLOWED_TYPES_ADDED's changelog). The docs give no
+    # wording for the error: it is Stripe's parameters_exclusive answer.
+    exclusive(params, ("allowed_payment_method_types", "excluded_payment_method_types"))
     for name in ("payment_method_types", "allowed_payment_method_types"):
         for i, kind in enumerate(params.get(name) or []):
             if kind != "card":
@@ -339,6 +363,10 @@ def new_payment_intent(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
         statement_descriptor_suffix=params.get("statement_descriptor_suffix"),
         status="requires_payment_method",
         transfer_data=params.get("transfer_data"),
+        # Only what the caller set. Responses from real Stripe quoted in public code show
+        # destination charges with an automatic ``group_<pi id>``, but docs.stripe.com does
+        # not document one (destination-charges, separate-charges-and-transfers, the
+        # transfer_group fields in stripe-python 16), so the emulator does not invent it.
         transfer_group=params.get("transfer_group"),
     )
     if pi["transfer_data"] is not None:
@@ -431,7 +459,10 @@ def _check_return_url(ctx: Context, pi: dict[str, Any], params: dict[str, Any]) 
 
 
 def _three_d_secure_action(ctx: Context, pi: dict[str, Any], return_url: str | None) -> dict:
-    url = f"/_emulator/3ds/{pi['id']}"
+    # Absolute, as Stripe's are (https://hooks.stripe.com/…): "The URL you must redirect your
+    # customer to" (stripe-python 16, NextAction.RedirectToUrl.url) is followed from the
+    # platform's page, another origin than the emulator's.
+    url = f"{ctx.base_url}/_emulator/3ds/{pi['id']}"
     if return_url:
         return {"type": "redirect_to_url",
                 "redirect_to_url": {"return_url": return_url, "url": url}}
@@ -498,9 +529,14 @@ def _card_details(pm: dict[str, Any], amount: int, three_d_secure: bool,
 
 
 def _charge_for(ctx: Context, pi: dict[str, Any], pm: dict[str, Any], **values: Any) -> dict:
+    # on_behalf_of makes the connected account the settlement merchant, whose descriptor
+    # the customer sees (https://docs.stripe.com/connect/statement-descriptors)
+    descriptor = accounts.card_statement_descriptor(
+        ctx, pi["on_behalf_of"] or ctx.account, pi["statement_descriptor_suffix"])
     return money.new_charge(
         ctx, ctx.new_id("ch"), amount=pi["amount"], currency=pi["currency"],
         application_fee_amount=pi["application_fee_amount"],
+        calculated_statement_descriptor=descriptor,
         billing_details=pm["billing_details"], customer=pi["customer"],
         description=pi["description"], metadata=dict(pi["metadata"]),
         on_behalf_of=pi["on_behalf_of"], payment_intent=pi["id"], payment_method=pm["id"],

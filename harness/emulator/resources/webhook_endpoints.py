@@ -24,6 +24,7 @@ from ..listing import store_page
 from ..params import LIST_PARAMS, Bool, ListOf, Metadata, Str
 from ..registry import loader, on_reset, on_start, on_stop, route
 from ..shapes import build, merge_metadata
+from ..versions import parse, render
 from .events import _matches, subscribers
 
 RETRY_DELAYS = (60 * 60, 2 * 60 * 60, 4 * 60 * 60)  # then give up (test mode: 3 retries)
@@ -95,6 +96,12 @@ def _check_events(events: list[str]) -> None:
 def create(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     _check_url(params["url"])
     _check_events(params["enabled_events"])
+    if "api_version" in params:
+        try:
+            parse(params["api_version"])
+        except InvalidRequest:
+            raise InvalidRequest(f"Invalid api_version: {params['api_version']}",
+                                 param="api_version") from None
     endpoint_id = ctx.new_id("we")
     secret = "whsec_" + ctx.secret(32)
     endpoint = build(
@@ -184,9 +191,9 @@ def queue(ctx: Context, event: dict[str, Any], platform: str) -> int:
     event["pending_webhooks"] = len(endpoints)
     if not endpoints:
         return 0
-    payload = json.dumps(event, indent=2)
     count = 0
     for endpoint in endpoints:
+        payload = json.dumps(rendering(event, endpoint["api_version"]), indent=2)
         ctx.store.execute(
             "INSERT INTO webhook_deliveries (platform, endpoint, event, event_type, payload,"
             " status, next_attempt_at, created) VALUES (?,?,?,?,?,?,?,?)",
@@ -200,6 +207,16 @@ def queue(ctx: Context, event: dict[str, Any], platform: str) -> int:
 
 
 subscribers.append(queue)
+
+
+def rendering(event: dict[str, Any], api_version: str | None) -> dict[str, Any]:
+    """``event`` as an endpoint pinned to ``api_version`` receives it: its ``data`` and
+    ``api_version`` at that version, or as created (the account's default) when None.
+    "Events sent to this endpoint will be generated with this Stripe Version instead of your
+    account's default Stripe Version" (stripe-python 16, WebhookEndpoint create params;
+    https://docs.stripe.com/webhooks/versioning)."""
+    version = api_version or event["api_version"]
+    return render({**event, "api_version": version}, version)
 
 
 class DeliveryWorker(threading.Thread):

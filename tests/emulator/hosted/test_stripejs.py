@@ -99,7 +99,7 @@ def test_what_the_stand_in_does_with_a_publishable_key(emulator_server, client, 
                             "use_stripe_sdk": "true"})
     assert confirmed.body["status"] == "requires_action"
     assert confirmed.body["next_action"]["use_stripe_sdk"]["stripe_js"] == \
-        f"/_emulator/3ds/{pi.id}"
+        f"{emulator_server.url}/_emulator/3ds/{pi.id}"  # absolute, as Stripe's are
     assert fetch(emulator_server, "GET", f"/_emulator/3ds/{pi.id}")[0] == 200
 
     wrong = raw(emulator_server, "POST", f"/_emulator/3ds/{pi.id}", key=pk,

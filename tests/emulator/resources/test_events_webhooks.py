@@ -503,3 +503,83 @@ def test_a_timeout_counts_as_a_failure(
     done = wait_until(lambda: [d for d in deliveries(emulator_server, api_key, hook.id)
                                if d["status"] == "succeeded"], what="the retry")[0]
     assert done["attempts"] == 2
+
+
+# -- rendering per endpoint version -------------------------------------------------------------
+# An endpoint's api_version decides how its events are rendered; one without it gets the
+# account's default (https://docs.stripe.com/webhooks/versioning). The differences used here:
+# ui_mode's names before 2026-03-25.dahlia
+# (https://docs.stripe.com/changelog/dahlia/2026-03-25/updates-available-checkout-session-ui-modes)
+# and allowed_payment_method_types, which PaymentIntents have from 2026-07-29.dahlia
+# (https://docs.stripe.com/changelog/dahlia/2026-07-29/allowed-payment-method-types-parameter).
+CLOVER, ENDIVE = "2026-02-25.clover", "2026-10-28.endive"
+SESSION = {"mode": "payment", "success_url": "https://example.com/ok",
+           "line_items": [{"quantity": 1, "price_data": {
+               "currency": "usd", "unit_amount": 1000, "product_data": {"name": "Cabin"}}}]}
+
+
+def test_each_endpoint_gets_events_at_its_own_api_version(
+    client: stripe.StripeClient, emulator_server: BackgroundServer, api_key: str,
+    receiver: Receiver,
+) -> None:
+    wanted = ["payment_intent.created", "checkout.session.expired"]
+    hooks = {path: endpoint(client, receiver.url(path), wanted, **extra) for path, extra in (
+        ("/v-clover", {"api_version": CLOVER}), ("/v-endive", {"api_version": ENDIVE}),
+        ("/v-default", {}))}
+    assert hooks["/v-clover"].api_version == CLOVER and hooks["/v-default"].api_version is None
+    pi = client.v1.payment_intents.create({"amount": 1000, "currency": "usd",
+                                           "allowed_payment_method_types": ["card"]})
+    session = client.v1.checkout.sessions.create(SESSION)
+    advance(emulator_server, api_key, 25 * 3600)  # past expires_at: checkout.session.expired
+
+    def payloads(path: str) -> dict[str, dict[str, Any]]:
+        got = wait_until(lambda: len(receiver.got(path)) >= 2 and receiver.got(path),
+                         what=f"two deliveries to {path}")
+        return {event["type"]: event for event in got}
+
+    clover, endive, default = (payloads(p) for p in ("/v-clover", "/v-endive", "/v-default"))
+    for event in clover.values():
+        assert event["api_version"] == CLOVER
+    assert "allowed_payment_method_types" not in clover["payment_intent.created"]["data"]["object"]
+    assert clover["checkout.session.expired"]["data"]["object"]["ui_mode"] == "hosted"
+    for rendered, version in ((endive, ENDIVE), (default, "2026-07-29.dahlia")):
+        assert {e["api_version"] for e in rendered.values()} == {version}
+        pi_data = rendered["payment_intent.created"]["data"]["object"]
+        assert (pi_data["id"], pi_data["allowed_payment_method_types"]) == (pi.id, ["card"])
+        expired = rendered["checkout.session.expired"]["data"]["object"]
+        assert (expired["id"], expired["status"], expired["ui_mode"]) == (
+            session.id, "expired", "hosted_page")
+    # Each payload is signed as it was sent: the endpoint's own rendering verifies.
+    sent = next(r for r in receiver.requests if r["path"] == "/v-clover")
+    verified = stripe.Webhook.construct_event(sent["body"], sent["headers"]["Stripe-Signature"],
+                                              hooks["/v-clover"].secret)
+    assert verified.api_version == CLOVER
+
+
+def test_an_event_keeps_the_version_it_was_created_at(
+    client: stripe.StripeClient, emulator_server: BackgroundServer, api_key: str
+) -> None:
+    """"The contents of data never change" (stripe-python 16, Event.api_version): reading an
+    event with another Stripe-Version shows its data as the account's default had it."""
+    from harness.emulator import Emulator, Settings
+
+    from ..support import wsgi_client
+
+    old = Emulator(settings=Settings(default_api_version=CLOVER))
+    try:
+        sdk = wsgi_client(old, "sk_test_clover_default_account")
+        session = sdk.v1.checkout.sessions.create(SESSION)  # stripe-python sends endive
+        assert session.ui_mode == "hosted_page"
+        sdk.v1.checkout.sessions.expire(session.id)
+        event = sdk.v1.events.list({"type": "checkout.session.expired"}).data[0]
+        assert event.api_version == CLOVER
+        assert event.data.object.ui_mode == "hosted"
+        assert sdk.v1.checkout.sessions.retrieve(session.id).ui_mode == "hosted_page"
+    finally:
+        old.close()
+
+
+def test_an_endpoint_api_version_must_be_a_version(client: stripe.StripeClient) -> None:
+    with pytest.raises(stripe.InvalidRequestError) as bad:
+        endpoint(client, "https://example.com/hook", ["*"], api_version="last-tuesday")
+    assert (bad.value.http_status, bad.value.param) == (400, "api_version")

@@ -380,3 +380,73 @@ def test_deauthorize_errors(platform: Platform) -> None:
                    {"client_id": platform.client_id},
                    {"Authorization": f"Bearer {platform.key}"})
     assert answer.status == 400 and answer.json["error"] == "invalid_request"
+
+
+# -- the credentials the exchange returns ----------------------------------------------------
+TOKEN_FIELDS = {"access_token", "livemode", "refresh_token", "scope", "stripe_publishable_key",
+                "stripe_user_id", "token_type"}
+
+
+def test_token_response_carries_the_oauth_references_fields_and_they_work(
+    platform: Platform,
+) -> None:
+    """POST /oauth/token answers access_token, livemode, refresh_token, scope,
+    stripe_publishable_key, stripe_user_id and token_type
+    (https://docs.stripe.com/connect/oauth-reference). The access token is a secret key acting
+    as the account; the publishable key is the account's."""
+    answer = _token_raw(platform, {"grant_type": "authorization_code",
+                                   "code": connect(platform).query["code"]})
+    body = answer.json
+    assert set(body) == TOKEN_FIELDS
+    assert (body["livemode"], body["token_type"], body["scope"]) == (False, "bearer", "express")
+    assert re.fullmatch(r"sk_test_[A-Za-z0-9]{99}", body["access_token"])
+    assert re.fullmatch(r"rt_[A-Za-z0-9]{32}", body["refresh_token"])
+    assert re.fullmatch(r"pk_test_[A-Za-z0-9]{99}", body["stripe_publishable_key"])
+    account = body["stripe_user_id"]
+    as_account = make_client(platform.server, body["access_token"])
+    assert as_account.v1.accounts.retrieve_current().id == account
+    made = as_account.v1.customers.create({"email": "guest@example.com"})
+    assert platform.client.v1.customers.retrieve(made.id, options={
+        "stripe_account": account}).email == "guest@example.com"
+    with pytest.raises(stripe.InvalidRequestError):  # not the platform's own customer
+        platform.client.v1.customers.retrieve(made.id)
+    with pytest.raises(stripe.PermissionError):  # bound to its account
+        as_account.v1.customers.list(options={"stripe_account": platform.id})
+    pm = fetch(platform.server.url + "/v1/payment_methods",
+               {"type": "card", "card[number]": "4242424242424242", "card[exp_month]": "12",
+                "card[exp_year]": "2034", "card[cvc]": "123"},
+               {"Authorization": f"Bearer {body['stripe_publishable_key']}"})
+    assert pm.status == 200, pm.text
+    assert platform.client.v1.payment_methods.retrieve(
+        pm.json["id"], options={"stripe_account": account}).card.last4 == "4242"
+
+
+def test_refresh_token_gives_a_new_access_token_until_deauthorized(platform: Platform) -> None:
+    first = _token_raw(platform, {"grant_type": "authorization_code",
+                                  "code": connect(platform, express=False,
+                                                  scope="read_write").query["code"]}).json
+    refreshed = platform.client.oauth.token({"grant_type": "refresh_token",
+                                             "refresh_token": first["refresh_token"]})
+    assert set(refreshed.to_dict()) == TOKEN_FIELDS
+    assert (refreshed.stripe_user_id, refreshed.scope, refreshed.refresh_token) == (
+        first["stripe_user_id"], "read_write", first["refresh_token"])
+    assert refreshed.access_token != first["access_token"]
+    assert refreshed.stripe_publishable_key == first["stripe_publishable_key"]
+    assert make_client(platform.server, refreshed.access_token).v1.accounts \
+        .retrieve_current().id == first["stripe_user_id"]
+    lesser = platform.client.oauth.token({"grant_type": "refresh_token", "scope": "read_only",
+                                          "refresh_token": first["refresh_token"]})
+    assert lesser.scope == "read_only"
+    missing = _token_raw(platform, {"grant_type": "refresh_token"})
+    assert missing.json == {"error": "invalid_request",
+                            "error_description": "No refresh token provided"}
+
+    platform.client.oauth.deauthorize({"client_id": platform.client_id,
+                                       "stripe_user_id": first["stripe_user_id"]})
+    with pytest.raises(stripe.AuthenticationError) as expired:
+        make_client(platform.server, first["access_token"]).v1.accounts.retrieve_current()
+    assert expired.value.http_status == 401
+    assert expired.value.user_message.startswith("Expired API Key provided: sk_test_")
+    with pytest.raises(stripe.oauth_error.InvalidGrantError):
+        platform.client.oauth.token({"grant_type": "refresh_token",
+                                     "refresh_token": first["refresh_token"]})

@@ -268,6 +268,9 @@ def test_three_d_secure_completed(
     # a server-side confirm with a return_url sends the customer to the bank's page
     assert pi.next_action.type == "redirect_to_url"
     assert pi.next_action.redirect_to_url.return_url == RETURN_URL
+    # absolute, as Stripe's are: "The URL you must redirect your customer to" (stripe-python
+    # 16, NextAction.RedirectToUrl.url) is followed from the platform's page, another origin
+    assert pi.next_action.redirect_to_url.url == f"{emulator_server.url}/_emulator/3ds/{pi.id}"
     assert pi.latest_charge is None and bt_ids(client) == []
     resp = _three_d_secure(emulator_server, api_key, pi, "complete")
     assert resp.status == 200, resp.body
@@ -332,6 +335,26 @@ def test_allowed_payment_method_types_on_endive(client: stripe.StripeClient) -> 
     )
     assert pi.status == "succeeded"
     assert pi.payment_method_types == ["card"]
+
+
+def test_allowed_and_excluded_payment_method_types_are_exclusive(
+    client: stripe.StripeClient,
+) -> None:
+    """allowed_payment_method_types "is mutually exclusive with payment_method_types,
+    excluded_payment_method_types, automatic_payment_methods, and payment_method_configuration"
+    (https://docs.stripe.com/changelog/dahlia/2026-07-29/allowed-payment-method-types-parameter).
+    The docs give no error text: Stripe's parameters_exclusive answer."""
+    with pytest.raises(stripe.InvalidRequestError) as both:
+        _pi(client, allowed_payment_method_types=["card"],
+            excluded_payment_method_types=["klarna"])
+    assert (both.value.http_status, both.value.code, both.value.param) == (
+        400, "parameters_exclusive", "excluded_payment_method_types")
+    assert both.value.user_message == ("You may only specify one of these parameters: "
+                                       "allowed_payment_method_types, "
+                                       "excluded_payment_method_types.")
+    assert client.v1.payment_intents.list().data == []
+    excluded = _pi(client, excluded_payment_method_types=["klarna"])  # alone: fine
+    assert excluded.excluded_payment_method_types == ["klarna"]
 
 
 # -- amounts and currencies -----------------------------------------------------------------------
@@ -622,3 +645,37 @@ def test_captured_or_canceled_authorizations_do_not_expire(
     assert (dropped.status, dropped.cancellation_reason) == ("canceled", "abandoned")
     assert "charge.expired" not in [e.type for e in _events(client)]
     assert sum(balance_totals(client).values()) == 553  # the captured 600 less its fee
+# -- statement descriptors ------------------------------------------------------------------------
+def test_on_behalf_of_puts_the_connected_accounts_descriptor_on_the_statement(
+    emulator_server: Any, client: stripe.StripeClient, api_key: str
+) -> None:
+    """The customer's statement shows the connected account's static descriptor for
+    destination charges with on_behalf_of (and direct charges), the platform's without it
+    (https://docs.stripe.com/connect/statement-descriptors). A suffix joins the prefix as
+    ``PREFIX* SUFFIX``, the prefix cut to keep 22 characters (stripe-python 16,
+    AccountCreateParams settings.payments.statement_descriptor)."""
+    from ..support import onboarded_account
+
+    maya = onboarded_account(emulator_server, client, api_key)
+    client.v1.accounts.update(maya, {"settings": {
+        "payments": {"statement_descriptor": "MAYA LAKE CABIN"},
+        "card_payments": {"statement_descriptor_prefix": "MAYA"}}})
+    assert client.v1.accounts.retrieve(maya).settings.payments.statement_descriptor == \
+        "MAYA LAKE CABIN"
+
+    def descriptor(to: str = maya, **params: Any) -> str | None:
+        pi = _pi(client, confirm=True, payment_method="pm_card_visa",
+                 transfer_data={"destination": to}, application_fee_amount=123, **params)
+        return client.v1.charges.retrieve(pi.latest_charge).calculated_statement_descriptor
+
+    assert descriptor() == "CONNECT LAB"  # the platform settles: its descriptor
+    assert descriptor(on_behalf_of=maya) == "MAYA LAKE CABIN"
+    assert descriptor(on_behalf_of=maya, statement_descriptor_suffix="2 NIGHTS") == \
+        "MAYA* 2 NIGHTS"
+    assert descriptor(statement_descriptor_suffix="2 NIGHTS") == "CONNECT LAB* 2 NIGHTS"
+    # No prefix: the static descriptor is the prefix, cut so the whole is 22 characters.
+    noor = onboarded_account(emulator_server, client, api_key)
+    client.v1.accounts.update(noor, {"settings": {
+        "payments": {"statement_descriptor": "NOOR LAKE CABIN"}}})
+    long = descriptor(noor, on_behalf_of=noor, statement_descriptor_suffix="JUNE 2 NIGHTS")
+    assert long == "NOOR LA* JUNE 2 NIGHTS" and len(long) == 22
