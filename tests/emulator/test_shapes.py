@@ -42,7 +42,11 @@ EXPECTED_TYPES = {
     "payment_intent",
     "payment_method",
     "payout",
+    "price",
+    "product",
     "refund",
+    "search_result",
+    "item",
     "topup",
     "transfer",
     "transfer_reversal",
@@ -340,6 +344,29 @@ def run_scenario(server: Any, key: str) -> tuple[list[Any], Problems]:
     )
     v1.checkout.sessions.retrieve(session.id)
     v1.checkout.sessions.list({"limit": 3})
+
+    # products and prices, and a Checkout Session priced with them
+    product = v1.products.create({"name": "Cleaning fee", "default_price_data": {
+        "currency": "usd", "unit_amount": 4500}, "marketing_features": [{"name": "Linen"}],
+        "package_dimensions": {"height": 1, "length": 2, "weight": 3, "width": 4},
+        "tax_details": {"tax_code": "txcd_20030000"}})
+    v1.products.update(product.id, {"description": "After every stay"})
+    v1.products.retrieve(product.id, {"expand": ["default_price"]})
+    v1.products.list({"limit": 3})
+    v1.products.search({"query": "name~'clean'"})
+    v1.products.delete(v1.products.create({"name": "Gone"}).id)
+    nightly = v1.prices.create({"currency": "usd", "unit_amount": 14500,
+                                "lookup_key": "nightly", "product_data": {"name": "Night"}})
+    v1.prices.update(nightly.id, {"nickname": "nightly"})
+    v1.prices.retrieve(nightly.id, {"expand": ["product"]})
+    v1.prices.list({"limit": 3})
+    v1.prices.search({"query": "lookup_key:'nightly'", "limit": 1})
+    priced = v1.checkout.sessions.create({
+        "mode": "payment", "success_url": "https://example.com/ok",
+        "line_items": [{"price": nightly.id, "quantity": 3},
+                       {"price": product.default_price, "quantity": 1}]})
+    v1.checkout.sessions.line_items.list(priced.id, {"expand": ["data.price.product"]})
+    v1.checkout.sessions.line_items.list(session.id)
 
     control(server, key, "/_emulator/clock/advance", seconds=8 * 86400)
     v1.balance.retrieve()

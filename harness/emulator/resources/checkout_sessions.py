@@ -26,7 +26,6 @@ from ..params import (
     Str,
     Url,
     check_url,
-    exclusive,
 )
 from ..registry import loader, on_tick, route
 from ..settings import ENDIVE
@@ -87,7 +86,7 @@ def _line_items(ctx: Context, session_id: str, items: list[dict[str, Any]]) -> l
     out = []
     for i, item in enumerate(items):
         name = f"line_items[{i}]"
-        exclusive(item, ("price", "price_data"))
+        prices.one_of(item, ("price", "price_data"), name)
         if "price" in item:
             price = prices.for_line_item(ctx, item["price"], f"{name}[price]")
         elif "price_data" in item:

@@ -86,11 +86,20 @@ def _named(prefix: str, key: str) -> str:
     return f"{prefix}[{key}]" if prefix else key
 
 
+def one_of(params: dict[str, Any], names: tuple[str, str], prefix: str = "") -> None:
+    """Stripe's ``parameters_exclusive`` for two parameters under ``prefix``."""
+    try:
+        exclusive(params, names)
+    except InvalidRequest as exc:
+        exc.param = _named(prefix, names[1])
+        raise
+
+
 def unit_amount_of(params: dict[str, Any], prefix: str) -> tuple[int, str]:
     """``unit_amount`` and ``unit_amount_decimal`` from ``unit_amount`` or
     ``unit_amount_decimal`` (one of them, as Stripe asks). A fraction of a cent would make
     Stripe round each line's total; the emulator does not model that yet."""
-    exclusive(params, ("unit_amount", "unit_amount_decimal"))
+    one_of(params, ("unit_amount", "unit_amount_decimal"), prefix)
     if "unit_amount" in params:
         return params["unit_amount"], str(params["unit_amount"])
     if "unit_amount_decimal" in params:
@@ -111,7 +120,7 @@ def new_price(ctx: Context, params: dict[str, Any], *, prefix: str = "",
     if params.get("billing_scheme") == "tiered":
         raise not_modelled(_named(prefix, "billing_scheme"), "tiered prices")
     currency = check_currency(params["currency"], _named(prefix, "currency"))
-    exclusive(params, ("product", "product_data"))
+    one_of(params, ("product", "product_data"), prefix)
     if "product" in params:
         product = ctx.get(params["product"], "product", param=_named(prefix, "product"))
     elif "product_data" in params:
