@@ -94,6 +94,8 @@ def build_tenant(server: BackgroundServer) -> Tenant:
     host_price = client.v1.prices.create({"currency": "usd", "unit_amount": 14500,
                                           "product_data": {"name": "Night"}},
                                          options={"stripe_account": host})
+    person = client.v1.accounts.persons.create(host, {"first_name": "Jane", "relationship": {
+        "representative": True}})
     event = client.v1.events.list({"limit": 1}).data[0]
     txn = client.v1.balance_transactions.list({"limit": 1}).data[0]
     bank = client.v1.accounts.external_accounts.list(host).data[0]
@@ -106,7 +108,7 @@ def build_tenant(server: BackgroundServer) -> Tenant:
         "item": item.id, "webhook_endpoint": endpoint.id, "open_pi": open_pi.id,
         "three_ds_pi": three_ds.id, "event": event.id, "balance_transaction": txn.id,
         "external_account": bank.id, "product": product.id, "price": product.default_price,
-        "host_price": host_price.id, "host_product": host_price.product})
+        "host_price": host_price.id, "host_product": host_price.product, "person": person.id})
     link = client.v1.account_links.create({
         "account": client.v1.accounts.create({"type": "express", "country": "US"}).id,
         "type": "account_onboarding", "refresh_url": "https://example.com/refresh",
@@ -291,6 +293,38 @@ def test_foreign_products_and_prices_are_missing(
                       ok=resp.status == 404 and resp.error.get("param") == "product")
     assert tally.breaches == [], tally.breaches
     _report("foreign products and prices", tally)
+
+
+def test_foreign_persons_are_out_of_reach(
+    emulator_server: BackgroundServer, tenants: tuple[Tenant, Tenant]
+) -> None:
+    """B under A's account, B under its own account with A's person, A's sibling scope: a
+    403 for a foreign account, Stripe's 404 for a person under another account."""
+    a, b = tenants
+    tally = Tally(a)
+    person = a.ids["person"]
+    sibling = {"Stripe-Account": a.ids["sibling"]}
+    for who, key, headers, account in (
+            ("B", b.key, {}, a.ids["account"]), ("B", b.key, {}, b.ids["account"]),
+            ("A's sibling", a.key, sibling, a.ids["account"]),
+            ("A", a.key, {}, a.ids["sibling"])):
+        # what this caller must not see: the person (and, for B, all of A's)
+        tally.foreign = {person} if who != "B" else set(a.ids.values())
+        for method, path, params in (
+                ("GET", f"/v1/accounts/{account}/persons/{person}", {}),
+                ("POST", f"/v1/accounts/{account}/persons/{person}", {"first_name": "Eve"}),
+                ("DELETE", f"/v1/accounts/{account}/persons/{person}", {}),
+                ("GET", f"/v1/accounts/{account}/persons", {}),
+                ("POST", f"/v1/accounts/{account}/persons", {"first_name": "Eve"})):
+            resp = raw(emulator_server, method, path, key=key, params=params, headers=headers)
+            mine = account != a.ids["account"] or who == "A"
+            tally.api(f"{who}: {method} {path}", resp,
+                      ok=resp.status == 404 if mine and "person_" in path else
+                      resp.status in (200, 403) if mine else resp.status == 403)
+    assert a.client.v1.accounts.persons.retrieve(a.ids["account"], person).first_name \
+        == "Jane"
+    assert tally.breaches == [], tally.breaches
+    _report("foreign persons", tally)
 
 
 # -- Stripe-Account scope ----------------------------------------------------------------------

@@ -42,6 +42,7 @@ EXPECTED_TYPES = {
     "payment_intent",
     "payment_method",
     "payout",
+    "person",
     "price",
     "product",
     "refund",
@@ -198,6 +199,23 @@ def run_scenario(server: Any, key: str) -> tuple[list[Any], Problems]:
         {"type": "custom", "country": "US", "capabilities": {"transfers": {"requested": True}}}
     )
     v1.accounts.delete(doomed.id)
+
+    # a company and its people
+    company = v1.accounts.create({
+        "type": "custom", "country": "US", "business_type": "company",
+        "capabilities": {"transfers": {"requested": True}},
+        "company": {"name": "Lakeside LLC", "tax_id": "000000000",
+                    "address": {"line1": "1 Main", "city": "SF"}}})
+    rep = v1.accounts.persons.create(company.id, {
+        "first_name": "Jane", "dob": {"day": 1, "month": 1, "year": 1901},
+        "relationship": {"representative": True, "percent_ownership": 50, "title": "CEO"}})
+    v1.accounts.persons.update(company.id, rep.id, {"ssn_last_4": "0000"})
+    v1.accounts.persons.retrieve(company.id, rep.id)
+    v1.accounts.persons.list(company.id)
+    v1.accounts.persons.delete(
+        company.id, v1.accounts.persons.create(company.id, {"first_name": "Gone"}).id)
+    control(server, key, f"/_emulator/accounts/{company.id}/complete_onboarding")
+    v1.accounts.retrieve(company.id)
 
     # destination charges (fee; transfer_data[amount]; manual capture)
     dest = v1.payment_intents.create(
@@ -431,6 +449,9 @@ def test_nested_typed_classes_were_checked_too(scenario: tuple[list[Any], Proble
         "PaymentIntent.NextAction",
         "PaymentMethod.Card",
         "Account.Requirements",
+        "Account.Company",
+        "Person.Relationship",
+        "Person.Requirements",
         "Balance.Available",
         "ApplicationFee.FeeSource",
         "ErrorObject",
