@@ -27,7 +27,7 @@ from ..params import (
     Url,
     check_url,
 )
-from ..registry import loader, on_tick, route
+from ..registry import expander, loader, on_tick, route
 from ..settings import ENDIVE
 from ..shapes import build, check_amount
 from . import payment_intents, prices
@@ -223,6 +223,15 @@ def line_items(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
 
     return page(ctx, params, f"/v1/checkout/sessions/{id}/line_items", fetch, seq_of=seq_of,
                 kind="item")
+
+
+@expander("checkout.session", "line_items")
+def expand_line_items(ctx: Context, session: dict[str, Any]) -> dict[str, Any]:
+    """``expand[]=line_items``: the Session's first page of line items, as
+    ``GET /v1/checkout/sessions/{id}/line_items`` answers it ("This field is not included by
+    default. To include it in the response, expand the line_items field",
+    https://docs.stripe.com/api/checkout/sessions/object#checkout_session_object-line_items)."""
+    return line_items(ctx, {}, session["id"])
 
 
 def expire(ctx: Context, session: dict[str, Any]) -> dict[str, Any]:

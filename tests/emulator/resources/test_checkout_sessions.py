@@ -148,3 +148,17 @@ def test_a_price_is_usable_only_by_its_own_account(emulator_server, client, api_
         "line_items": [{"price": host_price.id, "quantity": 4}]},
         options={"stripe_account": host})
     assert own.amount_total == 4 * 14500
+
+
+def test_line_items_expand_on_the_session(client: stripe.StripeClient) -> None:
+    nightly = _nightly(client)
+    session = client.v1.checkout.sessions.create({
+        "mode": "payment", "success_url": "https://example.com/ok",
+        "line_items": [{"price": nightly.id, "quantity": 2}]})
+    assert client.v1.checkout.sessions.retrieve(session.id).line_items is None
+    expanded = client.v1.checkout.sessions.retrieve(
+        session.id, {"expand": ["line_items.data.price.product"]})
+    (item,) = expanded.line_items.data
+    assert (item.quantity, item.amount_total, item.price.product.name) == (
+        2, 29000, "Lakeside cabin, per night")
+    assert expanded.line_items.url == f"/v1/checkout/sessions/{session.id}/line_items"
