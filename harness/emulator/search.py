@@ -18,7 +18,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -207,9 +206,10 @@ def search_page(
     *,
     type: str,
     fields: dict[str, str],
-    include: Callable[[dict[str, Any]], bool] | None = None,
+    top_level: bool = False,
 ) -> dict[str, Any]:
-    """A ``search_result`` over the acting account's objects of ``type``, newest first.
+    """A ``search_result`` over the acting account's objects of ``type`` (``top_level``:
+    only those that belong to no parent object), newest first.
 
     ``next_page`` is null on the last page, as in the API reference's example answers; the
     SDK reads ``url`` from the page to ask for the next one."""
@@ -217,9 +217,9 @@ def search_page(
     offset = _offset(params["page"], params["query"]) if params.get("page") else 0
     limit = params.get("limit", 10)
     combine = all if join == "and" else any
-    found = [o for o in ctx.store.query(type=type, ns=ctx.account, limit=SCAN_LIMIT)
-             if (include is None or include(o))
-             and combine(_holds(o, c, fields) for c in clauses)]
+    found = [o for o in ctx.store.query(type=type, ns=ctx.account, limit=SCAN_LIMIT,
+                                        top_level=top_level)
+             if combine(_holds(o, c, fields) for c in clauses)]
     data = found[offset:offset + limit]
     has_more = len(found) > offset + limit
     return {"object": "search_result", "data": data, "has_more": has_more,

@@ -177,12 +177,7 @@ def create(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 @route("GET", "/v1/prices/search", params=SEARCH_PARAMS)
 def search(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     return search_page(ctx, params, "/v1/prices/search", type="price", fields=SEARCH_FIELDS,
-                       include=lambda p: _top_level(ctx, p["id"]))
-
-
-def _top_level(ctx: Context, price_id: str) -> bool:
-    row = ctx.store.execute("SELECT parent FROM objects WHERE id=?", (price_id,)).fetchone()
-    return row is not None and row[0] is None
+                       top_level=True)
 
 
 @route("GET", "/v1/prices/<id>", params={})

@@ -221,9 +221,11 @@ def update(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
 
 @route("DELETE", "/v1/products/<id>", params={})
 def delete(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
-    """Only a product without prices of its own can go (inline prices aside): "You can only
-    delete products that have no prices associated with them"
-    (https://docs.stripe.com/api/products/delete)."""
+    """Only a product without prices can go: "Deleting a product is only possible if it has
+    no prices associated with it" (https://docs.stripe.com/api/products/delete). The docs do
+    not say whether an inline price (Checkout's ``price_data``) counts; the emulator lets a
+    product go despite its inline prices, which the answer's wording ("user-created
+    prices") suggests."""
     product = ctx.get(id, "product", param="id")
     if ctx.store.query(type="price", ns=ctx.account, where={"product": id}, limit=1,
                        top_level=True):
