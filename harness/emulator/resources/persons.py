@@ -22,7 +22,7 @@ from ..registry import loader, route
 from ..shapes import build, merge_metadata
 from . import accounts
 from .events import changes
-from .products import refuse
+from .products import not_modelled, refuse
 
 ADDRESS_KEYS = ("city", "country", "line1", "line2", "postal_code", "state")
 ADDRESS = Obj(fields={k: Str() for k in ADDRESS_KEYS})
@@ -153,8 +153,7 @@ def _one_representative(ctx: Context, account: dict[str, Any], person: dict[str,
 def _account(ctx: Context, account_id: str) -> dict[str, Any]:
     account = accounts._connected(ctx, account_id)
     if account["id"] == ctx.platform:
-        raise InvalidRequest("The emulator keeps no persons for the platform's own account.",
-                             param="account")
+        raise not_modelled("account", "persons of the platform's own account")
     return account
 
 
