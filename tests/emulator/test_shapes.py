@@ -376,6 +376,8 @@ def run_scenario(server: Any, key: str) -> tuple[list[Any], Problems]:
     nightly = v1.prices.create({"currency": "usd", "unit_amount": 14500,
                                 "lookup_key": "nightly", "product_data": {"name": "Night"}})
     v1.prices.update(nightly.id, {"nickname": "nightly"})
+    v1.prices.create({"currency": "usd", "unit_amount": 99000, "product": product.id,
+                      "recurring": {"interval": "month", "trial_period_days": 7}})
     v1.prices.retrieve(nightly.id, {"expand": ["product"]})
     v1.prices.list({"limit": 3})
     v1.prices.search({"query": "lookup_key:'nightly'", "limit": 1})
@@ -452,6 +454,9 @@ def test_nested_typed_classes_were_checked_too(scenario: tuple[list[Any], Proble
         "Account.Company",
         "Person.Relationship",
         "Person.Requirements",
+        "Price.Recurring",
+        "Product.MarketingFeature",
+        "Product.PackageDimensions",
         "Balance.Available",
         "ApplicationFee.FeeSource",
         "ErrorObject",

@@ -58,6 +58,7 @@ PI_DATA = Obj(fields={
     "receipt_email": Str(),
     "statement_descriptor": Str(max_length=22),
     "statement_descriptor_suffix": Str(max_length=22),
+    "shipping": payment_intents.PAYMENT_SHARED["shipping"],
 })
 CREATE = {
     "mode": Enum(choices=("payment", "setup", "subscription")),
@@ -104,6 +105,8 @@ def _line_items(ctx: Context, session_id: str, items: list[dict[str, Any]]) -> l
         if item["quantity"] < 1:
             raise InvalidRequest("This value must be greater than or equal to 1.",
                                  code="parameter_invalid_integer", param=f"{name}[quantity]")
+        prices.one_time_only(price, f"{name}[price]" if "price" in item
+                             else f"{name}[price_data][recurring]")
         product = ctx.store.get(price["product"])
         total = price["unit_amount"] * item["quantity"]
         out.append(build(
@@ -302,6 +305,7 @@ def page_init(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
             "receipt_email": pi_data.get("receipt_email") or email,
             "statement_descriptor": pi_data.get("statement_descriptor"),
             "statement_descriptor_suffix": pi_data.get("statement_descriptor_suffix"),
+            "shipping": pi_data.get("shipping"),
         })
         session["payment_intent"] = pi["id"]
         ctx.store.set_meta(f"checkout_session_for:{pi['id']}", id)

@@ -1,9 +1,10 @@
 """Price: what a Product costs, in one currency. https://docs.stripe.com/api/prices
 
 A Price belongs to the account that created it (the platform, or a connected account with
-``Stripe-Account``); anyone else gets Stripe's 404 for it. The emulator models one-time,
-per-unit prices; recurring, tiered, custom-amount and multi-currency prices answer a 400
-that says the emulator does not model them yet.
+``Stripe-Account``); anyone else gets Stripe's 404 for it. The emulator models per-unit
+prices, one-time and recurring (a recurring Price is kept and listed, but nothing bills it:
+Subscriptions are not modelled); tiered, custom-amount, metered and multi-currency prices
+answer a 400 that says the emulator does not model them yet.
 
 Inline prices (``price_data`` on a Checkout line item) are Price objects too, kept under
 the object that made them: they can be retrieved, but lists and searches leave them out
@@ -38,7 +39,7 @@ from ..search import BOOLEAN, SEARCH_PARAMS, STRING, TOKEN, search_page
 from ..shapes import build, check_currency, merge_metadata
 from . import products
 from .events import changes
-from .products import RECURRING, TAX_BEHAVIORS, decimal_amount, not_modelled, refuse
+from .products import INTERVALS, RECURRING, TAX_BEHAVIORS, decimal_amount, not_modelled, refuse
 
 PRODUCT_DATA = Obj(fields={
     "name": Str(required=True, max_length=250), "active": Bool(), "metadata": Metadata(),
@@ -53,7 +54,7 @@ AMOUNT_FIELDS: dict[str, Param] = {
     "unit_amount": Int(min=0),
     "unit_amount_decimal": Custom(fn=decimal_amount),
     "tax_behavior": Enum(choices=TAX_BEHAVIORS),
-    "recurring": refuse(RECURRING),
+    "recurring": RECURRING,
 }
 CREATE: dict[str, Param] = {
     **AMOUNT_FIELDS,
@@ -132,15 +133,25 @@ def new_price(ctx: Context, params: dict[str, Any], *, prefix: str = "",
                              f"{_named(prefix, 'product_data')} to create it inline.)",
                              code="parameter_missing", param=name)
     unit, unit_decimal = unit_amount_of(params, prefix)
+    recurring = params.get("recurring")
+    if recurring is not None:
+        if recurring.get("usage_type") == "metered":  # needs a meter on current versions
+            raise not_modelled(_named(prefix, "recurring[usage_type]"),
+                               "metered prices (usage meters)")
+        recurring = {"interval": recurring["interval"],
+                     "interval_count": recurring.get("interval_count", 1), "meter": None,
+                     "trial_period_days": recurring.get("trial_period_days"),
+                     "usage_type": "licensed"}
     price = build(
         "Price", id=ctx.new_id("price"), object="price",
         active=params.get("active", True) if parent is None else False,
         billing_scheme="per_unit", created=ctx.now(), currency=currency,
         custom_unit_amount=None, livemode=False, lookup_key=None,
         metadata=params.get("metadata") or {}, nickname=params.get("nickname"),
-        product=product["id"], recurring=None,
+        product=product["id"], recurring=recurring,
         tax_behavior=params.get("tax_behavior", "unspecified"), tiers_mode=None,
-        transform_quantity=None, type="one_time", unit_amount=unit,
+        transform_quantity=None, type="one_time" if recurring is None else "recurring",
+        unit_amount=unit,
         unit_amount_decimal=unit_decimal,
     )
     if params.get("lookup_key") is not None:
@@ -215,21 +226,22 @@ def update(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
     **LIST_PARAMS, "active": Bool(), "created": Range(), "currency": Str(),
     "lookup_keys": ListOf(item=Str(), max_items=10), "product": Str(),
     "type": Enum(choices=("one_time", "recurring")),
-    "recurring": Obj(fields={"interval": Enum(choices=("day", "month", "week", "year")),
-                             "meter": Str(), "usage_type": Enum(choices=("licensed",
-                                                                         "metered"))}),
+    "recurring": Obj(fields={"interval": Enum(choices=INTERVALS), "meter": Str(),
+                             "usage_type": Enum(choices=("licensed", "metered"))}),
 })
 def list_(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     """Active prices unless ``active=false`` asks for the inactive ones (stripe-python's
     ``Price.list``: "Returns a list of your active prices ... For the list of inactive
-    prices, set active to false"). Every price here is one-time, so a ``recurring`` filter
-    or ``type=recurring`` finds none."""
+    prices, set active to false"). A ``recurring`` filter keeps recurring prices with
+    those recurring fields."""
     where: dict[str, Any] = {"active": params.get("active", True)}
     for key in ("currency", "product", "type"):
         if key in params:
             where[key] = params[key].lower() if key == "currency" else params[key]
     if "recurring" in params:
         where["type"] = "recurring"
+        for key, value in params["recurring"].items():
+            where[f"recurring.{key}"] = value
     if "lookup_keys" in params:
         where["lookup_key"] = tuple(params["lookup_keys"])
     return store_page(ctx, params, "/v1/prices", type="price", where=where, top_level=True)
@@ -242,11 +254,18 @@ def load(ctx: Context, object_id: str) -> dict[str, Any] | None:
 
 
 def for_line_item(ctx: Context, price_id: str, param: str) -> dict[str, Any]:
-    """A price named by a Checkout line item: the acting account's own, active, one-time."""
+    """A price named by a Checkout line item: the acting account's own and active."""
     price = ctx.get(price_id, "price", param=param)
     if not price["active"]:
         raise InvalidRequest("The price specified is inactive. This field only accepts active "
                              "prices.", param=param)
-    if price["type"] != "one_time":  # pragma: no cover - the emulator makes none
-        raise not_modelled(param, RECURRING)
     return price
+
+
+def one_time_only(price: dict[str, Any], param: str) -> None:
+    """Checkout's ``mode=payment`` takes one-time prices only; recurring ones belong to
+    ``mode=subscription`` (which the emulator does not model)."""
+    if price["type"] == "recurring":
+        raise InvalidRequest("You specified `payment` mode but passed a recurring price. "
+                             "Either switch to `subscription` mode or use only one-time "
+                             "prices.", param=param)

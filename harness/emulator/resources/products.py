@@ -75,7 +75,15 @@ def _dimension(value: Any, name: str) -> float:
     return number
 
 
-RECURRING = "recurring prices (subscriptions)"
+INTERVALS = ("day", "month", "week", "year")
+# A recurring Price is data the emulator keeps and answers with; what it bills (a
+# Subscription) is not modelled, so Checkout takes recurring prices in no mode it has.
+RECURRING = Obj(fields={
+    "interval": Enum(choices=INTERVALS, required=True), "interval_count": Int(min=1),
+    "trial_period_days": Int(min=0, max=730),
+    "usage_type": Enum(choices=("licensed", "metered")),
+    "meter": refuse("usage meters (metered prices)"),
+})
 TAX_BEHAVIORS = ("exclusive", "inclusive", "unspecified")
 PACKAGE = Obj(fields={k: Custom(fn=_dimension, required=True)
                       for k in ("height", "length", "weight", "width")}, nullable=True)
@@ -87,7 +95,7 @@ DEFAULT_PRICE_DATA = Obj(fields={
     "currency": Str(required=True), "unit_amount": Int(min=0),
     "unit_amount_decimal": Custom(fn=decimal_amount),
     "tax_behavior": Enum(choices=TAX_BEHAVIORS), "metadata": Metadata(),
-    "recurring": refuse(RECURRING),
+    "recurring": RECURRING,
     "currency_options": refuse("prices in several currencies"),
     "custom_unit_amount": refuse("customer-chosen amounts"),
 })

@@ -119,6 +119,20 @@ def test_an_inactive_price_is_refused(client: stripe.StripeClient) -> None:
     assert "inactive" in err.value.user_message
 
 
+def test_a_recurring_price_needs_subscription_mode(client: stripe.StripeClient) -> None:
+    monthly = client.v1.prices.create({"currency": "usd", "unit_amount": 99000,
+                                       "recurring": {"interval": "month"},
+                                       "product_data": {"name": "Monthly lease"}})
+    with pytest.raises(stripe.InvalidRequestError) as err:
+        client.v1.checkout.sessions.create({
+            "mode": "payment", "success_url": "https://example.com/ok",
+            "line_items": [{"price": _nightly(client).id, "quantity": 1},
+                           {"price": monthly.id, "quantity": 1}]})
+    assert (err.value.http_status, err.value.param) == (400, "line_items[1][price]")
+    assert "recurring price" in err.value.user_message
+    assert client.v1.checkout.sessions.list().data == []  # nothing of it was kept
+
+
 def test_subscription_mode_is_not_modelled(client: stripe.StripeClient) -> None:
     with pytest.raises(stripe.InvalidRequestError) as err:
         client.v1.checkout.sessions.create({
@@ -162,3 +176,22 @@ def test_line_items_expand_on_the_session(client: stripe.StripeClient) -> None:
     assert (item.quantity, item.amount_total, item.price.product.name) == (
         2, 29000, "Lakeside cabin, per night")
     assert expanded.line_items.url == f"/v1/checkout/sessions/{session.id}/line_items"
+
+
+def test_payment_intent_data_shipping_reaches_the_payment_intent(
+        emulator_server, client, api_key) -> None:
+    """As the Stripe CLI's ``checkout.session.completed`` fixture sends it."""
+    from ..support import publishable
+
+    session = client.v1.checkout.sessions.create({
+        "mode": "payment", "success_url": "https://example.com/ok",
+        "line_items": [{"price": _nightly(client).id, "quantity": 2}],
+        "payment_intent_data": {"shipping": {"name": "Jenny Rosen", "address": {
+            "line1": "510 Townsend St", "postal_code": "94103", "city": "San Francisco",
+            "state": "CA", "country": "US"}}}})
+    pk = make_client(emulator_server, publishable(emulator_server, api_key))
+    pk.raw_request("post", f"/v1/payment_pages/{session.id}/init")
+    intent = client.v1.payment_intents.retrieve(
+        client.v1.checkout.sessions.retrieve(session.id).payment_intent)
+    assert (intent.shipping.name, intent.shipping.address.city, intent.amount) == (
+        "Jenny Rosen", "San Francisco", 29000)

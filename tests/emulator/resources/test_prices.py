@@ -54,7 +54,8 @@ def test_bad_prices_name_the_parameter(client: stripe.StripeClient, params: dict
 
 
 @pytest.mark.parametrize(("extra", "param"), [
-    ({"recurring": {"interval": "month"}}, "recurring"),
+    ({"recurring": {"interval": "month", "usage_type": "metered"}}, "recurring[usage_type]"),
+    ({"recurring": {"interval": "month", "meter": "mtr_123"}}, "recurring[meter]"),
     ({"tiers": [{"up_to": "inf", "unit_amount": 1}], "tiers_mode": "volume",
       "billing_scheme": "tiered"}, "tiers"),
     ({"custom_unit_amount": {"enabled": True}}, "custom_unit_amount"),
@@ -69,6 +70,25 @@ def test_what_is_not_modelled_says_so(client: stripe.StripeClient, cabin: stripe
         client.v1.prices.create(params)
     assert (err.value.http_status, err.value.param) == (400, param)
     assert "does not model" in err.value.user_message
+
+
+def test_a_recurring_price_is_kept_and_listed(client: stripe.StripeClient,
+                                              cabin: stripe.Product) -> None:
+    monthly = client.v1.prices.create({"product": cabin.id, "currency": "usd",
+                                       "unit_amount": 99000,
+                                       "recurring": {"interval": "month"}})
+    assert monthly.type == "recurring"
+    assert (monthly.recurring.interval, monthly.recurring.interval_count,
+            monthly.recurring.usage_type, monthly.recurring.trial_period_days) == (
+        "month", 1, "licensed", None)
+    once = client.v1.prices.create({"product": cabin.id, "currency": "usd", "unit_amount": 1})
+    assert [p.id for p in client.v1.prices.list({"type": "recurring"}).data] == [monthly.id]
+    assert [p.id for p in client.v1.prices.list(
+        {"recurring": {"interval": "month"}}).data] == [monthly.id]
+    assert client.v1.prices.list({"recurring": {"interval": "year"}}).data == []
+    assert [p.id for p in client.v1.prices.list({"type": "one_time"}).data] == [once.id]
+    assert [p.id for p in client.v1.prices.search({"query": "type:'recurring'"})] \
+        == [monthly.id]
 
 
 def test_lookup_keys_are_unique_and_can_move(client: stripe.StripeClient,
