@@ -42,6 +42,8 @@ SUPPORTED_TRIGGERS = [
     ["account.updated"], ["account.application.deauthorized"],
     ["customer.created", "customer.updated", "customer.deleted"],
     ["payment_method.attached", "payment_method.detached"],
+    ["product.created", "product.updated", "product.deleted"],
+    ["price.created", "price.updated"],
 ]
 
 
