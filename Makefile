@@ -16,7 +16,11 @@ export PYTHONDONTWRITEBYTECODE := 1
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m pip install --quiet -e '.[lab,browser,dev,bench]'
+	@# What tests/plugin's wheel test installs into a fresh venv, offline: the core
+	@# dependencies and pytest (+ xdist), fetched now, at install time.
+	$(BIN)/python -m pip download --quiet -d $(VENV)/wheelhouse \
+		'stripe>=16,<17' 'werkzeug>=3.0' 'simple-websocket>=1.0' 'pytest>=8.0' 'pytest-xdist>=3.5'
 	@touch $(STAMP)
 
 venv: $(STAMP)
@@ -39,8 +43,9 @@ test: $(STAMP) system
 notebooks: $(STAMP) system
 	$(BIN)/python -m harness run --update $(NB)
 
+# As root (a container, a VM) JupyterLab wants --allow-root; elsewhere it is not passed.
 lab: $(STAMP) system
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/
 
 bench: $(STAMP) system
 	$(BIN)/python bench/bench.py
@@ -49,6 +54,9 @@ bench: $(STAMP) system
 	@echo "## One platform advances its clock 10 years with 150 accounts; another keeps calling"
 	PYTHONPATH=. $(BIN)/python bench/clock_freeze.py
 	$(BIN)/python bench/notebook_suite.py
+	@echo "## What the stripe_emulator pytest fixture adds per test"
+	PYTHONPATH=. $(BIN)/python bench/plugin_overhead.py
+	PYTHONPATH=. $(BIN)/python bench/coverage_figures.py
 
 # Delete the Stripe test-mode accounts the tutorial created (tagged connect_lab=1), only those.
 clean-stripe: $(STAMP)

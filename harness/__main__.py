@@ -1,9 +1,11 @@
 """``python -m harness``: run the emulator standalone, or run every notebook.
 
     python -m harness emulator [--db PATH] [--port N] [--seed N] [--api-version V]
+    connect-lab-emulator ...    (the same, as an installed command)
     python -m harness run [NAME ...]
     python -m harness drift [--json] [--against FILE]
     python -m harness clean-stripe [--dry-run]
+    python -m harness coverage [--probe] [--markdown]
 """
 
 from __future__ import annotations
@@ -15,7 +17,12 @@ import threading
 
 
 def _emulator(args: argparse.Namespace) -> int:
+    """Serve until SIGTERM or Ctrl-C. Human lines go to stderr; stdout gets one JSON line
+    (``api_base``, ``secret_key``, ``publishable_key``, ``account``) for scripts and CI."""
+    import json
+
     from .emulator import Emulator, Settings
+    from .lab.own_platform import new_secret_key
     from .lab.server import BackgroundServer
 
     settings = Settings(seed=args.seed)
@@ -23,8 +30,14 @@ def _emulator(args: argparse.Namespace) -> int:
         settings.default_api_version = args.api_version
     emulator = Emulator(db=args.db, settings=settings)
     server = BackgroundServer(emulator, host=args.host, port=args.port).start()
-    print(f"Connect Lab emulator on {server.url} (db: {args.db})", flush=True)
-    print("Use any sk_test_… key: each distinct key is its own platform.", flush=True)
+    secret_key = args.secret_key or new_secret_key()
+    platform = emulator.create_platform(secret_key)
+    print(f"Connect Lab emulator on {server.url} (db: {args.db})", file=sys.stderr, flush=True)
+    print("Use any sk_test_… key: each distinct key is its own platform.", file=sys.stderr,
+          flush=True)
+    print(json.dumps({"api_base": server.url, "secret_key": secret_key,
+                      "publishable_key": emulator.publishable_key(platform),
+                      "account": platform}), flush=True)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     try:
@@ -32,21 +45,43 @@ def _emulator(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     server.stop()
-    emulator.store.close()
+    emulator.close()
     return 0
+
+
+def add_emulator_arguments(parser: argparse.ArgumentParser) -> None:
+    """The standalone emulator's options (``python -m harness emulator`` and
+    ``connect-lab-emulator`` take the same)."""
+    parser.add_argument("--db", default=":memory:", help="SQLite file (default: in memory)")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to bind (default 127.0.0.1; a trainer may pick the room's)")
+    parser.add_argument("--port", type=int, default=12111, help="port (default 12111; 0 = a "
+                        "free one)")
+    parser.add_argument("--seed", type=int, default=None, help="deterministic IDs and clock")
+    parser.add_argument("--api-version", default=None,
+                        help="default API version of new platforms (default 2026-07-29.dahlia)")
+    parser.add_argument("--secret-key", default=None,
+                        help="the sk_test_ key to print for the first platform (default: a new "
+                             "random one)")
+
+
+def emulator_main(argv: list[str] | None = None) -> int:
+    """``connect-lab-emulator``: the standalone emulator as a command for any test suite."""
+    parser = argparse.ArgumentParser(
+        prog="connect-lab-emulator",
+        description="Run Connect Lab's offline Stripe emulator. Prints one JSON line with "
+                    "api_base, secret_key and publishable_key on stdout; stops on SIGTERM.",
+        epilog="example: connect-lab-emulator --port 0 --db /tmp/stripe.db",
+    )
+    add_emulator_arguments(parser)
+    return _emulator(parser.parse_args(argv))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m harness")
     sub = parser.add_subparsers(dest="command", required=True)
     emu = sub.add_parser("emulator", help="run the offline Stripe emulator standalone")
-    emu.add_argument("--db", default=":memory:", help="SQLite file (default: in memory)")
-    emu.add_argument("--host", default="127.0.0.1",
-                     help="address to bind (default 127.0.0.1; a trainer may pick the room's)")
-    emu.add_argument("--port", type=int, default=12111, help="port (0 = a free one)")
-    emu.add_argument("--seed", type=int, default=None, help="deterministic IDs and clock")
-    emu.add_argument("--api-version", default=None,
-                     help="default API version of new platforms (default 2026-07-29.dahlia)")
+    add_emulator_arguments(emu)
     run = sub.add_parser("run", help="execute every notebook headless on the emulator")
     run.add_argument("names", nargs="*", help="only notebooks whose name contains these")
     run.add_argument("--update", action="store_true",
@@ -59,9 +94,16 @@ def main(argv: list[str] | None = None) -> int:
     clean = sub.add_parser("clean-stripe", help="delete the Stripe test accounts Connect Lab "
                            "created (metadata connect_lab=1), and only those")
     clean.add_argument("--dry-run", action="store_true", help="list them, delete nothing")
+    cover = sub.add_parser("coverage", help="every Stripe method and parameter, and what the "
+                           "emulator does with it (implemented, not modelled, absent)")
+    from .tools import coverage
+
+    coverage.add_arguments(cover)
     args = parser.parse_args(argv)
     if args.command == "emulator":
         return _emulator(args)
+    if args.command == "coverage":
+        return coverage.main(args)
     if args.command in ("drift", "clean-stripe"):
         try:
             if args.command == "drift":

@@ -29,9 +29,7 @@ GLUE = ("guide", "books", "lab")
 # as a subpackage it never shadows anything: only ``import platform`` run from inside
 # harness/ itself would find it, and no code does that (python -m runs from the root).
 ALLOWED_SHADOWS = {"platform"}
-# On Stripe a platform's OAuth client_id and redirect URIs are Dashboard settings; the
-# emulator has no HTTP control for them yet, so this one lab module borrows its oauth module.
-PRIVATE_EMULATOR_ALLOWED = {("harness.lab.emulator_controls", "harness.emulator.resources.oauth")}
+PRIVATE_EMULATOR_ALLOWED: set[tuple[str, str]] = set()  # none: every setting has a control
 
 
 # The same reading of the source as ``python -m harness.tools.import_graph`` (a test may use a
@@ -92,9 +90,16 @@ def test_glue_reaches_the_emulator_only_through_its_public_package() -> None:
     assert bad == []
 
 
-def test_the_top_level_holds_only_the_face_and_the_command_line() -> None:
+def test_the_top_level_holds_only_the_face_the_command_line_and_the_plugin() -> None:
     top = sorted(p.name for p in HARNESS.glob("*.py"))
-    assert top == ["__init__.py", "__main__.py"]
+    assert top == ["__init__.py", "__main__.py", "pytest_plugin.py"]
+
+
+def test_the_pytest_plugin_is_wiring_over_the_lab() -> None:
+    """DESIGN.md puts the plugin at the top; it starts the public emulator and hands the
+    rest to the lab, like the face."""
+    assert {_wing(b) or b for b in GRAPH["harness.pytest_plugin"]} == {
+        "lab", "emulator"}
 
 
 def test_no_module_shadows_the_standard_library() -> None:

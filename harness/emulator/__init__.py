@@ -18,8 +18,12 @@ from .faults import Faults
 from .ledger import Ledger
 from .pipeline import HttpLayer, mask_key
 from .registry import registry
+from .request_log import RequestLog
 from .settings import SDK_API_VERSION, Settings
 from .store import Store
+from .surface import emulator_only as emulator_only_routes
+from .surface import surface as sdk_surface
+from .surface import totals as surface_totals
 
 # What may follow sk_test_ in a learner's key: Stripe's keys are alphanumeric; "-", "." and
 # "_" let a workshop name keys ("sk_test_my-team.1"). Anything else (spaces, quotes,
@@ -44,6 +48,7 @@ class Emulator:
         self.clock = Clock(self.store, SEEDED_EPOCH if frozen else None)
         self.ids = IdFactory(self._effective_seed())
         self.faults = Faults()
+        self.requests = RequestLog()
         self.app = HttpLayer(self, registry.routes)
         self.workers: dict[str, Any] = {}
         for hook in registry.start_hooks:
@@ -73,7 +78,11 @@ class Emulator:
             return found
         secret = key.startswith(keys.SECRET_PREFIXES) and _KEY_SUFFIX.fullmatch(key[8:])
         if not secret:
-            raise AuthenticationFailed(f"Invalid API Key provided: {mask_key(key)}")
+            why = ""
+            if key.startswith(keys.SECRET_PREFIXES):  # say what the emulator's rule is
+                why = (". On the Connect Lab emulator a secret key is sk_test_ followed by 4 "
+                       "to 200 letters, digits, '_', '-' or '.'")
+            raise AuthenticationFailed(f"Invalid API Key provided: {mask_key(key)}{why}")
         return self.create_platform(key), "secret"
 
     def create_platform(self, secret_key: str) -> str:
@@ -125,4 +134,5 @@ class Emulator:
         self.store.close()
 
 
-__all__ = ["Emulator", "Settings", "SDK_API_VERSION"]
+__all__ = ["Emulator", "Settings", "SDK_API_VERSION", "sdk_surface", "surface_totals",
+           "emulator_only_routes"]

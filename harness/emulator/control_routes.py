@@ -9,9 +9,9 @@ from typing import Any
 from . import faults as faults_mod
 from .context import Context
 from .errors import InvalidRequest, PermissionDenied
-from .params import Enum, Int, Str
+from .params import Enum, Int, ListOf, Str, Url
 from .registry import registry, route
-from .resources import accounts, payment_intents
+from .resources import accounts, oauth, payment_intents
 
 LAST_SECOND = 253402300799  # 9999-12-31T23:59:59Z
 
@@ -73,6 +73,55 @@ def advance_clock(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
         remaining -= step
         store.let_others_in()
     return {"object": "emulator.clock", "now": ctx.now()}
+
+
+@route("GET", "/_emulator/requests", params={})
+def requests(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    """The platform's API requests, oldest first (its connected accounts' included), with
+    their statuses: what Stripe's Dashboard shows under Developers → Logs. Controls are not
+    listed."""
+    _platform_only(ctx)
+    data = ctx.emulator.requests.entries(ctx.platform)
+    return {"object": "list", "url": "/_emulator/requests", "has_more": False, "data": data}
+
+
+@route("GET", "/_emulator/platform", params={})
+def platform(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    """What the platform's Dashboard shows about its account and this emulator's pricing:
+    the default API version (Workbench) and the fees the emulator charges, so glue on another
+    machine (a workshop) reads them over HTTP."""
+    _platform_only(ctx)
+    settings = ctx.settings
+    return {"object": "emulator.platform", "id": ctx.platform,
+            "api_version": ctx.emulator.platform_version(ctx.platform),
+            "pricing": {"fee_percent": settings.fee_percent, "fee_fixed": settings.fee_fixed,
+                        "conversion_fee_percent": settings.conversion_fee_percent,
+                        "dispute_fee": settings.dispute_fee}}
+
+
+def _connect_settings(ctx: Context) -> dict[str, Any]:
+    uris = oauth.redirect_uris(ctx.store, ctx.platform)
+    return {"object": "emulator.connect_settings",
+            "client_id": oauth.client_id_of(ctx.store, ctx.platform),
+            "redirect_uris": uris, "default_redirect_uri": uris[0] if uris else None}
+
+
+@route("GET", "/_emulator/connect/settings", params={})
+def connect_settings(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    """Connect → Settings in the Dashboard: the OAuth ``client_id`` and the redirect URIs."""
+    _platform_only(ctx)
+    return _connect_settings(ctx)
+
+
+@route("POST", "/_emulator/connect/settings",
+       params={"redirect_uris": ListOf(item=Url(), max_items=20, nullable=True)})
+def update_connect_settings(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    """Replace the OAuth redirect URIs (the first is the default), as the Dashboard's
+    "Redirects" setting does; each must be a valid URL."""
+    _platform_only(ctx)
+    if "redirect_uris" in params:
+        oauth.set_redirect_uris(ctx.emulator, ctx.platform, params["redirect_uris"])
+    return _connect_settings(ctx)
 
 
 @route("GET", "/_emulator/clock", params={})
@@ -171,6 +220,7 @@ def reset(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     store.execute("UPDATE platforms SET clock_offset=0 WHERE platform=?", (platform,))
     ctx.emulator.clock.forget()
     ctx.emulator.faults.clear(platform)
+    ctx.emulator.requests.forget(platform)
     for hook in registry.reset_hooks:
         hook(ctx.emulator, platform)
     return {"object": "emulator.reset", "platform": platform}

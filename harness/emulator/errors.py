@@ -105,6 +105,27 @@ def unknown_param(name: str, *more: str) -> InvalidRequest:
     return InvalidRequest(message, code="parameter_unknown", param=name)
 
 
+def not_modelled_param(name: str, docs: str) -> InvalidRequest:
+    """A parameter Stripe declares (stripe-python 16's ``*Params`` for this method) that the
+    emulator does not model yet: a 400 that says so, never "unknown parameter", which on
+    Stripe means the name does not exist. Stripe has no error code for "exists but this
+    server does not do it", so the answer has Stripe's shape for a bad request
+    (``invalid_request_error``, ``param`` naming the field) with no ``code``, and its
+    ``doc_url`` is the method's API reference page rather than an error-code page."""
+    return InvalidRequest(
+        f"{name} is a Stripe parameter that Connect Lab's emulator does not model yet; "
+        f"see {docs}", param=name, extra={"doc_url": docs})
+
+
+def not_modelled_method(method: str, path: str, sdk: str, docs: str) -> InvalidRequest:
+    """A method stripe-python 16 has (``sdk``, its StripeClient name) that the emulator does
+    not model yet: the same shape as :func:`not_modelled_param`, instead of "Unrecognized
+    request URL", which would tell a learner that Stripe has no such URL."""
+    return InvalidRequest(
+        f"{method} {path} ({sdk}) is a Stripe API method that Connect Lab's emulator does not "
+        f"model yet; see {docs}", extra={"doc_url": docs})
+
+
 def missing_param(name: str) -> InvalidRequest:
     return InvalidRequest(
         f"Missing required param: {name}.", code="parameter_missing", param=name

@@ -29,7 +29,8 @@ CREATE TABLE IF NOT EXISTS ledger (
     source_type TEXT NOT NULL,
     description TEXT,
     created INTEGER NOT NULL,
-    available_on INTEGER NOT NULL
+    available_on INTEGER NOT NULL,
+    exchange_rate TEXT
 );
 CREATE INDEX IF NOT EXISTS ledger_ns ON ledger (ns, seq);
 CREATE INDEX IF NOT EXISTS ledger_source ON ledger (source);
@@ -52,12 +53,17 @@ class Entry:
     description: str | None
     created: int
     available_on: int
+    # Set when the money was converted into ``currency`` (a decimal string, see fx.py).
+    exchange_rate: str | None = None
 
 
 class Ledger:
     def __init__(self, store: Store) -> None:
         self.store = store
         store.conn.executescript(SCHEMA)
+        columns = {r[1] for r in store.conn.execute("PRAGMA table_info(ledger)").fetchall()}
+        if "exchange_rate" not in columns:  # a database written before conversions existed
+            store.conn.execute("ALTER TABLE ledger ADD COLUMN exchange_rate TEXT")
 
     def post(
         self,
@@ -74,6 +80,7 @@ class Ledger:
         fee_details: list[dict[str, Any]] | None = None,
         source_type: str = "card",
         description: str | None = None,
+        exchange_rate: str | None = None,
     ) -> Entry:
         """Write one movement. ``net`` is always ``amount - fee``: it is not a choice."""
         details = list(fee_details or [])
@@ -93,14 +100,16 @@ class Ledger:
             description=description,
             created=created,
             available_on=available_on,
+            exchange_rate=exchange_rate,
         )
         self.store.execute(
             "INSERT INTO ledger (id, ns, currency, amount, fee, net, fee_details, type,"
-            " reporting_category, source, source_type, description, created, available_on)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " reporting_category, source, source_type, description, created, available_on,"
+            " exchange_rate) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 entry.id, ns, currency, amount, fee, entry.net, json.dumps(details), type,
                 reporting_category, source, source_type, description, created, available_on,
+                exchange_rate,
             ),
         )
         return entry

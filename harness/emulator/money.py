@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from . import fx
 from .context import Context
 from .ledger import Entry
 from .shapes import build, midnight_after
@@ -24,14 +25,65 @@ from .shapes import build, midnight_after
 STRIPE_FEE_DESCRIPTION = "Stripe processing fees"
 
 
-def available_on(ctx: Context, bypass_pending: bool) -> int:
-    """Card funds wait ``payout_delay_days`` (00:00 UTC); the bypassPending card skips it."""
+def available_on(ctx: Context, bypass_pending: bool, account_id: str) -> int:
+    """When card funds captured now become available, on the timing of ``account_id``.
+
+    Funds wait the account's ``settings.payouts.schedule.delay_days`` (read now: a later
+    change to it moves later charges only) to 00:00 UTC. An account's first payout comes
+    ``first_payout_days`` (7) after its first successful payment, so until then funds wait
+    for that day too; an Express or Custom account follows the platform's first payment
+    instead of its own, a Standard account its own. The bypassPending card skips all waits.
+    https://docs.stripe.com/connect/manage-payout-schedule (delay_days applies to
+    on_behalf_of and direct charges; destination charges follow the platform),
+    https://support.stripe.com/questions/7-day-delay-for-first-payout-for-connected-accounts,
+    https://support.stripe.com/questions/delay-for-first-payout,
+    https://docs.stripe.com/testing#available-balance."""
     now = ctx.now()
-    return now if bypass_pending else midnight_after(now, ctx.settings.payout_delay_days)
+    if bypass_pending:
+        return now
+    found = ctx.find(account_id, "account")
+    account = found[1] if found else {}
+    schedule = ((account.get("settings") or {}).get("payouts") or {}).get("schedule") or {}
+    delay = int(schedule.get("delay_days", 2))
+    anchor = account_id
+    if account_id != ctx.platform and account.get("type") != "standard":
+        anchor = ctx.platform
+    row = ctx.store.execute(
+        "SELECT created FROM ledger WHERE ns=? AND type IN ('charge', 'payment')"
+        " ORDER BY seq LIMIT 1", (anchor,)).fetchone()
+    first = now if row is None else int(row["created"])
+    return max(midnight_after(now, delay), midnight_after(first, ctx.settings.first_payout_days))
 
 
-def post(ctx: Context, ns: str, **kwargs: Any) -> Entry:
+def settled_amount(ctx: Context, ns: str, currency: str, amount: int) -> tuple[str, int]:
+    """``amount`` of ``currency`` as it lands on (or leaves) ``ns``'s balance: in the
+    currency the account settles it in, converted as :func:`post` converts it."""
+    found = ctx.find(ns, "account")
+    target = fx.settlement_currency(found[1] if found else None, currency)
+    return target, fx.convert(amount, currency, target)
+
+
+def post(ctx: Context, ns: str, *, convert: bool = True, **kwargs: Any) -> Entry:
+    """Write one balance transaction on ``ns``. Money in a currency ``ns`` does not settle
+    in is converted into its default currency first, fee details too, with
+    ``exchange_rate`` set (fx.py); a payout passes ``convert=False``, as it moves a balance
+    that is already held."""
+    if convert and kwargs.get("exchange_rate") is None:
+        kwargs = _settled(ctx, ns, kwargs)
     return ctx.ledger.post(id=ctx.new_id("txn"), ns=ns, created=ctx.now(), **kwargs)
+
+
+def _settled(ctx: Context, ns: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+    currency = kwargs["currency"]
+    found = ctx.find(ns, "account")
+    target = fx.settlement_currency(found[1] if found else None, currency)
+    if target == currency:
+        return kwargs
+    details = [{**d, "amount": fx.convert(int(d["amount"]), currency, target),
+                "currency": target} for d in kwargs.get("fee_details") or []]
+    return {**kwargs, "currency": target, "fee_details": details,
+            "amount": fx.convert(kwargs["amount"], currency, target),
+            "exchange_rate": str(fx.exchange_rate(currency, target))}
 
 
 def application_id(ctx: Context, platform: str) -> str:
@@ -46,32 +98,44 @@ def capture_charge(
     bypass_pending: bool,
     ns: str,
 ) -> None:
-    """Capture ``amount`` of ``charge`` (stored in ``ns``) and move all the money it moves."""
-    when = available_on(ctx, bypass_pending)
-    currency = charge["currency"]
+    """Capture ``amount`` of ``charge`` (stored in ``ns``) and move all the money it moves.
+
+    The charge lands in ``ns``'s settlement currency (converted, with ``exchange_rate``,
+    when ``ns`` cannot settle the charge's currency; https://docs.stripe.com/currencies/conversions),
+    and Stripe's fee is taken there, with the conversion fee when it was converted. The
+    funds follow the timing of the settlement merchant: ``on_behalf_of`` if set, else
+    ``ns`` (https://docs.stripe.com/connect/manage-payout-schedule)."""
+    when = available_on(ctx, bypass_pending, charge.get("on_behalf_of") or ns)
+    presented = charge["currency"]
+    found = ctx.find(ns, "account")
+    currency = fx.settlement_currency(found[1] if found else None, presented)
+    gross = fx.convert(amount, presented, currency)
+    rate = None if currency == presented else str(fx.exchange_rate(presented, currency))
     direct_fee = charge["application_fee_amount"] if ns != ctx.platform else None
     fee_details = [{
-        "amount": ctx.settings.stripe_fee(amount),
+        "amount": ctx.settings.card_fee(gross, currency, converted=rate is not None),
         "application": None,
         "currency": currency,
         "description": STRIPE_FEE_DESCRIPTION,
         "type": "stripe_fee",
     }]
     if direct_fee:  # a direct charge on a connected account: it pays the platform's fee
+        direct_fee = fx.convert(direct_fee, presented, currency)
         fee_details.append(_app_fee_detail(ctx, direct_fee, currency))
-    txn = post(ctx, ns, currency=currency, amount=amount, type="charge",
+    txn = post(ctx, ns, currency=currency, amount=gross, type="charge",
                reporting_category="charge", source=charge["id"], available_on=when,
-               fee_details=fee_details, description=charge["description"])
+               fee_details=fee_details, description=charge["description"],
+               exchange_rate=rate)
     charge.update(captured=True, amount_captured=amount, balance_transaction=txn.id)
     if amount < charge["amount"]:  # the uncaptured rest is released to the cardholder
         charge.update(amount_refunded=charge["amount"] - amount)
 
     destination = (charge.get("transfer_data") or {}).get("destination")
     if destination:
-        _destination_transfer(ctx, charge, amount, when)
+        _destination_transfer(ctx, charge, amount, when, currency)
     elif direct_fee:
         fee = _application_fee(ctx, charge, direct_fee, account=ns, payment=charge["id"],
-                               originating=None, when=when)
+                               originating=None, when=when, currency=currency)
         charge["application_fee"] = fee["id"]
 
 
@@ -85,24 +149,30 @@ def _app_fee_detail(ctx: Context, amount: int, currency: str) -> dict[str, Any]:
     }
 
 
-def _destination_transfer(ctx: Context, charge: dict[str, Any], captured: int, when: int) -> None:
+def _destination_transfer(
+    ctx: Context, charge: dict[str, Any], captured: int, when: int, currency: str
+) -> None:
+    """The transfer and the application fee move in the platform's settlement ``currency``:
+    amounts given in the charge's currency are converted at the charge's rate."""
     destination = charge["transfer_data"]["destination"]
     fixed = charge["transfer_data"].get("amount")
     transfer_amount = min(fixed, captured) if fixed is not None else captured
     fee_amount = charge["application_fee_amount"] if fixed is None else None
     if fee_amount is not None:
-        fee_amount = min(fee_amount, captured)
-    fee_details = [_app_fee_detail(ctx, fee_amount, charge["currency"])] if fee_amount else []
+        fee_amount = fx.convert(min(fee_amount, captured), charge["currency"], currency)
+    transfer_amount = fx.convert(transfer_amount, charge["currency"], currency)
+    fee_details = [_app_fee_detail(ctx, fee_amount, currency)] if fee_amount else []
 
     def application_fee(payment: dict[str, Any]) -> None:
         if fee_amount:
             fee = _application_fee(ctx, charge, fee_amount, account=destination,
-                                   payment=payment["id"], originating=charge["id"], when=when)
+                                   payment=payment["id"], originating=charge["id"], when=when,
+                                   currency=currency)
             payment["application_fee"] = fee["id"]
             payment["application_fee_amount"] = fee_amount
             charge["application_fee"] = fee["id"]
 
-    transfer(ctx, amount=transfer_amount, currency=charge["currency"], destination=destination,
+    transfer(ctx, amount=transfer_amount, currency=currency, destination=destination,
              when=when, source_charge=charge["id"], transfer_group=charge.get("transfer_group"),
              fee_details=fee_details, before_payment=application_fee,
              before_event=lambda tr: charge.__setitem__("transfer", tr["id"]))
@@ -167,9 +237,12 @@ def _application_fee(
     payment: str,
     originating: str | None,
     when: int,
+    currency: str,
 ) -> dict[str, Any]:
+    """The ApplicationFee, in the currency it was taken in (the docs are silent on its
+    currency after a conversion); the platform's side converts on if it must."""
     fee_id = ctx.new_id("fee")
-    txn = post(ctx, ctx.platform, currency=charge["currency"], amount=amount,
+    txn = post(ctx, ctx.platform, currency=currency, amount=amount,
                type="application_fee", reporting_category="platform_earning", source=fee_id,
                available_on=when,
                description=f"Application fee from {account}")
@@ -178,7 +251,7 @@ def _application_fee(
         id=fee_id, object="application_fee", account=account, amount=amount,
         amount_refunded=0, application=application_id(ctx, ctx.platform),
         balance_transaction=txn.id, charge=payment, created=ctx.now(),
-        currency=charge["currency"], fee_source={"charge": payment, "payout": None,
+        currency=currency, fee_source={"charge": payment, "payout": None,
                                                  "type": "charge"},
         livemode=False, originating_transaction=originating, refunded=False,
         refunds=_empty_list(f"/v1/application_fees/{fee_id}/refunds"),

@@ -9,10 +9,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from .errors import InvalidRequest, missing_param, unknown_param
+from .errors import InvalidRequest, missing_param, not_modelled_param, unknown_param
+
+if TYPE_CHECKING:
+    from .declared import Node
 
 MAX_INT = 99999999999999  # Stripe caps integer amounts well below 2**63
 
@@ -36,6 +39,9 @@ def _name(prefix: str, key: str) -> str:
 class Param:
     required: bool = False
     nullable: bool = False  # "" unsets the value (Stripe's convention)
+    # The API version that removed the parameter: from it on Stripe no longer knows the
+    # name (answered "unknown parameter"); older versions still accept it.
+    until: str | None = None
 
     def coerce(self, value: Any, name: str) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -261,14 +267,81 @@ class Custom(Param):
         return self.fn(value, name)
 
 
-def validate_fields(fields: dict[str, Param], raw: dict[str, Any], prefix: str = "") -> dict:
+Removed = Callable[[str], bool]  # "is this request's API version at or after that one?"
+# What stripe-python declares for the object being read: its Node, or a function that finds
+# it (looked up only once a name needs judging, so a good request never pays for it).
+Declared = "Node | Callable[[], Node | None] | None"
+
+
+def _gone(spec: Param, removed: Removed | None) -> bool:
+    return spec.until is not None and removed is not None and removed(spec.until)
+
+
+def _node(declared: Any) -> Node | None:
+    return declared() if callable(declared) else declared
+
+
+def _below(declared: Any, key: str) -> Any:
+    if declared is None:
+        return None
+
+    def find() -> Node | None:
+        node = _node(declared)
+        return node.fields[key].child if node is not None and key in node else None
+
+    return find
+
+
+def check_names(fields: dict[str, Param], raw: dict[str, Any], prefix: str = "", *,
+                declared: Any = None, removed: Removed | None = None) -> None:
+    """Every name in ``raw``, at every depth, is one the schema models, or a 400 that says
+    which kind of name it is: one Stripe itself does not know on this API version
+    (``parameter_unknown``, as Stripe answers), or one stripe-python declares for this
+    method (``declared``, a :data:`Declared`) that the emulator does not model yet. Run
+    before any value is read, so a name is judged before a missing sibling is."""
+    strange = [key for key in raw if key not in fields or _gone(fields[key], removed)]
+    if strange:
+        node = _node(declared)
+        ours = [k for k in strange if node is not None and k in node and k not in fields]
+        unknown = [k for k in strange if k not in ours]
+        if unknown:
+            raise unknown_param(*(_name(prefix, key) for key in unknown))
+        raise not_modelled_param(_name(prefix, ours[0]), node.docs)
+    for key, value in raw.items():
+        _check_value(fields[key], value, _name(prefix, key), _below(declared, key), removed)
+
+
+def _check_value(spec: Param, value: Any, name: str, declared: Any,
+                 removed: Removed | None) -> None:
+    if isinstance(spec, ListOf) and isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_value(spec.item, item, f"{name}[{i}]", declared, removed)
+    elif isinstance(spec, Obj) and isinstance(value, dict):
+        check_names(spec.fields, value, name, declared=declared, removed=removed)
+    elif isinstance(value, dict) and value and not isinstance(spec, (Custom, Metadata)):
+        # The emulator reads this parameter as a plain value; if Stripe also takes it as an
+        # object with these keys, they are Stripe's, not modelled here.
+        node = _node(declared)
+        if node is not None:
+            for key in value:
+                if key in node:
+                    raise not_modelled_param(_name(name, key), node.docs)
+
+
+def validate_fields(fields: dict[str, Param], raw: dict[str, Any], prefix: str = "", *,
+                    declared: Any = None, removed: Removed | None = None) -> dict:
+    """``raw`` read through the schema ``fields``: names checked (see :func:`check_names`,
+    with what stripe-python declares for the method, ``declared``, and the request's
+    version, ``removed``), then each value coerced."""
+    if declared is not None or removed is not None:
+        check_names(fields, raw, prefix, declared=declared, removed=removed)
     out: dict[str, Any] = {}
     unknown = [_name(prefix, key) for key in raw if key not in fields]
     if unknown:
         raise unknown_param(*unknown)
     for key, spec in fields.items():
         name = _name(prefix, key)
-        if key not in raw:
+        if key not in raw or _gone(spec, removed):
             if spec.required:
                 raise missing_param(name)
             continue

@@ -25,12 +25,14 @@ from werkzeug.routing import Map, RequestRedirect, Rule
 from werkzeug.wrappers import Request, Response
 
 from .context import Context, connected_account
+from .declared import Node, operation_at, operation_for, shadowed
 from .errors import (
     AuthenticationFailed,
     IdempotencyConflict,
     InvalidRequest,
     PermissionDenied,
     StripeError,
+    not_modelled_method,
 )
 from .expand import expand
 from .faults import drop_connection
@@ -47,6 +49,7 @@ IDEMPOTENCY_TTL = 24 * 3600
 # keys of 500 characters and 100 line items stay under 100 KB) and bounds unauthenticated work.
 MAX_BODY = 1 << 20
 MAX_QUERY = 64 << 10  # a query string this long is no list filter
+LOG_ENTRY = "connect_lab.log_entry"  # what the request log keeps of an API call
 DROP_RESPONSE = "connect_lab.drop_response"  # environ flag set by an injected ``drop`` fault
 # What the API answers the calls Stripe.js makes with a publishable key from the merchant's
 # origin. Only those routes are open to other origins: a secret-key route or an emulator
@@ -125,6 +128,10 @@ class HttpLayer:
                            "inside the Connect Lab emulator. This is a bug: please report it."}},
             )
         response.headers["Request-Id"] = request_id
+        logged = environ.get(LOG_ENTRY)
+        if logged is not None:  # an authenticated API call (not a control, page or socket)
+            platform, entry = logged
+            self.emulator.requests.record(platform, {**entry, "status": response.status_code})
         if cors:
             for key, value in CORS_HEADERS.items():
                 response.headers.setdefault(key, value)
@@ -160,12 +167,20 @@ class HttpLayer:
             endpoint, path_args = adapter.match(method=method)
         except (RouteNotFound, MethodNotAllowed, RequestRedirect):
             path = request.path[:200]
+            sdk = operation_at(method or request.method, request.path)
+            if sdk is not None:
+                raise not_modelled_method(sdk.method, sdk.path, sdk.id, sdk.docs) from None
             raise InvalidRequest(
                 f"Unrecognized request URL ({request.method}: {path}). Please see "
                 "https://docs.stripe.com or we can help at https://support.stripe.com/.",
                 status=404,
             ) from None
-        return self.routes[endpoint], path_args
+        route = self.routes[endpoint]
+        sdk = None if route.raw else shadowed(method or request.method, request.path,
+                                              route.path, path_args)
+        if sdk is not None:
+            raise not_modelled_method(sdk.method, sdk.path, sdk.id, sdk.docs)
+        return route, path_args
 
     def dispatch(self, request: Request, request_id: str, route: Route,
                  path_args: dict) -> Response:
@@ -184,6 +199,12 @@ class HttpLayer:
                 "https://dashboard.stripe.com/account/apikeys."
             )
         account = self.acting_account(request, platform, key)
+        if not route.path.startswith("/_emulator/"):
+            request.environ[LOG_ENTRY] = (platform, {
+                "id": request_id, "method": request.method, "path": request.path,
+                "params": dict(params), "account": account if account != platform else None,
+                "key_type": key_type, "idempotency_key": request.headers.get("Idempotency-Key"),
+                "created": self.emulator.clock.now(platform)})
         version = request.headers.get("Stripe-Version") or self.emulator.platform_version(platform)
         self.emulator.check_version(version)
         ctx = Context(self.emulator, platform, account, version, key_type,
@@ -256,7 +277,9 @@ class HttpLayer:
                         return replay
                 try:
                     if route.params is not None:
-                        params = validate_fields(route.params, params)
+                        params = validate_fields(route.params, params,
+                                                 declared=lambda: declared_params(route),
+                                                 removed=ctx.version_at_least)
                     result = route.handler(ctx, params, **path_args)
                     body = expand(ctx, result, expand_paths)
                 except StripeError as exc:
@@ -387,6 +410,13 @@ class HttpLayer:
             " VALUES (?,?,?,?,?,?)",
             (idem.scope, idem.key, idem.fingerprint, status, json.dumps(body), now),
         )
+
+
+def declared_params(route: Route) -> Node | None:
+    """What stripe-python 16 declares for the method ``route`` serves (None for a route only
+    the emulator has)."""
+    op = operation_for(route.method, route.path, route.sdk)
+    return op.params if op is not None else None
 
 
 @dataclass

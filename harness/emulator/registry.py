@@ -37,6 +37,11 @@ class Route:
     # The handler opens its own transactions (a long job committed in steps), so the core
     # does not wrap it in the request's one transaction nor hold the store lock for it.
     own_transactions: bool = False
+    # The stripe-python method this route serves, as an operation id
+    # ("v1.accounts.login_links.create"), when its HTTP method and URL shape do not find it
+    # (see ``declared.operation_for``); its ``*Params`` tell a parameter Stripe has from one
+    # it does not.
+    sdk: str | None = None
 
     @property
     def raw(self) -> bool:
@@ -67,14 +72,16 @@ class Registry:
         websocket: bool = False,
         frameable: bool = False,
         own_transactions: bool = False,
+        sdk: str | None = None,
     ):
         """Register a handler; ``params`` is its schema, validated before it runs. A
-        ``page`` route is Stripe's browser side (see :class:`Route`)."""
+        ``page`` route is Stripe's browser side (see :class:`Route`). The SDK method it
+        serves is found by its URL, or named by ``sdk``."""
 
         def wrap(fn: Handler) -> Handler:
             self.routes.append(Route(method, path, fn, publishable, params, page=page,
                                      websocket=websocket, frameable=frameable,
-                                     own_transactions=own_transactions))
+                                     own_transactions=own_transactions, sdk=sdk))
             return fn
 
         return wrap

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from . import fx
+
 # What stripe-python 16.1.0 pins (stripe._api_version) - the SDK sends it on every call.
 SDK_API_VERSION = "2026-10-28.endive"
 # What the Stripe CLI pins; accounts created before endive default to it, and the CLI sends
@@ -20,8 +22,14 @@ class Settings:
     # Stripe's standard US card pricing: 2.9% + 30 cents (configurable per emulator).
     fee_percent: float = 2.9
     fee_fixed: int = 30
-    # Days until card funds are available (Stripe's first-payout hold is 7 days in test mode).
-    payout_delay_days: int = 7
+    # Stripe's US pricing adds 1 % when the payment's currency must be converted
+    # (https://stripe.com/pricing: "+ 1% if currency conversion is required"); configurable.
+    conversion_fee_percent: float = 1.0
+    # An account's first payout waits 7 days from its first successful payment; later funds
+    # follow settings.payouts.schedule.delay_days (https://support.stripe.com/questions/
+    # delay-for-first-payout). The docs do not say whether test mode keeps the hold; the
+    # emulator does (configurable), so a tutorial shows what a new live account sees.
+    first_payout_days: int = 7
     # The network dispute fee Stripe debits in the US (not returned when a dispute is won
     # since the June 2025 pricing update); configurable.
     dispute_fee: int = 1500
@@ -33,3 +41,14 @@ class Settings:
     def stripe_fee(self, amount: int) -> int:
         """Round half up, as Stripe rounds fees to the cent: 1000 -> 59."""
         return int(amount * self.fee_percent / 100 + 0.5) + self.fee_fixed
+
+    def card_fee(self, amount: int, currency: str = "usd", *, converted: bool = False) -> int:
+        """Stripe's fee on ``amount`` (minor units of the settlement ``currency``), plus the
+        conversion fee when the payment was converted into it.
+
+        The fixed part is priced in US cents (``fee_fixed``). Stripe's US pricing page names
+        no fixed fee for other settlement currencies (each country has its own pricing page,
+        Japan's for one has none), so the emulator charges the same 30 cents converted at
+        its own rate into that currency's own unit: 45 yen, not 30 (``fx.USD_PER_UNIT``)."""
+        percent = self.fee_percent + (self.conversion_fee_percent if converted else 0.0)
+        return int(amount * percent / 100 + 0.5) + fx.convert(self.fee_fixed, "usd", currency)

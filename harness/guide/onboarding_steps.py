@@ -155,7 +155,7 @@ def connect_settings(lab: Lab, platform: PlatformHandle) -> str:
     (emulator), or say what to enter in the Dashboard (test mode)."""
     uri = platform.url + "/connect/oauth"
     if lab.config.is_emulator:
-        emulator_controls.set_redirect_uris(lab.emulator, lab.platform_id, [uri])
+        emulator_controls.set_redirect_uris(lab.api_base, lab.config.secret_key, [uri])
         return f"redirect URI registered: {uri}"
     return ("In the Dashboard (test mode), Connect → Settings → OAuth: enable OAuth for "
             f"Express accounts and add the redirect URI {uri}")

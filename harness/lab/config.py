@@ -23,6 +23,8 @@ class Config:
     secret_key: str
     publishable_key: str
     client_id: str | None = None
+    # A trainer's shared emulator (CONNECT_LAB_API_BASE): joined, not started in this kernel.
+    api_base: str | None = None
 
     @property
     def is_emulator(self) -> bool:
@@ -47,11 +49,31 @@ def refuse_live(key: str | None, name: str) -> None:
 
 
 def from_env(env: dict[str, str] | None = None) -> Config:
+    """The backend from the environment:
+
+    * nothing set: the emulator, started in this kernel, with its built-in key;
+    * ``CONNECT_LAB_API_BASE=http://host:12111`` and ``STRIPE_SECRET_KEY=sk_test_<yours>``:
+      a trainer's shared emulator (``python -m harness emulator``), joined with the learner's
+      own key, which is the learner's own platform there;
+    * ``STRIPE_SECRET_KEY=sk_test_…`` alone: Stripe test mode.
+    """
     env = dict(os.environ if env is None else env)
     secret = env.get("STRIPE_SECRET_KEY", "").strip()
     publishable = env.get("STRIPE_PUBLISHABLE_KEY", "").strip()
     refuse_live(secret, "STRIPE_SECRET_KEY")
     refuse_live(publishable, "STRIPE_PUBLISHABLE_KEY")
+    room = env.get("CONNECT_LAB_API_BASE", "").strip().rstrip("/")
+    if room:
+        if not room.startswith(("http://", "https://")):
+            raise ValueError(f"CONNECT_LAB_API_BASE must be the emulator's URL, like "
+                             f"http://trainer-laptop:12111 (got {room!r}).")
+        if not secret.startswith("sk_test_"):
+            raise ValueError(
+                "CONNECT_LAB_API_BASE joins a shared emulator: set STRIPE_SECRET_KEY to a key "
+                "of your own, sk_test_ followed by 4-200 letters, digits, _, - or . (every "
+                "learner a different one: each key is its own platform there).")
+        # The publishable key is the emulator's to issue (harness.start() reads it).
+        return Config("emulator", secret, "", api_base=room)
     if not secret:
         # The emulator issues the publishable key when it makes the platform; harness.start()
         # reads it from GET /_emulator/keys (it is not derived from the secret key).

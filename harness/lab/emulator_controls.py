@@ -15,7 +15,8 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
-__all__ = ["call", "emulator_keys", "oauth_client_id", "set_redirect_uris"]
+__all__ = ["call", "connect_settings", "emulator_keys", "oauth_client_id", "platform_info",
+           "set_redirect_uris"]
 
 
 def call(api_base: str, secret_key: str, path: str, params: dict[str, Any] | None = None,
@@ -49,20 +50,25 @@ def emulator_keys(api_base: str, secret_key: str) -> dict[str, Any]:
 
 # -- Dashboard settings -----------------------------------------------------------------------
 # On Stripe a platform's OAuth client_id and redirect URIs are Dashboard settings (Connect →
-# Settings → OAuth), not API resources, and the emulator has no HTTP control for them yet.
-# These two functions are therefore the one place outside the emulator that uses its
-# in-process object for them; ARCHITECTURE.md lists them, and the architecture test allows
-# exactly this module to do so. With a control (e.g. ``POST /_emulator/oauth/settings``)
-# they become plain :func:`call` requests.
-def set_redirect_uris(emulator: Any, platform: str, uris: list[str]) -> list[str]:
+# Settings → OAuth), not API resources; the emulator offers them as controls.
+def connect_settings(api_base: str, secret_key: str) -> dict[str, Any]:
+    """``GET /_emulator/connect/settings``: the OAuth ``client_id`` and redirect URIs."""
+    return call(api_base, secret_key, "/_emulator/connect/settings")
+
+
+def set_redirect_uris(api_base: str, secret_key: str, uris: list[str]) -> list[str]:
     """Register the platform's allowed OAuth redirect URIs (the first is the default)."""
-    from ..emulator.resources import oauth
+    params = {"redirect_uris": ""} if not uris else {
+        f"redirect_uris[{i}]": uri for i, uri in enumerate(uris)}
+    return call(api_base, secret_key, "/_emulator/connect/settings", params)["redirect_uris"]
 
-    return oauth.set_redirect_uris(emulator, platform, uris)
 
-
-def oauth_client_id(emulator: Any, platform: str) -> str | None:
+def oauth_client_id(api_base: str, secret_key: str) -> str | None:
     """The platform's OAuth ``client_id`` (``ca_…``), which the emulator gives each platform."""
-    from ..emulator.resources import oauth
+    return connect_settings(api_base, secret_key)["client_id"]
 
-    return oauth.client_id_of(emulator.store, platform)
+
+def platform_info(api_base: str, secret_key: str) -> dict[str, Any]:
+    """``GET /_emulator/platform``: the platform's default API version and the emulator's
+    pricing (what the Dashboard and the pricing page would tell)."""
+    return call(api_base, secret_key, "/_emulator/platform")

@@ -147,7 +147,7 @@ def client_id_for(lab: Lab) -> str | None:
     """The platform's OAuth client_id: the emulator gives each platform one; in test mode it
     comes from STRIPE_CLIENT_ID."""
     if lab.config.is_emulator:
-        return emulator_controls.oauth_client_id(lab.emulator, lab.platform_id)
+        return emulator_controls.oauth_client_id(lab.api_base, lab.config.secret_key)
     return lab.config.client_id
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import stripe
 
 from . import config as config_mod
-from . import emulator_controls, logsafe
+from . import emulator_controls, lifetime, logsafe
 from .emulator_controls import emulator_keys
 from .server import BackgroundServer
 
@@ -41,6 +41,7 @@ class Lab:
 
     def control(self, path: str, **params: Any) -> dict[str, Any]:
         """POST an emulator-only control (``/_emulator/...``) with the platform's key."""
+        self._check_running()
         if not self.config.is_emulator:
             raise RuntimeError(f"{path} exists only on the emulator")
         return emulator_controls.call(self.api_base, self.config.secret_key, path, params)
@@ -81,6 +82,7 @@ class Lab:
             import time
 
             return int(time.time())
+        self._check_running()
         return int(emulator_controls.call(self.api_base, self.config.secret_key,
                                           "/_emulator/clock")["now"])
 
@@ -88,13 +90,37 @@ class Lab:
     def platform_id(self) -> str:
         return self.client.v1.accounts.retrieve_current().id
 
+    @property
+    def stopped(self) -> bool:
+        return isinstance(self.client, lifetime.Stopped)
+
+    def _check_running(self) -> None:
+        if self.stopped:
+            raise lifetime.LabStopped()
+
     def stop(self) -> None:
+        """Stop the emulator (if this kernel runs it). The kernel's exit does this anyway,
+        so a notebook never needs to: after Run All the lab keeps serving its links. Any
+        later use says "the lab was stopped: run the first cell again"."""
         if self.server is not None:
             self.server.stop()
             self.server = None
+        self.client = lifetime.Stopped()  # type: ignore[assignment]
 
     def __repr__(self) -> str:
         return f"<Lab backend={self.backend} api_base={self.api_base}>"
+
+
+def sdk_client(api_base: str, secret_key: str, *, emulator: bool = True) -> stripe.StripeClient:
+    """A StripeClient for ``api_base``: on the emulator its Connect (OAuth) and Files hosts
+    are the emulator too; on Stripe they keep the SDK's defaults. Retries as Stripe advises
+    (they are safe: the SDK sends an Idempotency-Key with every POST)."""
+    return stripe.StripeClient(
+        secret_key,
+        base_addresses={"api": api_base, "connect": api_base if emulator else None,
+                        "files": api_base if emulator else None},
+        max_network_retries=2,
+    )
 
 
 def start(
@@ -109,24 +135,27 @@ def start(
     cfg = config_mod.from_env(env)
     emulator = server = None
     if cfg.is_emulator:
-        from ..emulator import Emulator, Settings
+        if cfg.api_base:  # a workshop: the trainer's emulator, this learner's own platform
+            api_base = cfg.api_base
+            try:
+                keys = emulator_keys(api_base, cfg.secret_key)
+            except OSError as exc:
+                raise ConnectionError(f"No Connect Lab emulator answers at {api_base} "
+                                      f"(CONNECT_LAB_API_BASE): {exc}") from None
+        else:
+            from ..emulator import Emulator, Settings
 
-        settings = Settings(seed=seed)
-        if api_version:
-            settings.default_api_version = api_version
-        emulator = Emulator(db=db, settings=settings)
-        server = BackgroundServer(emulator).start()
-        api_base = server.url
-        publishable = emulator_keys(api_base, cfg.secret_key)["publishable_key"]
-        cfg = dataclasses.replace(cfg, publishable_key=publishable)
+            settings = Settings(seed=seed)
+            if api_version:
+                settings.default_api_version = api_version
+            emulator = Emulator(db=db, settings=settings)
+            server = BackgroundServer(emulator).start()
+            api_base = server.url
+            keys = emulator_keys(api_base, cfg.secret_key)
+        cfg = dataclasses.replace(cfg, publishable_key=keys["publishable_key"])
     else:
         api_base = STRIPE_API_BASE
-    client = stripe.StripeClient(
-        cfg.secret_key,
-        base_addresses={"api": api_base, "connect": api_base if cfg.is_emulator else None,
-                        "files": api_base if cfg.is_emulator else None},
-        max_network_retries=2,
-    )
+    client = sdk_client(api_base, cfg.secret_key, emulator=cfg.is_emulator)
     stripe.api_key = cfg.secret_key
     stripe.api_base = api_base
     if cfg.is_emulator:
@@ -134,4 +163,6 @@ def start(
     stripe.max_network_retries = 2
     if cfg.client_id:
         stripe.client_id = cfg.client_id
-    return Lab(cfg, api_base, client, emulator, server)
+    lab = Lab(cfg, api_base, client, emulator, server)
+    lifetime.at_exit(lab.stop)
+    return lab

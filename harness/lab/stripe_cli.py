@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import emulator_controls
+from . import emulator_controls, lifetime
 from .config import mask
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -246,8 +246,9 @@ class Listener:
         self.proc = subprocess.Popen(
             self.cli.args(*self.command), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, text=True, bufsize=1, env=self.cli.env(),
-            start_new_session=True,
+            start_new_session=True, preexec_fn=lifetime.child_dies_with_us(),
         )
+        lifetime.at_exit(self.stop)  # a kernel restart must leave no `stripe listen` behind
         self._readers = [
             threading.Thread(target=self._read, args=(stream,), daemon=True,
                              name=f"stripe-listen-{name}")

@@ -156,7 +156,9 @@ def describe_backend(lab) -> None:
         print("backend        emulator (offline; STRIPE_SECRET_KEY is not set)")
         print(f"API base       {lab.api_base}")
         print("secret key     the emulator's built-in test key (never printed)")
-        default = lab.emulator.platform_version(lab.platform_id)
+        from ..lab.emulator_controls import platform_info
+
+        default = platform_info(lab.api_base, lab.config.secret_key)["api_version"]
         default_note = "this emulator platform's default"
     else:
         print("backend        Stripe test mode (STRIPE_SECRET_KEY is set)")

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import html
 import os
+import shutil
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from tqdm import tqdm
@@ -29,12 +32,20 @@ class Result:
     seconds: float
     status: str
     detail: str = ""
+    html: str = ""  # the executed notebook rendered, beside the report (build/notebooks/)
 
 
-def run_notebook(path: Path, out_dir: Path, timeout: int = 600) -> Result:
+def run_notebook(path: Path, out_dir: Path, timeout: int = 600,
+                 html_dir: Path = ROOT / "build" / "notebooks") -> Result:
     nb = nbformat.read(path, as_version=4)
     code_cells = [c for c in nb.cells if c.cell_type == "code"]
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
+    # IPC (Unix sockets in a private directory) instead of TCP on localhost: the kernel then
+    # has nothing to warn about ("running over TCP without encryption"), and no other user of
+    # the machine can reach it.
+    sockets = tempfile.mkdtemp(prefix="connect-lab-kernel-")
+    km = KernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(sockets, "k"))
+    client = NotebookClient(nb, km=km, timeout=timeout, kernel_name="python3",
+                            record_timing=False,
                             resources={"metadata": {"path": str(path.parent)}})
     started = time.perf_counter()
     status, detail = "passed", ""
@@ -49,15 +60,32 @@ def run_notebook(path: Path, out_dir: Path, timeout: int = 600) -> Result:
         status = "failed"
         first_line = str(exc).strip().splitlines()[-1] if str(exc).strip() else "error"
         detail = f"code cell {failing}: {first_line}" if failing else first_line
+    finally:
+        if km.has_kernel:  # we made the manager, so nbclient leaves its kernel to us
+            km.shutdown_kernel(now=True)
+        shutil.rmtree(sockets, ignore_errors=True)
     seconds = time.perf_counter() - started
     out_dir.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, out_dir / path.name)
-    return Result(path.name, len(code_cells), seconds, status, detail)
+    page = render_html(nb, html_dir / (path.stem + ".html"))
+    return Result(path.name, len(code_cells), seconds, status, detail, page)
+
+
+def render_html(nb: nbformat.NotebookNode, target: Path) -> str:
+    """The executed notebook as one HTML page (its charts are inline images), for the
+    report to link (``build/notebooks/<name>.html``)."""
+    from nbconvert import HTMLExporter
+
+    body, _ = HTMLExporter().from_notebook_node(nb)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(body, encoding="utf-8")
+    return target.name
 
 
 def write_report(results: list[Result], out: Path) -> None:
     rows = "\n".join(
-        f"<tr class='{r.status}'><td>{html.escape(r.notebook)}</td><td>{r.cells}</td>"
+        f"<tr class='{r.status}'><td><a href='notebooks/{html.escape(r.html)}'>"
+        f"{html.escape(r.notebook)}</a></td><td>{r.cells}</td>"
         f"<td>{r.seconds:.1f}</td><td>{r.status}</td><td>{html.escape(r.detail)}</td></tr>"
         for r in results
     )

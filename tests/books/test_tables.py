@@ -289,17 +289,17 @@ def test_disputes_table(market: Market) -> None:
 # -- balance over time ---------------------------------------------------------------------
 def test_balance_history_rebuilds_pending_and_available(market: Market) -> None:
     manual_payouts(market)  # keep the money in the balance
-    book(market)  # available 2026-01-08
+    book(market)  # the platform's first payment: available after the first week, 2026-01-08
     book(market, "pm_card_bypassPending")
-    advance(market, DAY)
-    book(market)  # 2026-01-02 12:00, available 2026-01-09
-    advance(market, 8 * DAY)  # 2026-01-10 12:00
+    advance(market, 7 * DAY)
+    book(market)  # 2026-01-08 12:00: delay_days (2) from now on, available 2026-01-10
+    advance(market, 2 * DAY)  # 2026-01-10 12:00
     history = insp.balance_history(market.client, market.account)
     assert [(t.strftime("%m-%d %H"), a, p) for t, a, p in history.itertuples()] == [
         ("01-01 12", 877, 877),
-        ("01-02 12", 877, 1754),
-        ("01-08 00", 1754, 877),
-        ("01-09 00", 2631, 0),
+        ("01-08 00", 1754, 0),
+        ("01-08 12", 1754, 877),
+        ("01-10 00", 2631, 0),
     ]
     until = int(datetime(2026, 1, 11, tzinfo=timezone.utc).timestamp())
     extended = insp.balance_history(market.client, None, until=until)

@@ -509,3 +509,84 @@ def test_transfer_to_an_account_without_transfers(client: stripe.StripeClient) -
         client.v1.transfers.create({"amount": 100, "currency": "usd", "destination": fresh.id})
     assert info.value.code == "insufficient_capabilities_for_transfer"
     assert balance_totals(client) == {"available": 1912, "pending": 0}
+
+
+# -- when funds become available ----------------------------------------------------------------
+# An account's first payout waits 7 days from its first successful payment; later card funds
+# wait settings.payouts.schedule.delay_days (2 for a US account), to 00:00 UTC. Express and
+# Custom accounts follow the platform's timing. Sources: https://support.stripe.com/questions/
+# delay-for-first-payout, https://support.stripe.com/questions/7-day-delay-for-first-payout-
+# for-connected-accounts, https://docs.stripe.com/connect/manage-payout-schedule.
+def _charge_txn(client: stripe.StripeClient, pi: stripe.PaymentIntent,
+                account: str | None = None) -> Any:
+    options: dict[str, Any] = {"stripe_account": account} if account else {}
+    charge = client.v1.charges.retrieve(pi.latest_charge, {"expand": ["balance_transaction"]},
+                                        options)
+    return charge.balance_transaction
+
+
+def _midnight(ts: int, days: int) -> int:
+    return (ts // DAY + days) * DAY
+
+
+def test_first_payment_waits_seven_days_later_ones_delay_days(
+    emulator_server: Any, client: stripe.StripeClient, api_key: str, acct: str
+) -> None:
+    """The 7-day wait is the first payout's only: a charge after it waits delay_days (2).
+    https://support.stripe.com/questions/delay-for-first-payout ("Following payouts will
+    then process according to the account's payout schedule")."""
+    from .support import advance
+
+    first = _charge_txn(client, _destination(client, acct, application_fee_amount=123))
+    assert first.available_on == _midnight(first.created, 7)
+    advance(emulator_server, api_key, DAY)  # still inside the first week: its end holds
+    inside = _charge_txn(client, _destination(client, acct, application_fee_amount=123))
+    assert inside.available_on == first.available_on
+    advance(emulator_server, api_key, 7 * DAY)
+    later = _charge_txn(client, _destination(client, acct, application_fee_amount=123))
+    assert later.available_on == _midnight(later.created, 2)
+    assert client.v1.accounts.retrieve(acct).settings.payouts.schedule.delay_days == 2
+    # the Express account's payment follows the platform's charge, not a hold of its own
+    payment = client.v1.transfers.retrieve(
+        client.v1.charges.retrieve(client.v1.payment_intents.list({"limit": 1}).data[0]
+                                   .latest_charge).transfer).destination_payment
+    incoming = client.v1.charges.retrieve(payment, {"expand": ["balance_transaction"]},
+                                          {"stripe_account": acct}).balance_transaction
+    assert (incoming.amount, incoming.fee, incoming.net) == (1000, 123, 877)
+    assert incoming.available_on == later.available_on
+
+
+def test_a_delay_days_change_moves_later_charges_only(
+    emulator_server: Any, client: stripe.StripeClient, api_key: str, acct: str
+) -> None:
+    """delay_days is read when a charge is captured: posted balance transactions keep their
+    available_on (https://docs.stripe.com/connect/manage-payout-schedule)."""
+    from .support import advance
+
+    _destination(client, acct)
+    advance(emulator_server, api_key, 8 * DAY)
+    before = _charge_txn(client, _destination(client, acct))
+    client.v1.accounts.update(acct, {"settings": {"payouts": {"schedule": {"delay_days": 5}}}})
+    direct = client.v1.payment_intents.create(
+        {"amount": 2000, "currency": "usd", "payment_method": "pm_card_visa", "confirm": True,
+         "return_url": "https://example.com/return"}, {"stripe_account": acct})
+    on_acct = _charge_txn(client, direct, acct)
+    assert on_acct.available_on == _midnight(on_acct.created, 5)  # a direct charge: its own
+    assert (on_acct.amount, on_acct.fee, on_acct.net) == (2000, 88, 1912)
+    assert client.v1.balance_transactions.retrieve(before.id).available_on == \
+        before.available_on == _midnight(before.created, 2)
+    # a destination charge follows the platform's delay, whatever the destination's
+    dest = _charge_txn(client, _destination(client, acct))
+    assert dest.available_on == _midnight(dest.created, 2)
+    # on_behalf_of makes the connected account the settlement merchant: its delay_days
+    obo = _charge_txn(client, _destination(client, acct, on_behalf_of=acct))
+    assert obo.available_on == _midnight(obo.created, 5)
+
+
+def test_bypass_pending_skips_even_the_first_week(client: stripe.StripeClient, acct: str) -> None:
+    """https://docs.stripe.com/testing#available-balance: available at once."""
+    txn = _charge_txn(client, _destination(client, acct, payment_method="pm_card_bypassPending",
+                                           application_fee_amount=123))
+    assert txn.status == "available" and txn.available_on <= txn.created + 1
+    assert balance_totals(client) == {"available": 64, "pending": 0}
+    assert balance_totals(client, acct) == {"available": 877, "pending": 0}

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+import harness
 from harness.emulator import Settings
 from harness.guide import widgets
 from harness.lab.session import Lab
@@ -51,8 +52,19 @@ def test_fee_model_follows_the_sliders_and_the_emulators_settings() -> None:
 
 def test_fee_model_for_a_lab_uses_its_emulators_fees(lab: Lab) -> None:
     model = widgets.FeeModel.for_lab(lab, amount=1000)
-    assert model.settings is lab.emulator.settings
     assert model.breakdown().stripe_fee == 59
+
+
+def test_fee_model_reads_the_fees_of_an_emulator_elsewhere() -> None:
+    """A workshop's emulator runs in another process: its pricing comes over HTTP."""
+    from harness.emulator import Emulator
+    from harness.lab.server import BackgroundServer
+
+    with BackgroundServer(Emulator(settings=Settings(fee_percent=1.5, fee_fixed=10))) as room:
+        lab = harness.start(env={"CONNECT_LAB_API_BASE": room.url,
+                                 "STRIPE_SECRET_KEY": "sk_test_learner_ada"})
+        assert lab.emulator is None
+        assert widgets.FeeModel.for_lab(lab, amount=1000).breakdown().stripe_fee == 25
 
 
 def test_fee_calculator_text_and_widget() -> None:

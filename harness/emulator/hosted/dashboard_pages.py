@@ -81,4 +81,4 @@ def express_dashboard(page: Page, account_id: str, token: str) -> Response:
                        "Login links work once. Ask the platform for a new one.", 410)
     ctx = page.context(link["platform"], account_id)
     return render("dashboard.html", brand=platform_brand(emulator, link["platform"]),
-                  **dashboard_data(ctx, account_id))
+                  logout_url=link.get("redirect_url"), **dashboard_data(ctx, account_id))

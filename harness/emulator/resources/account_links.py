@@ -140,7 +140,14 @@ def create_account_link(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 
 
 # -- LoginLink and the Express Dashboard -------------------------------------------------------
-@route("POST", "/v1/accounts/<id>/login_links", params={})
+# ``redirect_url`` (where the Express Dashboard's "log out" goes) was removed in API version
+# 2022-08-01: stripe-node's generated changelog for that release lists "Remove support for
+# `redirect_url` on `LoginLink#create`", and stripe-python 16 no longer declares it. Older
+# pinned versions still send it; from 2022-08-01 on it is an unknown parameter, as on Stripe.
+LOGIN_LINK = {"redirect_url": Url(until="2022-08-01")}
+
+
+@route("POST", "/v1/accounts/<id>/login_links", params=LOGIN_LINK)
 def create_login_link(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
     _platform_only(ctx, "login links")
     account = accounts._connected(ctx, id)
@@ -155,7 +162,8 @@ def create_login_link(ctx: Context, params: dict[str, Any], id: str) -> dict[str
     token = ctx.secret(24)
     now = ctx.now()
     save_record(ctx.emulator, "login_link", token,
-                {"platform": ctx.platform, "account": id, "created": now, "used": False})
+                {"platform": ctx.platform, "account": id, "created": now, "used": False,
+                 "redirect_url": params.get("redirect_url")})
     return build("LoginLink", object="login_link", created=now,
                  url=f"{public_base(ctx)}/express/{id}/{token}")
 

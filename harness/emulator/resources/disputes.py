@@ -6,6 +6,13 @@ reinstates the amount (``dispute_reversal``), not the fee. Test evidence
 ``winning_evidence`` / ``losing_evidence`` in ``uncategorized_text`` decides the outcome
 (https://docs.stripe.com/testing#disputes, https://docs.stripe.com/disputes/how-disputes-work,
 https://support.stripe.com/questions/dispute-fees-faq).
+
+No dispute countered fee. Since 17 June 2025 Stripe charges one when you counter a dispute
+and returns it if you win (https://support.stripe.com/questions/june-2025-pricing-updates-for-disputes,
+https://docs.stripe.com/disputes/how-disputes-work#dispute-fees), but no page says test mode
+charges it, and the SDK's ``Dispute.balance_transactions`` is "zero, one, or two balance
+transactions that show funds withdrawn and reinstated": no third one for a counter fee. So
+submitting evidence moves no money here.
 """
 
 from __future__ import annotations
@@ -125,7 +132,14 @@ def update(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
         dispute["evidence_details"]["has_evidence"] = True
     if "metadata" in params:
         dispute["metadata"] = merge_metadata(dispute["metadata"], params["metadata"])
-    if params.get("submit", True) and params.get("evidence") is not None:
+    # Evidence staged with submit=false is submitted "by making another request with this
+    # attribute set to true (the default)" (https://docs.stripe.com/api/disputes/update):
+    # submit=true alone sends what is staged. A request without evidence and without submit
+    # (metadata only) submits nothing; the docs do not say it should.
+    staged = dispute["evidence_details"]["has_evidence"]
+    sending = params.get("evidence") is not None or (params.get("submit") is True and staged)
+    if params.get("submit", True) and sending and dispute["status"] in (
+            "needs_response", "warning_needs_response"):
         dispute["evidence_details"]["submission_count"] += 1
         dispute["evidence_details"]["submission_method"] = "manual"
         text = dispute["evidence"].get("uncategorized_text") or ""

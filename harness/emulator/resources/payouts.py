@@ -21,7 +21,8 @@ from ..listing import store_page
 from ..params import LIST_PARAMS, Enum, Int, Metadata, Range, Str
 from ..registry import loader, on_tick, route
 from ..shapes import build, check_currency, merge_metadata, midnight_after
-from .balance import balance_of
+from . import refunds
+from .balance import balance_of, instant_available
 from .events import changes
 
 # Test bank account numbers (routing 110000000) and what their payouts do.
@@ -37,6 +38,12 @@ FAILING_BANKS = {
                      "of its currency."),
 }
 INSTANT_INELIGIBLE = {"000888888883"}
+# Stripe's Instant Payout fee (US): "1.5% of Instant Payouts volume", "Minimum fee of 50¢"
+# (https://stripe.com/pricing, read as transcribed 2026-09-20; the support article
+# https://support.stripe.com/questions/what-are-instant-payouts-and-who-is-eligible says 1%
+# "for most countries": the pricing page is the rate card, so 1.5%). Rounded half up.
+INSTANT_FEE_PERMILLE = 15
+INSTANT_FEE_MINIMUM = 50
 TOPUP_FAILURES = {
     "btok_us_verified_noAccount": "no_account",
     "btok_us_verified_accountClosed": "account_closed",
@@ -84,6 +91,10 @@ def arrival(ts: int, method: str) -> int:
     return day
 
 
+def instant_fee(amount: int) -> int:
+    return max(INSTANT_FEE_MINIMUM, money.proportion(INSTANT_FEE_PERMILLE, 1000, amount))
+
+
 def create_payout(ctx: Context, ns: str, params: dict[str, Any], automatic: bool) -> dict:
     currency = check_currency(params["currency"])
     amount, method = params["amount"], params.get("method", "standard")
@@ -94,6 +105,14 @@ def create_payout(ctx: Context, ns: str, params: dict[str, Any], automatic: bool
         if not banks:
             raise InvalidRequest(f"No such external account: '{params['destination']}'",
                                  code="resource_missing", param="destination")
+    if not banks and "destination" not in params:
+        # A balance in a currency no bank account takes is paid out to the default bank
+        # account, converted into its currency by Stripe
+        # (https://docs.stripe.com/connect/currencies: "Not available for the currency:
+        # Stripe converts the payout balance based on the Stripe account's default currency").
+        banks = sorted((b for b in account["external_accounts"]["data"]
+                        if b["default_for_currency"]),
+                       key=lambda b: b["currency"] != account["default_currency"])
     if not banks:
         raise InvalidRequest(f"This account has no external account in {currency}; add a bank "
                              "account before paying out.", param="destination")
@@ -101,11 +120,22 @@ def create_payout(ctx: Context, ns: str, params: dict[str, Any], automatic: bool
     if method == "instant" and _bank_number(ctx, bank) in INSTANT_INELIGIBLE:
         raise InvalidRequest("This external account is not eligible for Instant Payouts.",
                              code="instant_payouts_unsupported", param="method")
-    if ctx.ledger.available(ns, currency, ctx.now()) < amount:
+    fee_details = []
+    if method == "instant":
+        # Card funds can go out instantly once the charge completes (instant_available);
+        # Stripe's fee is taken on the payout's balance transaction (where Stripe books it
+        # is not documented; a stripe_fee there keeps net = amount - fee).
+        fee = instant_fee(amount)
+        if instant_available(ctx, ns, currency) < amount + fee:
+            raise InvalidRequest(INSUFFICIENT, code="balance_insufficient", param="amount")
+        fee_details = [{"amount": fee, "application": None, "currency": currency,
+                        "description": "Instant Payout fee", "type": "stripe_fee"}]
+    elif ctx.ledger.available(ns, currency, ctx.now()) < amount:
         raise InvalidRequest(INSUFFICIENT, code="balance_insufficient", param="amount")
     payout_id = ctx.new_id("po")
-    txn = money.post(ctx, ns, currency=currency, amount=-amount, type="payout",
+    txn = money.post(ctx, ns, convert=False, currency=currency, amount=-amount, type="payout",
                      reporting_category="payout", source=payout_id, available_on=ctx.now(),
+                     fee_details=fee_details,
                      description=params.get("description") or ("STRIPE PAYOUT" if automatic
                                                                 else None))
     payout = build(
@@ -116,7 +146,10 @@ def create_payout(ctx: Context, ns: str, params: dict[str, Any], automatic: bool
         destination=bank["id"], failure_balance_transaction=None, failure_code=None,
         failure_message=None, livemode=False, metadata=params.get("metadata") or {},
         method=method, original_payout=None, payout_method=None,
-        reconciliation_status="not_applicable", reversed_by=None,
+        # Only automatic payouts are reconciled (their transactions can be listed with
+        # balance_transactions?payout=); in_progress until the payout leaves Stripe.
+        reconciliation_status="in_progress" if automatic else "not_applicable",
+        reversed_by=None,
         source_type=params.get("source_type", "card"),
         statement_descriptor=params.get("statement_descriptor"), status="pending",
         trace_id={"status": "pending", "value": None}, type="bank_account",
@@ -153,9 +186,10 @@ def cancel(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
     if payout["status"] != "pending" or payout["automatic"]:
         raise InvalidRequest("Only pending, manually created payouts can be canceled.",
                              param="payout")
-    txn = money.post(ctx, ctx.account, currency=payout["currency"], amount=payout["amount"],
-                     type="payout_cancel", reporting_category="payout_reversal",
-                     source=payout["id"], available_on=ctx.now())
+    txn = money.post(ctx, ctx.account, convert=False, currency=payout["currency"],
+                     amount=payout["amount"], type="payout_cancel",
+                     reporting_category="payout_reversal", source=payout["id"],
+                     available_on=ctx.now())
     payout.update(status="canceled", failure_balance_transaction=txn.id)
     ctx.save(payout)
     ctx.emit("payout.canceled", payout)
@@ -259,6 +293,7 @@ def settle(ctx: Context, before: int) -> None:
     so a quiet day costs next to nothing however many accounts there are (a clock advance
     over years settles day by day)."""
     now = ctx.now()
+    refunds.settle_pending(ctx)  # refunds waiting for funds come before the day's payouts
     mine = "ns IN (SELECT id FROM objects WHERE ns=? AND type='account')"
     matured = {r[0] for r in ctx.store.execute(  # funds that matured since ``before``
         f"SELECT DISTINCT ns FROM ledger WHERE {mine} AND available_on > ?"
@@ -268,8 +303,8 @@ def settle(ctx: Context, before: int) -> None:
         " AND json_extract(data, '$.status') IN ('pending', 'in_transit')", (ctx.platform,))}
     midnight = now % 86400 == 0  # we stopped at 00:00 UTC: scheduled payouts run now
     funded = {r[0] for r in ctx.store.execute(
-        f"SELECT ns FROM ledger WHERE {mine} AND currency='usd' AND available_on <= ?"
-        " GROUP BY ns HAVING SUM(net) > 0", (ctx.platform, now))} if midnight else set()
+        f"SELECT ns FROM ledger WHERE {mine} AND available_on <= ?"
+        " GROUP BY ns, currency HAVING SUM(net) > 0", (ctx.platform, now))} if midnight else set()
     for ns in _namespaces(ctx):
         connected = ns != ctx.platform
         if ns in matured:  # balance.available (not for negative rows)
@@ -282,11 +317,31 @@ def settle(ctx: Context, before: int) -> None:
             account = _account(ctx, ns)
             schedule = account["settings"]["payouts"]["schedule"]
             if account["payouts_enabled"] and _payout_day(schedule, now):
-                for currency in ("usd",):
-                    amount = ctx.ledger.available(ns, currency, now)
-                    if amount > 0 and account["external_accounts"]["data"]:
-                        create_payout(ctx, ns, {"amount": amount, "currency": currency},
-                                      automatic=True)
+                # each currency's available balance (one in a currency without a bank
+                # account of its own goes to the default one, see create_payout)
+                for currency in sorted(ctx.ledger.balances(ns, now)["available"]):
+                    # A pending refund's amount stays behind, or the sweep would keep the
+                    # refund waiting for ever (the docs are silent on this order).
+                    amount = ctx.ledger.available(ns, currency, now) - \
+                        refunds.held(ctx, ns, currency)
+                    banks = [b for b in account["external_accounts"]["data"]
+                             if b["currency"] == currency]
+                    bank = next((b for b in banks if b.get("default_for_currency")),
+                                banks[0] if banks else None)
+                    # A bank account whose payout failed is `errored`: Stripe "will not
+                    # continue to send scheduled payouts until the bank details are updated"
+                    # (stripe-python BankAccount.status; https://docs.stripe.com/payouts#payout-failures).
+                    # Adding a new one makes it the default, and payouts resume to it.
+                    if amount <= 0 or not account["external_accounts"]["data"] or (
+                            bank is not None and bank["status"] == "errored"):
+                        continue
+                    params = {"amount": amount, "currency": currency}
+                    if bank is not None:
+                        params["destination"] = bank["id"]
+                    try:
+                        create_payout(ctx, ns, params, automatic=True)
+                    except InvalidRequest:  # no bank account can take it: it waits
+                        continue
 
 
 def _progress_payouts(ctx: Context, ns: str, now: int) -> None:
@@ -294,6 +349,9 @@ def _progress_payouts(ctx: Context, ns: str, now: int) -> None:
         for payout in ctx.store.query(type="payout", ns=ns, where={"status": status},
                                       limit=10000):
             previous = {"status": payout["status"]}
+            if payout["reconciliation_status"] == "in_progress" and payout["created"] < now:
+                previous["reconciliation_status"] = "in_progress"
+                payout["reconciliation_status"] = "completed"
             if payout["arrival_date"] > now:
                 if status == "pending" and payout["created"] < now:
                     payout["status"] = "in_transit"
@@ -304,15 +362,32 @@ def _progress_payouts(ctx: Context, ns: str, now: int) -> None:
                          if b["id"] == payout["destination"]), None)
             failure = FAILING_BANKS.get(_bank_number(ctx, bank)) if bank else None
             if failure:
-                txn = money.post(ctx, ns, currency=payout["currency"], amount=payout["amount"],
-                                 type="payout_failure", reporting_category="payout_reversal",
-                                 source=payout["id"], available_on=now)
+                txn = money.post(ctx, ns, convert=False, currency=payout["currency"],
+                                 amount=payout["amount"], type="payout_failure",
+                                 reporting_category="payout_reversal", source=payout["id"],
+                                 available_on=now)
                 payout.update(status="failed", failure_code=failure[0],
                               failure_message=failure[1], failure_balance_transaction=txn.id)
                 ctx.save(payout)
                 ctx.emit("payout.failed", payout, previous, account=ns)
+                _errored(ctx, ns, bank)
             else:
                 payout.update(status="paid", trace_id={"status": "supported",
                                                        "value": f"TRACE{payout['id'][3:15]}"})
                 ctx.save(payout)
                 ctx.emit("payout.paid", payout, previous, account=ns)
+
+
+def _errored(ctx: Context, ns: str, bank: dict[str, Any]) -> None:
+    """A failed payout sets its bank account to ``errored`` (stripe-python BankAccount.status:
+    "If a payout sent to this bank account fails, we'll set the status to `errored`")."""
+    if bank["status"] == "errored":
+        return
+    account = _account(ctx, ns)
+    for item in account["external_accounts"]["data"]:
+        if item["id"] == bank["id"]:
+            item["status"] = "errored"
+            ctx.save(account)
+            ctx.emit("account.external_account.updated", item, {"status": bank["status"]},
+                     account=ns)
+            return

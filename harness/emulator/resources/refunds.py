@@ -5,11 +5,17 @@ the homeowner's share back in proportion, and ``refund_application_fee`` returns
 platform's fee in proportion (https://docs.stripe.com/connect/destination-charges#issue-refunds).
 Stripe's processing fee is not returned
 (https://support.stripe.com/questions/understanding-fees-for-refunded-payments).
+
+A refund is paid from the refunding account's *available* balance; when that does not cover
+it, a card refund is held ``pending`` (``pending_reason=insufficient_funds``) "until your
+Stripe balance becomes sufficient" (https://docs.stripe.com/refunds): it completes, with
+``refund.updated``, as soon as a later request or the clock leaves enough available.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 from .. import money
@@ -17,8 +23,9 @@ from ..context import Context
 from ..errors import InvalidRequest
 from ..listing import store_page
 from ..params import LIST_PARAMS, Bool, Enum, Int, Metadata, Range, Str
-from ..registry import loader, route
+from ..registry import loader, on_reset, on_signals, route
 from ..shapes import build, merge_metadata
+from . import events
 from .events import changes
 
 CREATE = {
@@ -77,10 +84,8 @@ def refund_charge(ctx: Context, charge: dict[str, Any], params: dict[str, Any]) 
         fee = ctx.get(charge["application_fee"], "application_fee", param="charge")
 
     refund_id = ctx.new_id("re")
-    txn = money.post(ctx, ctx.account, currency=currency, amount=-amount, type="refund",
-                     reporting_category="refund", source=refund_id, available_on=ctx.now())
     refund = build(
-        "Refund", id=refund_id, object="refund", amount=amount, balance_transaction=txn.id,
+        "Refund", id=refund_id, object="refund", amount=amount, balance_transaction=None,
         charge=charge["id"], created=ctx.now(), currency=currency, customer=charge["customer"],
         description=None,
         destination_details={"card": {"reference": None, "reference_status": "pending",
@@ -92,18 +97,35 @@ def refund_charge(ctx: Context, charge: dict[str, Any], params: dict[str, Any]) 
         pending_reason=None, reason=params.get("reason"), receipt_number=None,
         source_transfer_reversal=None, status="succeeded", transfer_reversal=None,
     )
+    # Reversal and fee refund are proportional to the charge as captured, not to what is
+    # left of it: a refund of r reverses r / amount_captured of the transfer, rounded half
+    # up; the refund that leaves nothing to refund takes back whatever is still owed
+    # (https://docs.stripe.com/connect/destination-charges#issue-refunds).
+    captured, last = charge["amount_captured"], amount == remaining
     if transfer is not None:
         owed = transfer["amount"] - transfer["amount_reversed"]
-        share = min(owed, money.proportion(amount, remaining, owed)) if amount < remaining \
-            else owed
+        share = owed if last else min(owed, money.proportion(amount, captured,
+                                                             transfer["amount"]))
         if share > 0:
             reversal = money.reverse_transfer(ctx, transfer, share, source_refund=refund_id)
             refund["transfer_reversal"] = reversal["id"]
     if fee is not None:
         left = fee["amount"] - fee["amount_refunded"]
-        back = money.proportion(amount, remaining, left) if amount < remaining else left
+        back = left if last else min(left, money.proportion(amount, captured, fee["amount"]))
         if back > 0:
             money.refund_application_fee(ctx, fee, back)
+    # The refund itself is paid from the available balance, after the reversal above has
+    # landed in it; refunds already waiting are served first. The docs do not say whether a
+    # reversal waits with a pending refund: here it happens at once (it is its own object,
+    # named on the refund from the start), and only the refund's debit waits.
+    # https://docs.stripe.com/refunds: "Refunds use your available Stripe balance (not
+    # including pending amounts) ... Stripe holds the refund as pending for card transactions"
+    settled, due = money.settled_amount(ctx, ctx.account, currency, amount)
+    if _spendable(ctx, ctx.account, settled) >= due:
+        refund["balance_transaction"] = _debit(ctx, ctx.account, refund)
+    else:
+        refund.update(status="pending", pending_reason="insufficient_funds")
+        _waiting_add(ctx, refund_id)
     ctx.insert(refund, parent=charge["id"])
     charge["amount_refunded"] += amount
     charge["refunded"] = charge["amount_refunded"] >= charge["amount"]
@@ -112,6 +134,111 @@ def refund_charge(ctx: Context, charge: dict[str, Any], params: dict[str, Any]) 
     ctx.emit("refund.created", refund)
     ctx.emit("charge.refunded", charge)
     return refund
+
+
+# -- refunds waiting for funds ---------------------------------------------------------------
+# A platform keeps the IDs of its pending refunds, oldest first, in one meta row, so that a
+# request only looks further when some refund is waiting.
+def _waiting_key(ctx: Context) -> str:
+    return f"pending_refunds:{ctx.platform}"
+
+
+def _waiting(ctx: Context) -> list[str]:
+    return json.loads(ctx.store.get_meta(_waiting_key(ctx)) or "[]")
+
+
+def _waiting_add(ctx: Context, refund_id: str) -> None:
+    ctx.store.set_meta(_waiting_key(ctx), json.dumps([*_waiting(ctx), refund_id]))
+
+
+def held(ctx: Context, ns: str, currency: str) -> int:
+    """What the pending refunds of account ``ns`` still need in ``currency`` (automatic
+    payouts leave it in the balance, or the refunds could never complete)."""
+    total = 0
+    for refund_id in _waiting(ctx):
+        found = ctx.store.get(refund_id)
+        if found and found[0] == ns and found[1]["status"] == "pending":
+            settled, amount = money.settled_amount(ctx, ns, found[1]["currency"],
+                                                   found[1]["amount"])
+            total += amount if settled == currency else 0
+    return total
+
+
+def _spendable(ctx: Context, ns: str, currency: str) -> int:
+    return ctx.ledger.available(ns, currency, ctx.now()) - held(ctx, ns, currency)
+
+
+def _debit(ctx: Context, ns: str, refund: dict[str, Any]) -> str:
+    return money.post(ctx, ns, currency=refund["currency"], amount=-refund["amount"],
+                      type="refund", reporting_category="refund", source=refund["id"],
+                      available_on=ctx.now()).id
+
+
+def settle_pending(ctx: Context) -> None:
+    """Complete, oldest first, each waiting refund its account's available balance now
+    covers; the rest of that account and currency keeps waiting behind the first that
+    does not fit."""
+    waiting = _waiting(ctx)
+    if not waiting:
+        return
+    kept: list[str] = []
+    blocked: set[tuple[str, str]] = set()
+    for refund_id in waiting:
+        found = ctx.store.get(refund_id)
+        if found is None or found[1].get("status") != "pending":
+            continue
+        ns, refund = found
+        # in the currency the balance holds it (a converted charge's refund is, too)
+        settled, amount = money.settled_amount(ctx, ns, refund["currency"], refund["amount"])
+        lane = (ns, settled)
+        if lane in blocked or ctx.ledger.available(ns, settled, ctx.now()) < amount:
+            blocked.add(lane)
+            kept.append(refund_id)
+            continue
+        before = copy.deepcopy(refund)
+        refund.update(balance_transaction=_debit(ctx, ns, refund), status="succeeded",
+                      pending_reason=None)
+        ctx.save(refund)
+        _update_charge_copy(ctx, refund)
+        previous = changes(before, refund)
+        # refund.updated for every refund; charge.refund.updated too, as for any update of a
+        # charge's refund (https://docs.stripe.com/refunds#refund-events)
+        ctx.emit("refund.updated", refund, previous, account=ns)
+        ctx.emit("charge.refund.updated", refund, previous, account=ns)
+    if kept != waiting:
+        ctx.store.set_meta(_waiting_key(ctx), json.dumps(kept))
+
+
+def _update_charge_copy(ctx: Context, refund: dict[str, Any]) -> None:
+    """The charge's embedded ``refunds`` list shows the refund as it is now."""
+    found = ctx.store.get(refund["charge"])
+    if found is None:
+        return
+    charge = found[1]
+    data = [refund if item["id"] == refund["id"] else item for item in charge["refunds"]["data"]]
+    if data != charge["refunds"]["data"]:
+        charge["refunds"] = {**charge["refunds"], "data": data}
+        ctx.save(charge)
+
+
+@on_signals
+def after_money_moved(ctx: Context) -> None:
+    """After any request that changed something, see whether a waiting refund now fits.
+    Its events are recorded here, apart from the request's own (whichever hook runs
+    first), so that none is lost or recorded twice."""
+    if not ctx.signals or not _waiting(ctx):
+        return
+    own, ctx.signals = ctx.signals, []
+    try:
+        settle_pending(ctx)
+        events.record(ctx)
+    finally:
+        ctx.signals = own
+
+
+@on_reset
+def forget_waiting(emulator: Any, platform: str) -> None:
+    emulator.store.execute("DELETE FROM meta WHERE name=?", (f"pending_refunds:{platform}",))
 
 
 @route("POST", "/v1/refunds", params=CREATE)
@@ -191,8 +318,10 @@ def create_reversal(ctx: Context, params: dict[str, Any], transfer: str) -> dict
         charge = ctx.get(tr["source_transaction"], "charge", param="transfer")
         if charge["application_fee"]:
             fee = ctx.get(charge["application_fee"], "application_fee", param="transfer")
+            # in proportion to the whole transfer, as for a refund (not to what remains)
             left = fee["amount"] - fee["amount_refunded"]
-            back = money.proportion(amount, owed, left)
+            back = left if amount == owed else \
+                min(left, money.proportion(amount, tr["amount"], fee["amount"]))
             if back > 0:
                 money.refund_application_fee(ctx, fee, back)
     return reversal

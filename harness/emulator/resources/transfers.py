@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from .. import money
+from .. import fx, money
 from ..context import Context
 from ..errors import InvalidRequest
 from ..listing import store_page
@@ -64,14 +64,18 @@ def create(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
             raise InvalidRequest(
                 f"The source_transaction {source} has not been captured or has failed.",
                 param="source_transaction")
-        if charge["currency"] != currency:
+        # The balance transaction's currency: a converted charge settled in another one
+        # (fx.py); the room is counted in it too.
+        settled = ctx.ledger.get(charge["balance_transaction"])
+        if settled.currency != currency:
             raise InvalidRequest(
                 "The currency of source_transaction's balance transaction "
-                f"({charge['currency']}) must be the same as the transfer currency "
+                f"({settled.currency}) must be the same as the transfer currency "
                 f"({currency}).", param="currency")
         # amount_refunded already includes the uncaptured rest of a partial capture, so
         # start from the authorized amount, not amount_captured (which would count it twice).
-        room = charge["amount"] - charge["amount_refunded"] - transferred_from(ctx, source)
+        room = fx.convert(charge["amount"] - charge["amount_refunded"], charge["currency"],
+                          currency) - transferred_from(ctx, source)
         if amount > room:
             raise InvalidRequest(
                 f"Transfer amount ({amount}) exceeds the amount of the source_transaction "

@@ -78,7 +78,13 @@ class FeeModel(_Watchers):
     @classmethod
     def for_lab(cls, lab: Lab, **kwargs: Any) -> FeeModel:
         """Stripe's fee as this lab's emulator charges it (test mode: the standard pricing)."""
-        settings = lab.emulator.settings if lab.config.is_emulator else None
+        settings = None
+        if lab.config.is_emulator:  # over HTTP: the emulator may be a workshop's, elsewhere
+            from ...lab.emulator_controls import platform_info
+
+            pricing = platform_info(lab.api_base, lab.config.secret_key)["pricing"]
+            settings = Settings(fee_percent=pricing["fee_percent"],
+                                fee_fixed=pricing["fee_fixed"])
         return cls(settings=settings, **kwargs)
 
     def set(self, amount: int | None = None, fee_percent: float | None = None) -> FeeBreakdown:

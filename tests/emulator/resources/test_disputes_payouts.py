@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import urllib.request
+
 import pytest
 import stripe
 
@@ -124,3 +127,154 @@ def test_topup_funds_the_platform_for_separate_transfers(market: Market):
         {"amount": 4000, "currency": "usd", "destination": market.account})
     assert transfer.amount == 4000
     assert market.balance()[0] == 1000
+
+
+# -- disputes: staged evidence and the counter fee ---------------------------------------------
+def test_staged_evidence_is_submitted_later_with_submit_alone(market: Market):
+    """https://docs.stripe.com/api/disputes/update: with submit=false "evidence is staged on
+    the dispute", and "can be submitted to the bank by making another request with this
+    attribute set to true"."""
+    pi = market.book("pm_card_createDispute")
+    dispute = _dispute(market, pi)
+    staged = market.client.v1.disputes.update(
+        dispute.id, {"evidence": {"uncategorized_text": "winning_evidence"}, "submit": False})
+    assert staged.status == "needs_response"
+    assert (staged.evidence_details.has_evidence, staged.evidence_details.submission_count,
+            staged.evidence_details.submission_method) == (True, 0, "not_submitted")
+    assert staged.evidence.uncategorized_text == "winning_evidence"
+    won = market.client.v1.disputes.update(dispute.id, {"submit": True})
+    assert won.status == "won"
+    assert (won.evidence_details.submission_count,
+            won.evidence_details.submission_method) == (1, "manual")
+    assert market.nets() == (64 - 1500, 877)  # the amount is back, the dispute fee is not
+
+
+def test_submitting_evidence_charges_no_counter_fee_in_test_mode(market: Market):
+    """Stripe's June 2025 dispute countered fee (returned on a win) is a live-pricing fee; no
+    docs page says test mode charges it, and Dispute.balance_transactions holds only the
+    withdrawal and the reinstatement (see disputes.py), so countering moves no money."""
+    pi = market.book("pm_card_createDispute")
+    countered = market.client.v1.disputes.update(
+        _dispute(market, pi).id, {"evidence": {"product_description": "Two nights, lst_001"}})
+    assert countered.status == "under_review" and len(countered.balance_transactions) == 1
+    assert market.nets() == (64 - 2500, 877)
+
+
+# -- payouts: failures, instant payouts, reconciliation ---------------------------------------
+def _clock(market: Market) -> int:
+    request = urllib.request.Request(market.api_base + "/_emulator/clock",
+                                     headers={"Authorization": f"Bearer {market.key}"})
+    with urllib.request.urlopen(request) as response:
+        return json.loads(response.read())["now"]
+
+
+def _to_midnight(market: Market) -> None:
+    market.control("/_emulator/clock/advance", seconds=DAY - _clock(market) % DAY)
+
+
+def _payouts(market: Market) -> list[stripe.Payout]:
+    return market.client.v1.payouts.list(
+        {"limit": 100}, options={"stripe_account": market.account}).data
+
+
+def test_failed_payout_errors_the_bank_account_and_stops_scheduled_payouts(
+        client: stripe.StripeClient, emulator_server, api_key: str):
+    """stripe-python BankAccount.status: "If a payout sent to this bank account fails, we'll
+    set the status to `errored` and will not continue to send scheduled payouts until the
+    bank details are updated" (https://docs.stripe.com/payouts#payout-failures)."""
+    market = new_market(client, emulator_server.url, api_key,
+                        bank="btok_us_verified_noAccount")
+    options = {"stripe_account": market.account}
+    market.book("pm_card_bypassPending")
+    _to_midnight(market)
+    assert [(p.amount, p.automatic, p.status) for p in _payouts(market)] == [
+        (877, True, "pending")]
+    market.control("/_emulator/clock/advance", seconds=5 * DAY)
+    failed = _payouts(market)[0]
+    assert (failed.status, failed.failure_code) == ("failed", "no_account")
+    bank = client.v1.accounts.external_accounts.list(market.account).data[0]
+    assert bank.id == failed.destination and bank.status == "errored"
+    updates = client.v1.events.list({"type": "account.external_account.updated"}, options).data
+    assert [(e.data.object.id, e.data.previous_attributes["status"]) for e in updates] == [
+        (bank.id, "new")]
+    market.control("/_emulator/clock/advance", seconds=3 * DAY)  # three more midnights
+    assert len(_payouts(market)) == 1  # the returned 877 stays: nothing is sent to it
+    assert market.balance(market.account)[0] == 877
+    fresh = client.v1.accounts.external_accounts.create(
+        market.account, {"external_account": "btok_us_verified"})
+    market.control("/_emulator/clock/advance", seconds=DAY)
+    newest = _payouts(market)[0]
+    assert (newest.amount, newest.destination, newest.automatic) == (877, fresh.id, True)
+
+
+def test_instant_payout_uses_card_funds_at_once_and_charges_the_fee(market: Market):
+    """Card funds are instant-available "as soon as the charge is complete"
+    (https://docs.stripe.com/connect/instant-payouts); the fee is 1.5% of the payout, at
+    least 50 cents (https://stripe.com/pricing)."""
+    market.client.v1.accounts.update(
+        market.account, {"settings": {"payouts": {"schedule": {"interval": "manual"}}}})
+    options = {"stripe_account": market.account}
+    market.book(amount=100_000, fee=123)  # pm_card_visa: 99,877 pending, nothing available
+    balance = market.client.v1.balance.retrieve(options=options)
+    assert (balance.available[0].amount, balance.pending[0].amount) == (0, 99_877)
+    assert [(f.amount, f.currency) for f in balance.instant_available] == [(99_877, "usd")]
+    with pytest.raises(stripe.InvalidRequestError) as err:  # standard payouts still wait
+        market.client.v1.payouts.create({"amount": 100, "currency": "usd"}, options)
+    assert err.value.code == "balance_insufficient"
+    big = market.client.v1.payouts.create(
+        {"amount": 50_000, "currency": "usd", "method": "instant"}, options)
+    txn = market.client.v1.balance_transactions.retrieve(big.balance_transaction, options=options)
+    assert (txn.type, txn.amount, txn.fee, txn.net) == ("payout", -50_000, 750, -50_750)
+    assert txn.fee_details[0].type == "stripe_fee"
+    small = market.client.v1.payouts.create(
+        {"amount": 500, "currency": "usd", "method": "instant"}, options)
+    small_txn = market.client.v1.balance_transactions.retrieve(small.balance_transaction,
+                                                               options=options)
+    assert (small_txn.fee, small_txn.net) == (50, -550)  # 7.5 cents would be under the minimum
+    left = market.client.v1.balance.retrieve(options=options).instant_available[0].amount
+    assert left == 99_877 - 50_750 - 550
+    with pytest.raises(stripe.InvalidRequestError) as err:  # amount + fee must fit
+        market.client.v1.payouts.create(
+            {"amount": left - 100, "currency": "usd", "method": "instant"}, options)
+    assert err.value.code == "balance_insufficient"
+
+
+def test_automatic_payout_is_reconciled_and_lists_what_it_settled(market: Market):
+    """Payout.reconciliation_status: "If `completed`, you can use the Balance Transactions
+    API to list all balance transactions that are paid out in this payout"; the payout filter
+    is "For automatic Stripe payouts only"
+    (https://docs.stripe.com/api/balance_transactions/list#balance_transaction_list-payout)."""
+    options = {"stripe_account": market.account}
+    market.book("pm_card_bypassPending")
+    market.book("pm_card_bypassPending", amount=2000, fee=246)
+    _to_midnight(market)
+    first = _payouts(market)[0]
+    assert (first.amount, first.automatic, first.reconciliation_status) == (
+        877 + 1754, True, "in_progress")
+    market.control("/_emulator/clock/advance", seconds=3600)
+    first = market.client.v1.payouts.retrieve(first.id, options=options)
+    assert first.reconciliation_status == "completed"
+    settled = market.client.v1.balance_transactions.list({"payout": first.id}, options).data
+    assert [(t.type, t.net) for t in settled] == [("payout", -2631), ("payment", 1754),
+                                                   ("payment", 877)]
+    market.book("pm_card_bypassPending", amount=3000, fee=369)
+    _to_midnight(market)
+    second = _payouts(market)[0]
+    assert second.amount == 2631 and second.id != first.id
+    settled = market.client.v1.balance_transactions.list({"payout": second.id}, options).data
+    assert [(t.type, t.net) for t in settled] == [("payout", -2631), ("payment", 2631)]
+    page = market.client.v1.balance_transactions.list({"payout": first.id, "limit": 1},
+                                                      options)
+    assert page.has_more and page.data[0].type == "payout"
+
+
+def test_manual_payouts_are_not_reconciled_nor_filterable(market: Market):
+    market.client.v1.accounts.update(
+        market.account, {"settings": {"payouts": {"schedule": {"interval": "manual"}}}})
+    options = {"stripe_account": market.account}
+    market.book("pm_card_bypassPending")
+    payout = market.client.v1.payouts.create({"amount": 877, "currency": "usd"}, options)
+    assert payout.reconciliation_status == "not_applicable"
+    with pytest.raises(stripe.InvalidRequestError) as err:
+        market.client.v1.balance_transactions.list({"payout": payout.id}, options)
+    assert err.value.param == "payout"

@@ -101,6 +101,8 @@ def test_refunds_after_a_partial_capture(client: stripe.StripeClient) -> None:
     """The released 400 already counts in amount_refunded; all 600 captured stay refundable."""
     pi = _pi(client, confirm=True, payment_method="pm_card_visa", capture_method="manual")
     client.v1.payment_intents.capture(pi.id, {"amount_to_capture": 600})
+    # refunds are paid from the available balance (https://docs.stripe.com/refunds)
+    client.v1.topups.create({"amount": 1000, "currency": "usd"})
     first = client.v1.refunds.create({"payment_intent": pi.id, "amount": 300})
     charge = client.v1.charges.retrieve(pi.latest_charge)
     assert (charge.amount_refunded, charge.refunded) == (700, False)
@@ -109,7 +111,7 @@ def test_refunds_after_a_partial_capture(client: stripe.StripeClient) -> None:
     charge = client.v1.charges.retrieve(pi.latest_charge)
     assert (charge.amount_captured, charge.amount_refunded, charge.refunded) == (600, 1000, True)
     totals = balance_totals(client)  # Stripe's fee on the 600 is not returned
-    assert totals["available"] + totals["pending"] == 553 - 600
+    assert totals["available"] + totals["pending"] == 1000 + 553 - 600
 
 
 def test_capture_more_than_capturable_is_refused(client: stripe.StripeClient) -> None:

@@ -1,0 +1,49 @@
+"""What each platform asked of the API, newest last: the emulator's side of Stripe's
+Dashboard request logs (Developers → Logs), read by ``GET /_emulator/requests``.
+
+A test of someone's own platform asserts on the calls its code made, not only on the state
+they left, as pytest-httpserver's log allows. The log is in memory and bounded per platform
+(it is a debugging aid, not a record that must survive a restart), and it keeps no secret:
+the values of ``client_secret``, card ``number`` and ``cvc`` are masked, as the Dashboard's
+logs mask card data.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from typing import Any
+
+MAX_PER_PLATFORM = 1000  # ours: Stripe keeps logs for a time window, not a count
+_MASKED = frozenset({"client_secret", "number", "cvc", "account_number", "routing_number"})
+
+
+def masked(value: Any) -> Any:
+    """``value`` with every secret-bearing field replaced by ``"***"``."""
+    if isinstance(value, dict):
+        return {k: "***" if k in _MASKED and v not in ("", None) else masked(v)
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [masked(v) for v in value]
+    return value
+
+
+class RequestLog:
+    """Per platform, the last :data:`MAX_PER_PLATFORM` API requests and their statuses."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, deque[dict[str, Any]]] = {}
+        self._lock = threading.Lock()
+
+    def record(self, platform: str, entry: dict[str, Any]) -> None:
+        entry = {**entry, "params": masked(entry.get("params") or {})}
+        with self._lock:
+            self._entries.setdefault(platform, deque(maxlen=MAX_PER_PLATFORM)).append(entry)
+
+    def entries(self, platform: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self._entries.get(platform, ()))
+
+    def forget(self, platform: str) -> None:
+        with self._lock:
+            self._entries.pop(platform, None)
