@@ -44,9 +44,7 @@ PRICE_DATA = Obj(fields={
                                    "tax_code": Str(nullable=True)})}),
 })
 LINE_ITEM = Obj(fields={"price_data": PRICE_DATA, "price": Str(),
-                        "quantity": Int(min=0, max=999999), "metadata": Metadata(),
-                        "adjustable_quantity": prices.refuse("adjustable quantities"),
-                        "tax_rates": prices.refuse("tax rates")})
+                        "quantity": Int(min=0, max=999999), "metadata": Metadata()})
 PI_DATA = Obj(fields={
     "application_fee_amount": Int(min=0),
     "transfer_data": Obj(fields={"destination": Str(required=True), "amount": Int(min=1)}),

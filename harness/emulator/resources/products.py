@@ -36,19 +36,12 @@ from .events import changes
 
 
 def not_modelled(name: str, what: str) -> InvalidRequest:
-    """The emulator's own refusal of something Stripe has and it does not model yet."""
-    return InvalidRequest(f"The emulator does not model {what} yet ({name}); Stripe "
-                          "accepts it, the emulator cannot answer it honestly.",
-                          code="parameter_invalid", param=name)
-
-
-def refuse(what: str) -> Custom:
-    """A declared parameter the emulator refuses, whatever its value."""
-
-    def fn(value: Any, name: str) -> Any:
-        raise not_modelled(name, what)
-
-    return Custom(fn=fn)
+    """The emulator's own refusal of a value Stripe takes and the emulator does not model
+    yet (``billing_scheme=tiered``...), shaped like the core's answer for a parameter it does
+    not model (:func:`harness.emulator.errors.not_modelled_param`). A parameter left out of
+    a schema here gets that answer from the core."""
+    return InvalidRequest(f"{name}: {what} is something Stripe does that Connect Lab's "
+                          "emulator does not model yet.", param=name)
 
 
 _DECIMAL = re.compile(r"[0-9]{1,12}(\.[0-9]{1,12})?")
@@ -82,7 +75,6 @@ RECURRING = Obj(fields={
     "interval": Enum(choices=INTERVALS, required=True), "interval_count": Int(min=1),
     "trial_period_days": Int(min=0, max=730),
     "usage_type": Enum(choices=("licensed", "metered")),
-    "meter": refuse("usage meters (metered prices)"),
 })
 TAX_BEHAVIORS = ("exclusive", "inclusive", "unspecified")
 PACKAGE = Obj(fields={k: Custom(fn=_dimension, required=True)
@@ -96,8 +88,6 @@ DEFAULT_PRICE_DATA = Obj(fields={
     "unit_amount_decimal": Custom(fn=decimal_amount),
     "tax_behavior": Enum(choices=TAX_BEHAVIORS), "metadata": Metadata(),
     "recurring": RECURRING,
-    "currency_options": refuse("prices in several currencies"),
-    "custom_unit_amount": refuse("customer-chosen amounts"),
 })
 WRITABLE: dict[str, Param] = {
     "name": Str(max_length=250),
@@ -119,9 +109,9 @@ CREATE: dict[str, Param] = {
     "name": Str(required=True, max_length=250),
     "type": Enum(choices=("good", "service")),
     "default_price_data": DEFAULT_PRICE_DATA,
-    # Stripe takes a product ID of the caller's choosing; the emulator's IDs are one space
-    # for every tenant, so a chosen ID would tell one platform what another has named.
-    "id": refuse("custom product IDs"),
+    # Not ``id``: Stripe takes a product ID of the caller's choosing, but the emulator's IDs
+    # are one space for every tenant, so a chosen ID would tell one platform what another has
+    # named. Left out, it is the core's "not modelled" 400.
 }
 UPDATE: dict[str, Param] = {**WRITABLE, "default_price": Str()}
 # Query fields for products (https://docs.stripe.com/search#query-fields-for-products).
