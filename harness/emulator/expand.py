@@ -59,6 +59,9 @@ def _expand(ctx: Context, obj: Any, parts: list[str], path: str) -> Any:
     if head not in obj:
         raise InvalidRequest(f"This property cannot be expanded ({path}).", param="expand")
     value = obj[head]
+    fill = registry.expanders.get((obj.get("object"), head))
+    if value is None and fill is not None:
+        value = fill(ctx, obj)
     if isinstance(value, str):
         loaded = load(ctx, value)
         if loaded is None:

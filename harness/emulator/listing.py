@@ -66,8 +66,10 @@ def store_page(
     where: dict[str, Any] | None = None,
     parent: str | None = None,
     ns: str | None = None,
+    top_level: bool = False,
 ) -> dict[str, Any]:
-    """A list page over stored objects of one type in the acting account."""
+    """A list page over stored objects of one type in the acting account (``top_level``:
+    only those that belong to no parent object)."""
 
     def fetch(before_seq: int | None, after_seq: int | None, limit: int) -> list[dict]:
         return ctx.store.query(
@@ -80,6 +82,7 @@ def store_page(
             after_seq=after_seq,
             limit=limit,
             ascending=after_seq is not None,
+            top_level=top_level,
         )
 
     def seq_of(object_id: str) -> int | None:

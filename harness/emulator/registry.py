@@ -15,6 +15,9 @@ if TYPE_CHECKING:
 
 Handler = Callable[..., Any]
 Loader = Callable[["Context", str], "dict[str, Any] | None"]
+# (context, the object) -> the value of one of its fields that Stripe fills only when asked
+# (``expand[]=line_items`` on a Checkout Session)
+Expander = Callable[["Context", "dict[str, Any]"], Any]
 
 
 @dataclass
@@ -50,6 +53,7 @@ class Route:
 class Registry:
     routes: list[Route] = field(default_factory=list)
     loaders: dict[str, Loader] = field(default_factory=dict)
+    expanders: dict[tuple[str, str], Expander] = field(default_factory=dict)
     platform_hooks: list[Callable[[Context], None]] = field(default_factory=list)
     signal_hooks: list[Callable[[Context], None]] = field(default_factory=list)
     start_hooks: list[Callable[[Any], None]] = field(default_factory=list)
@@ -100,6 +104,16 @@ class Registry:
 
         return wrap
 
+    def expander(self, object_type: str, field_name: str):
+        """Register how to fill a field Stripe returns only when it is expanded (it is null
+        otherwise), e.g. a Checkout Session's ``line_items``."""
+
+        def wrap(fn: Expander) -> Expander:
+            self.expanders[(object_type, field_name)] = fn
+            return fn
+
+        return wrap
+
     def on_new_platform(self, fn: Callable[[Context], None]) -> Callable[[Context], None]:
         self.platform_hooks.append(fn)
         return fn
@@ -136,6 +150,7 @@ class Registry:
 registry = Registry()
 route = registry.route
 loader = registry.loader
+expander = registry.expander
 on_new_platform = registry.on_new_platform
 on_signals = registry.on_signals
 on_start = registry.on_start

@@ -196,8 +196,11 @@ class Store:
         after_seq: int | None = None,
         limit: int = 10,
         ascending: bool = False,
+        top_level: bool = False,
     ) -> list[dict[str, Any]]:
-        """Newest first (Stripe's list order) unless ``ascending``; filters on JSON fields."""
+        """Newest first (Stripe's list order) unless ``ascending``; filters on JSON fields
+        (a tuple value matches any of its items). ``top_level`` keeps objects that belong to
+        no parent only."""
         sql = ["SELECT data FROM objects WHERE type=?"]
         args: list[Any] = [type]
         if ns is not None:
@@ -206,7 +209,14 @@ class Store:
         if parent is not None:
             sql.append("AND parent=?")
             args.append(parent)
+        if top_level:
+            sql.append("AND parent IS NULL")
         for field, value in (where or {}).items():
+            if isinstance(value, tuple):
+                marks = ",".join("?" * len(value)) or "NULL"
+                sql.append(f"AND json_extract(data, '$.{field}') IN ({marks})")
+                args.extend(value)
+                continue
             sql.append(f"AND json_extract(data, '$.{field}') IS ?")
             args.append(value)
         ops = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "eq": "="}

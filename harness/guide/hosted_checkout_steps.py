@@ -468,3 +468,62 @@ __all__ = [
     "bookings", "connect_webhook", "decisions", "fetch_text", "session_id_from_url",
     "session_summary", "sessions", "wait_for_webhooks",
 ]
+
+
+# -- section 9: a Session priced with Products and Prices -------------------------------------
+def listing_catalog(lab: Lab, listing_id: str, cleaning_fee: int) -> dict[str, str]:
+    """The platform's catalog for one listing: a Product with a per-night Price, and a
+    "Cleaning fee" Product with a flat Price. Returns ``{"nightly": price_…, "cleaning":
+    price_…}``. (A real platform creates its catalog once and keeps these IDs; each run of
+    this notebook in test mode makes new ones.)"""
+    from ..books import marketplace
+
+    stay = marketplace.listing(listing_id)
+    catalog = {}
+    for role, name, amount in (("nightly", f"{stay.title} ({stay.city}), one night",
+                                stay.nightly_price), ("cleaning", "Cleaning fee", cleaning_fee)):
+        product = lab.client.v1.products.create({
+            "name": name, "metadata": {"listing_id": listing_id},
+            "default_price_data": {"currency": stay.currency, "unit_amount": amount}})
+        catalog[role] = product.default_price
+    return catalog
+
+
+def destination_for(lab: Lab, platform: PlatformHandle, listing_id: str,
+                    line_items: list[dict[str, Any]]) -> dict[str, Any]:
+    """``payment_intent_data`` for a destination charge to the listing's homeowner. The
+    server adds up the Prices itself (unit amount x quantity, as Checkout does) to take the
+    platform's fee on that total: the browser never names an amount."""
+    from ..books import marketplace
+
+    total = sum(lab.client.v1.prices.retrieve(item["price"]).unit_amount * item["quantity"]
+                for item in line_items)
+    owner = platform.db.one("SELECT stripe_account_id FROM homeowners WHERE id=?",
+                            (marketplace.listing(listing_id).homeowner_id,))
+    return {"application_fee_amount": marketplace.application_fee(total),
+            "transfer_data": {"destination": owner["stripe_account_id"]},
+            "metadata": {"listing_id": listing_id}}
+
+
+def line_items_table(lab: Lab, session_id: str):
+    """A Session's line items as Stripe lists them (pandas)."""
+    import pandas as pd
+
+    items = lab.client.v1.checkout.sessions.line_items.list(session_id, {"limit": 100})
+    return pd.DataFrame([{"description": i.description, "price": i.price.id,
+                          "unit_amount": i.price.unit_amount, "quantity": i.quantity,
+                          "amount_subtotal": i.amount_subtotal, "amount_total": i.amount_total,
+                          "currency": i.currency} for i in items.data])
+
+
+def catalog_table(lab: Lab, catalog: Mapping[str, str]):
+    """The catalog's Prices as the API returns them (pandas)."""
+    import pandas as pd
+
+    rows = []
+    for role, price_id in catalog.items():
+        price = lab.client.v1.prices.retrieve(price_id, {"expand": ["product"]})
+        rows.append({"role": role, "price": price.id, "product": price.product.id,
+                     "name": price.product.name, "unit_amount": price.unit_amount,
+                     "currency": price.currency, "type": price.type})
+    return pd.DataFrame(rows)

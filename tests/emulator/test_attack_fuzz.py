@@ -48,12 +48,15 @@ PATH_SEGMENTS = ["", "²", "%00", "..", "x" * 5000, "%2F", "%E2%80%AE", "٣", " 
 @pytest.fixture(scope="module")
 def world() -> dict:
     client = Client(Emulator())
-    _, account, pi, charge = seeded_world(client, KEY)
+    post, account, pi, charge = seeded_world(client, KEY)
+    person = post(f"/v1/accounts/{account['id']}/persons", {
+        "first_name": "Jane", "relationship[representative]": "true"})
     keys = client.get("/_emulator/keys", headers={"Authorization": f"Bearer {KEY}"})
     assert keys.status_code == 200, keys.get_data(as_text=True)
     ids = {"id": pi["id"], "account": account["id"], "account_id": account["id"],
            "transfer": charge["transfer"], "fee": charge["application_fee"],
-           "charge": charge["id"], "name": "transfers", "platform": "acct_x", "token": "tok_x"}
+           "charge": charge["id"], "name": "transfers", "platform": "acct_x", "token": "tok_x",
+           "person": person["id"]}
     return {"client": client, "ids": ids,
             "pk": json.loads(keys.get_data(as_text=True))["publishable_key"]}
 

@@ -44,6 +44,8 @@ SUPPORTED_TRIGGERS = [
     ["payment_method.attached", "payment_method.detached"],
     ["setup_intent.created", "setup_intent.succeeded"],
     ["setup_intent.canceled", "setup_intent.setup_failed"],
+    ["product.created", "product.updated", "product.deleted"],
+    ["price.created", "price.updated"],
 ]
 
 

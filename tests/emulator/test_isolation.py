@@ -92,6 +92,13 @@ def build_tenant(server: BackgroundServer) -> Tenant:
     setup = client.v1.setup_intents.create({
         "customer": customer.id, "payment_method": "pm_card_authenticationRequiredOnSetup",
         "confirm": True})
+    product = client.v1.products.create({"name": "Cleaning fee", "default_price_data": {
+        "currency": "usd", "unit_amount": 4500}})
+    host_price = client.v1.prices.create({"currency": "usd", "unit_amount": 14500,
+                                          "product_data": {"name": "Night"}},
+                                         options={"stripe_account": host})
+    person = client.v1.accounts.persons.create(host, {"first_name": "Jane", "relationship": {
+        "representative": True}})
     event = client.v1.events.list({"limit": 1}).data[0]
     txn = client.v1.balance_transactions.list({"limit": 1}).data[0]
     bank = client.v1.accounts.external_accounts.list(host).data[0]
@@ -104,7 +111,8 @@ def build_tenant(server: BackgroundServer) -> Tenant:
         "item": item.id, "webhook_endpoint": endpoint.id, "open_pi": open_pi.id,
         "three_ds_pi": three_ds.id, "setup_intent": setup.id,
         "setup_attempt": setup.latest_attempt, "event": event.id, "balance_transaction": txn.id,
-        "external_account": bank.id})
+        "external_account": bank.id, "product": product.id, "price": product.default_price,
+        "host_price": host_price.id, "host_product": host_price.product, "person": person.id})
     link = client.v1.account_links.create({
         "account": client.v1.accounts.create({"type": "express", "country": "US"}).id,
         "type": "account_onboarding", "refresh_url": "https://example.com/refresh",
@@ -241,6 +249,92 @@ def test_a_cursor_of_another_type_is_unknown_even_in_ones_own_account(
                    params={"starting_after": b.ids[other]})
         tally.api(f"{path} after a {other}", resp, ok=resp.status == 404)
     _report("cursors of the wrong type", tally)
+
+
+# -- the catalog: products and prices -----------------------------------------------------------
+def test_foreign_products_and_prices_are_missing(
+    emulator_server: BackgroundServer, tenants: tuple[Tenant, Tenant]
+) -> None:
+    """B, or A acting as its connected account, or A itself for its account's objects:
+    every way to read, change, delete, search or sell someone else's Product or Price is
+    Stripe's 404 (or an empty answer)."""
+    a, b = tenants
+    tally = Tally(a)
+    host = {"Stripe-Account": a.ids["account"]}
+    sale = {"mode": "payment", "success_url": "https://example.com/ok",
+            "line_items[0][quantity]": "1"}
+    for key, headers, kind, own in ((b.key, {}, "product", "product"),
+                                    (b.key, {}, "price", "price"),
+                                    (a.key, host, "product", "product"),
+                                    (a.key, host, "price", "price"),
+                                    (a.key, {}, "product", "host_product"),
+                                    (a.key, {}, "price", "host_price")):
+        object_id = a.ids[own]
+        # What this caller must never see: the platform's catalog from the host's scope or
+        # B's, the host's from the platform's own scope.
+        tally.foreign = ({a.ids["host_product"], a.ids["host_price"]} if own.startswith(
+            "host_") else {a.ids["product"], a.ids["price"]})
+        who = f"{'B' if key == b.key else 'A'}{' as host' if headers else ''}"
+        for method, path, params in (
+                ("GET", f"/v1/{kind}s/{object_id}", {}),
+                ("POST", f"/v1/{kind}s/{object_id}", {"metadata[mine]": "now"}),
+                ("DELETE", f"/v1/products/{object_id}", {})):
+            if method == "DELETE" and kind != "product":
+                continue
+            resp = raw(emulator_server, method, path, key=key, params=params, headers=headers)
+            tally.api(f"{who}: {method} {path}", resp,
+                      ok=resp.status == 404 and resp.error.get("code") == "resource_missing")
+        resp = raw(emulator_server, "GET", f"/v1/{kind}s/search", key=key, headers=headers,
+                   params={"query": f"{'product' if kind == 'price' else 'name'}~'"
+                                    f"{'prod' if kind == 'price' else 'Nig'}'"})
+        tally.api(f"{who}: search {kind}s", resp, ok=resp.status in (200, 400))
+        resp = raw(emulator_server, "GET", f"/v1/{kind}s", key=key, headers=headers)
+        tally.api(f"{who}: list {kind}s", resp, ok=resp.status == 200)
+        if kind == "price":
+            resp = raw(emulator_server, "POST", "/v1/checkout/sessions", key=key,
+                       headers=headers, params={**sale, "line_items[0][price]": object_id})
+            tally.api(f"{who}: Checkout with {object_id}", resp,
+                      ok=resp.status == 404 and resp.error.get("param")
+                      == "line_items[0][price]")
+        else:
+            resp = raw(emulator_server, "POST", "/v1/prices", key=key, headers=headers,
+                       params={"product": object_id, "currency": "usd", "unit_amount": "1"})
+            tally.api(f"{who}: a price on {object_id}", resp,
+                      ok=resp.status == 404 and resp.error.get("param") == "product")
+    assert tally.breaches == [], tally.breaches
+    _report("foreign products and prices", tally)
+
+
+def test_foreign_persons_are_out_of_reach(
+    emulator_server: BackgroundServer, tenants: tuple[Tenant, Tenant]
+) -> None:
+    """B under A's account, B under its own account with A's person, A's sibling scope: a
+    403 for a foreign account, Stripe's 404 for a person under another account."""
+    a, b = tenants
+    tally = Tally(a)
+    person = a.ids["person"]
+    sibling = {"Stripe-Account": a.ids["sibling"]}
+    for who, key, headers, account in (
+            ("B", b.key, {}, a.ids["account"]), ("B", b.key, {}, b.ids["account"]),
+            ("A's sibling", a.key, sibling, a.ids["account"]),
+            ("A", a.key, {}, a.ids["sibling"])):
+        # what this caller must not see: the person (and, for B, all of A's)
+        tally.foreign = {person} if who != "B" else set(a.ids.values())
+        for method, path, params in (
+                ("GET", f"/v1/accounts/{account}/persons/{person}", {}),
+                ("POST", f"/v1/accounts/{account}/persons/{person}", {"first_name": "Eve"}),
+                ("DELETE", f"/v1/accounts/{account}/persons/{person}", {}),
+                ("GET", f"/v1/accounts/{account}/persons", {}),
+                ("POST", f"/v1/accounts/{account}/persons", {"first_name": "Eve"})):
+            resp = raw(emulator_server, method, path, key=key, params=params, headers=headers)
+            mine = account != a.ids["account"] or who == "A"
+            tally.api(f"{who}: {method} {path}", resp,
+                      ok=resp.status == 404 if mine and "person_" in path else
+                      resp.status in (200, 403) if mine else resp.status == 403)
+    assert a.client.v1.accounts.persons.retrieve(a.ids["account"], person).first_name \
+        == "Jane"
+    assert tally.breaches == [], tally.breaches
+    _report("foreign persons", tally)
 
 
 # -- Stripe-Account scope ----------------------------------------------------------------------

@@ -43,10 +43,15 @@ EXPECTED_TYPES = {
     "payment_intent",
     "payment_method",
     "payout",
+    "person",
+    "price",
+    "product",
     "refund",
     "setup_attempt",
     "setup_intent",
     "token",
+    "search_result",
+    "item",
     "topup",
     "transfer",
     "transfer_reversal",
@@ -198,6 +203,23 @@ def run_scenario(server: Any, key: str) -> tuple[list[Any], Problems]:
         {"type": "custom", "country": "US", "capabilities": {"transfers": {"requested": True}}}
     )
     v1.accounts.delete(doomed.id)
+
+    # a company and its people
+    company = v1.accounts.create({
+        "type": "custom", "country": "US", "business_type": "company",
+        "capabilities": {"transfers": {"requested": True}},
+        "company": {"name": "Lakeside LLC", "tax_id": "000000000",
+                    "address": {"line1": "1 Main", "city": "SF"}}})
+    rep = v1.accounts.persons.create(company.id, {
+        "first_name": "Jane", "dob": {"day": 1, "month": 1, "year": 1901},
+        "relationship": {"representative": True, "percent_ownership": 50, "title": "CEO"}})
+    v1.accounts.persons.update(company.id, rep.id, {"ssn_last_4": "0000"})
+    v1.accounts.persons.retrieve(company.id, rep.id)
+    v1.accounts.persons.list(company.id)
+    v1.accounts.persons.delete(
+        company.id, v1.accounts.persons.create(company.id, {"first_name": "Gone"}).id)
+    control(server, key, f"/_emulator/accounts/{company.id}/complete_onboarding")
+    v1.accounts.retrieve(company.id)
 
     # destination charges (fee; transfer_data[amount]; manual capture)
     dest = v1.payment_intents.create(
@@ -387,6 +409,31 @@ def run_scenario(server: Any, key: str) -> tuple[list[Any], Problems]:
     v1.checkout.sessions.retrieve(session.id)
     v1.checkout.sessions.list({"limit": 3})
 
+    # products and prices, and a Checkout Session priced with them
+    product = v1.products.create({"name": "Cleaning fee", "default_price_data": {
+        "currency": "usd", "unit_amount": 4500}, "marketing_features": [{"name": "Linen"}],
+        "package_dimensions": {"height": 1, "length": 2, "weight": 3, "width": 4},
+        "tax_details": {"tax_code": "txcd_20030000"}})
+    v1.products.update(product.id, {"description": "After every stay"})
+    v1.products.retrieve(product.id, {"expand": ["default_price"]})
+    v1.products.list({"limit": 3})
+    v1.products.search({"query": "name~'clean'"})
+    v1.products.delete(v1.products.create({"name": "Gone"}).id)
+    nightly = v1.prices.create({"currency": "usd", "unit_amount": 14500,
+                                "lookup_key": "nightly", "product_data": {"name": "Night"}})
+    v1.prices.update(nightly.id, {"nickname": "nightly"})
+    v1.prices.create({"currency": "usd", "unit_amount": 99000, "product": product.id,
+                      "recurring": {"interval": "month", "trial_period_days": 7}})
+    v1.prices.retrieve(nightly.id, {"expand": ["product"]})
+    v1.prices.list({"limit": 3})
+    v1.prices.search({"query": "lookup_key:'nightly'", "limit": 1})
+    priced = v1.checkout.sessions.create({
+        "mode": "payment", "success_url": "https://example.com/ok",
+        "line_items": [{"price": nightly.id, "quantity": 3},
+                       {"price": product.default_price, "quantity": 1}]})
+    v1.checkout.sessions.line_items.list(priced.id, {"expand": ["data.price.product"]})
+    v1.checkout.sessions.line_items.list(session.id)
+
     control(server, key, "/_emulator/clock/advance", seconds=8 * 86400)
     v1.balance.retrieve()
     v1.balance.retrieve(options=as_acct)
@@ -450,6 +497,12 @@ def test_nested_typed_classes_were_checked_too(scenario: tuple[list[Any], Proble
         "PaymentIntent.NextAction",
         "PaymentMethod.Card",
         "Account.Requirements",
+        "Account.Company",
+        "Person.Relationship",
+        "Person.Requirements",
+        "Price.Recurring",
+        "Product.MarketingFeature",
+        "Product.PackageDimensions",
         "Balance.Available",
         "ApplicationFee.FeeSource",
         "ErrorObject",

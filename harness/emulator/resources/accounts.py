@@ -41,6 +41,28 @@ REQUIRED = (
     "individual.last_name", "individual.phone", "individual.ssn_last_4",
     "tos_acceptance.date", "tos_acceptance.ip",
 )
+# What a US company must supply (https://docs.stripe.com/connect/required-verification-information,
+# United States, company, card_payments + transfers): the company's name, address, phone and
+# tax ID, that its owners have been provided, and a representative. The emulator asks of
+# the representative what it asks of an individual, plus a title; of each owner, a name, an
+# email, a date of birth, an address and the last 4 of an SSN. Before a representative
+# exists the fields are listed as ``representative.<field>``; afterwards, as Stripe lists a
+# known person's, ``person_….<field>`` (and on the Person, its own ``requirements``).
+COMPANY_REQUIRED = (
+    "business_profile.mcc", "business_profile.url", "business_type",
+    "company.address.city", "company.address.line1", "company.address.postal_code",
+    "company.address.state", "company.name", "company.owners_provided", "company.phone",
+    "company.tax_id", "external_account", "tos_acceptance.date", "tos_acceptance.ip",
+)
+PERSON_ADDRESS_DOB = (
+    "address.city", "address.line1", "address.postal_code", "address.state", "dob.day",
+    "dob.month", "dob.year")
+REPRESENTATIVE_FIELDS = tuple(sorted((*PERSON_ADDRESS_DOB, "email", "first_name",
+                                      "last_name", "phone", "relationship.title",
+                                      "ssn_last_4")))
+OWNER_FIELDS = tuple(sorted((*PERSON_ADDRESS_DOB, "email", "first_name", "last_name",
+                             "ssn_last_4")))
+COMPANY_TYPES = ("company", "non_profit", "government_entity")
 TEST_BANK = {"country": "US", "currency": "usd", "routing_number": "110000000",
              "account_number": "000123456789", "account_holder_type": "individual"}
 
@@ -50,6 +72,13 @@ INDIVIDUAL = Obj(fields={
     "address": ADDRESS, "dob": Obj(fields={"day": Int(), "month": Int(), "year": Int()}),
     "email": Str(), "first_name": Str(), "last_name": Str(), "phone": Str(),
     "ssn_last_4": Str(), "id_number": Str(), "metadata": Metadata()})
+DECLARATION = Obj(fields={"date": Int(), "ip": Str(), "user_agent": Str()})
+COMPANY = Obj(fields={
+    "address": ADDRESS, "name": Str(), "phone": Str(), "tax_id": Str(), "vat_id": Str(),
+    "registration_number": Str(), "owners_provided": Bool(), "directors_provided": Bool(),
+    "executives_provided": Bool(), "structure": Str(), "ownership_declaration": DECLARATION,
+    "verification": Obj(fields={"document": Obj(fields={"front": Str(), "back": Str()})}),
+})
 BANK = Obj(fields={"object": Enum(choices=("bank_account",)), "country": Str(),
                    "currency": Str(), "routing_number": Str(), "account_number": Str(),
                    "account_holder_name": Str(),
@@ -63,6 +92,7 @@ WRITABLE = {
         "support_url")}),
     "capabilities": Obj(fields={c: Obj(fields={"requested": Bool()}) for c in CAPABILITIES}),
     "individual": INDIVIDUAL,
+    "company": COMPANY,
     "tos_acceptance": Obj(fields={"date": Int(), "ip": Str(), "user_agent": Str(),
                                   "service_agreement": Enum(choices=("full", "recipient"))}),
     "external_account": Str(),
@@ -128,13 +158,73 @@ def _requirements(due: list[str]) -> dict[str, Any]:
             "eventually_due": due, "past_due": due, "pending_verification": []}
 
 
+def persons_of(ctx: Context, account_id: str) -> list[dict[str, Any]]:
+    """An account's persons, oldest first."""
+    return ctx.store.query(type="person", parent=account_id, limit=1000, ascending=True)
+
+
+def person_due(person: dict[str, Any]) -> list[str]:
+    """What ``person`` still has to supply for its roles (representative, owner)."""
+    relationship = person.get("relationship") or {}
+    needed: set[str] = set()
+    if relationship.get("representative"):
+        needed.update(REPRESENTATIVE_FIELDS)
+    if relationship.get("owner"):
+        needed.update(OWNER_FIELDS)
+    due = []
+    for path in sorted(needed):
+        if path == "ssn_last_4":
+            if not (person.get("ssn_last_4_provided") or person.get("id_number_provided")):
+                due.append(path)
+        elif _get_path(person, path) in (None, ""):
+            due.append(path)
+    return due
+
+
+def _company_due(ctx: Context, account: dict[str, Any]) -> list[str]:
+    """The company's own fields, then its persons': see :data:`COMPANY_REQUIRED`."""
+    company = account.get("company") or {}
+    due = []
+    for path in COMPANY_REQUIRED:
+        if path == "external_account":
+            done = bool(account["external_accounts"]["data"])
+        elif path == "company.owners_provided":
+            done = bool(company.get("owners_provided"))
+        elif path == "company.tax_id":
+            done = bool(company.get("tax_id_provided"))
+        elif path.startswith("company."):
+            done = _get_path({"company": company}, path) not in (None, "")
+        else:
+            done = _get_path(account, path) not in (None, "")
+        if not done:
+            due.append(path)
+    persons = persons_of(ctx, account["id"])
+    if not any((p.get("relationship") or {}).get("representative") for p in persons):
+        due += [f"representative.{f}" for f in REPRESENTATIVE_FIELDS]
+    for person in persons:
+        missing = person_due(person)
+        due += [f"{person['id']}.{f}" for f in missing]
+    return sorted(due)
+
+
+def _person_requirements(due: list[str]) -> dict[str, Any]:
+    return {"alternatives": [], "currently_due": due, "errors": [], "eventually_due": due,
+            "past_due": due, "pending_verification": []}
+
+
 def refresh(ctx: Context, account: dict[str, Any]) -> dict[str, Any]:
     """Recompute requirements, capabilities and the enabled flags from what is supplied."""
+    if account["id"] == ctx.platform and account.get("type") == "standard" \
+            and account["controller"].get("type") == "account":
+        return account  # the platform's own account: verified, it holds the keys
     details = ctx.store.get_meta(f"account_details:{account['id']}")
     import json
 
-    supplied = _supplied(account, json.loads(details) if details else {})
-    due = [p for p in REQUIRED if p not in supplied]
+    if account.get("business_type") in COMPANY_TYPES:
+        due = _company_due(ctx, account)
+    else:
+        supplied = _supplied(account, json.loads(details) if details else {})
+        due = [p for p in REQUIRED if p not in supplied]
     account["requirements"] = _requirements(due)
     account["future_requirements"] = {**_requirements([]), "disabled_reason": None}
     for name in list(account["capabilities"]):
@@ -211,6 +301,8 @@ def _apply(ctx: Context, account: dict[str, Any], params: dict[str, Any]) -> Non
             account[key] = params[key]
     if "business_profile" in params:
         account["business_profile"].update(params["business_profile"])
+    if account.get("business_type") in COMPANY_TYPES or "company" in params:
+        _apply_company(account, params.get("company") or {})
     if "metadata" in params:
         account["metadata"] = merge_metadata(account["metadata"], params["metadata"])
     for name, spec in (params.get("capabilities") or {}).items():
@@ -261,6 +353,35 @@ def _fee_payer(kind: str, *, typed: bool) -> str:
         return {"express": "application_express", "custom": "application_custom"}.get(
             kind, "account")
     return "application" if kind == "express" else "account"
+
+
+def _apply_company(account: dict[str, Any], params: dict[str, Any]) -> None:
+    """``company[...]`` onto ``Account.company``. Tax and VAT IDs are secrets Stripe never
+    returns: only that they were provided (``tax_id_provided``, ``vat_id_provided``)."""
+    company = account.get("company") or {
+        "address": dict.fromkeys(("city", "country", "line1", "line2", "postal_code",
+                                  "state")),
+        "directors_provided": False, "executives_provided": False, "name": None,
+        "owners_provided": False, "ownership_declaration": None, "phone": None,
+        "structure": None, "tax_id_provided": False, "vat_id_provided": False,
+        "verification": {"document": dict.fromkeys(("back", "details", "details_code",
+                                                    "front"))},
+    }
+    for key, value in params.items():
+        if key == "address":
+            company["address"].update(value)
+        elif key in ("tax_id", "vat_id"):
+            company[f"{key}_provided"] = bool(value)
+        elif key == "registration_number":
+            continue  # kept by Stripe, shown nowhere on the Account
+        elif key == "ownership_declaration":
+            company[key] = {"date": None, "ip": None, "user_agent": None,
+                            **(company.get(key) or {}), **value}
+        elif key == "verification":
+            company[key]["document"].update(value.get("document") or {})
+        else:
+            company[key] = value
+    account["company"] = company
 
 
 def new_account(ctx: Context, account_id: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -341,6 +462,9 @@ def complete_onboarding(
 
     ``supplied`` is what they typed into a hosted form (keys ``individual``,
     ``business_profile``, ``bank``, ``tos_acceptance``); Stripe's test values fill the rest.
+    A company gets its name, address, phone and tax ID, ``owners_provided``, and a
+    representative (the ``individual`` values) if it has none; each person's missing
+    fields are filled with test values too.
     """
     import json
 
@@ -370,6 +494,18 @@ def complete_onboarding(
         account["email"] = details["individual"]["email"]
     ctx.store.set_meta(f"account_details:{account['id']}", json.dumps(details))
     account["tos_acceptance"] = {"user_agent": None, **details["tos_acceptance"]}
+    if account["business_type"] in COMPANY_TYPES:
+        from . import persons
+
+        company = account.get("company") or {}
+        test_address = {k: v for k, v in details["individual"]["address"].items()
+                        if not (company.get("address") or {}).get(k)}
+        _apply_company(account, {
+            "address": test_address,
+            "name": company.get("name") or profile.get("name") or "Test Company",
+            "phone": company.get("phone") or "0000000000", "tax_id": "000000000",
+            "owners_provided": True})
+        persons.complete_for_company(ctx, account, details["individual"])
     for name in CAPABILITIES:
         account["capabilities"].setdefault(name, "inactive")
     return refresh(ctx, account)

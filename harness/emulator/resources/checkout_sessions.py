@@ -15,22 +15,37 @@ from typing import Any
 from ..context import Context
 from ..errors import InvalidRequest
 from ..listing import page, store_page
-from ..params import LIST_PARAMS, Enum, Int, ListOf, Metadata, Obj, Range, Str, Url, check_url
-from ..registry import loader, on_tick, route
+from ..params import (
+    LIST_PARAMS,
+    Enum,
+    Int,
+    ListOf,
+    Metadata,
+    Obj,
+    Range,
+    Str,
+    Url,
+    check_url,
+)
+from ..registry import expander, loader, on_tick, route
 from ..settings import ENDIVE
-from ..shapes import build, check_amount, check_currency
+from ..shapes import build, check_amount
 from ..versions import Change, renders
-from . import payment_intents
+from . import payment_intents, prices
 
+# https://docs.stripe.com/api/checkout/sessions/create#create_checkout_session-line_items
 PRICE_DATA = Obj(fields={
-    "currency": Str(required=True),
-    "unit_amount": Int(min=0),
-    "product_data": Obj(fields={"name": Str(required=True), "description": Str(),
-                                "images": ListOf(item=Str()), "metadata": Metadata()},
-                        required=True),
+    **prices.AMOUNT_FIELDS,
+    "product": Str(),
+    "product_data": Obj(fields={
+        "name": Str(required=True, max_length=250), "description": Str(max_length=40000),
+        "images": ListOf(item=Str(), max_items=8), "metadata": Metadata(),
+        "tax_code": Str(), "unit_label": Str(max_length=12),
+        "tax_details": Obj(fields={"performance_location": Str(),
+                                   "tax_code": Str(nullable=True)})}),
 })
 LINE_ITEM = Obj(fields={"price_data": PRICE_DATA, "price": Str(),
-                        "quantity": Int(min=1, max=999999)})
+                        "quantity": Int(min=0, max=999999), "metadata": Metadata()})
 PI_DATA = Obj(fields={
     "application_fee_amount": Int(min=0),
     "transfer_data": Obj(fields={"destination": Str(required=True), "amount": Int(min=1)}),
@@ -42,6 +57,7 @@ PI_DATA = Obj(fields={
     "receipt_email": Str(),
     "statement_descriptor": Str(max_length=22),
     "statement_descriptor_suffix": Str(max_length=22),
+    "shipping": payment_intents.PAYMENT_SHARED["shipping"],
 })
 CREATE = {
     "mode": Enum(choices=("payment", "setup", "subscription")),
@@ -94,37 +110,41 @@ def _old_ui_mode_names(session: dict[str, Any]) -> None:
 
 
 def _line_items(ctx: Context, session_id: str, items: list[dict[str, Any]]) -> list[dict]:
+    """Checkout's line items, as Stripe computes them without tax or discounts: each line's
+    ``amount_subtotal`` = ``amount_total`` = unit amount x quantity, its ``description``
+    the product's name, its ``price`` the Price object (an inline one for ``price_data``)."""
     out = []
     for i, item in enumerate(items):
+        name = f"line_items[{i}]"
+        prices.one_of(item, ("price", "price_data"), name)
         if "price" in item:
-            raise InvalidRequest("The emulator has no Price objects; use "
-                                 "line_items[][price_data] instead.",
-                                 param=f"line_items[{i}][price]")
-        data = item.get("price_data")
-        if data is None:
-            raise InvalidRequest(f"Missing required param: line_items[{i}][price_data].",
-                                 code="parameter_missing", param=f"line_items[{i}][price_data]")
+            price = prices.for_line_item(ctx, item["price"], f"{name}[price]")
+        elif "price_data" in item:
+            price = prices.new_price(ctx, item["price_data"], prefix=f"{name}[price_data]",
+                                     parent=session_id)
+        else:
+            raise InvalidRequest(f"Missing required param: {name}[price] (or "
+                                 f"{name}[price_data]).", code="parameter_missing",
+                                 param=f"{name}[price]")
+        # A one-time price needs a quantity (https://docs.stripe.com/api/checkout/sessions/
+        # create#create_checkout_session-line_items-quantity).
         if "quantity" not in item:
-            raise InvalidRequest(f"Missing required param: line_items[{i}][quantity].",
-                                 code="parameter_missing", param=f"line_items[{i}][quantity]")
-        currency = check_currency(data["currency"], f"line_items[{i}][price_data][currency]")
-        unit = data.get("unit_amount", 0)
-        total = unit * item["quantity"]
-        product = data["product_data"]
+            raise InvalidRequest(f"Missing required param: {name}[quantity].",
+                                 code="parameter_missing", param=f"{name}[quantity]")
+        if item["quantity"] < 1:
+            raise InvalidRequest("This value must be greater than or equal to 1.",
+                                 code="parameter_invalid_integer", param=f"{name}[quantity]")
+        prices.one_time_only(price, f"{name}[price]" if "price" in item
+                             else f"{name}[price_data][recurring]")
+        product = ctx.store.get(price["product"])
+        total = price["unit_amount"] * item["quantity"]
         out.append(build(
             "LineItem", id=ctx.new_id("li"), object="item", adjustable_quantity=None,
             amount_discount=0, amount_subtotal=total, amount_tax=0, amount_total=total,
-            currency=currency, description=product["name"], discounts=[], metadata={},
-            price={"id": ctx.new_id("price"), "object": "price", "active": False,
-                   "billing_scheme": "per_unit", "created": ctx.now(), "currency": currency,
-                   "custom_unit_amount": None, "livemode": False, "lookup_key": None,
-                   "metadata": {}, "nickname": None,
-                   "product": {"name": product["name"],
-                               "description": product.get("description")},
-                   "recurring": None, "tax_behavior": "unspecified", "tiers_mode": None,
-                   "transform_quantity": None, "type": "one_time", "unit_amount": unit,
-                   "unit_amount_decimal": str(unit)},
-            quantity=item["quantity"], taxes=[],
+            currency=price["currency"],
+            description=product[1]["name"] if product else None, discounts=[],
+            metadata=item.get("metadata") or {}, price=price, quantity=item["quantity"],
+            taxes=[],
         ))
     return out
 
@@ -141,8 +161,7 @@ def create(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
         raise InvalidRequest("Missing required param: mode.", code="parameter_missing",
                              param="mode")
     if mode != "payment":
-        raise InvalidRequest(f"The emulator supports mode=payment only (got {mode}).",
-                             param="mode")
+        raise prices.not_modelled("mode", f"mode={mode} Checkout Sessions (only mode=payment)")
     ui_mode = _ui_mode(ctx, params)
     if "success_url" not in params:
         raise InvalidRequest("Missing required param: success_url.", code="parameter_missing",
@@ -237,6 +256,15 @@ def line_items(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
                 kind="item")
 
 
+@expander("checkout.session", "line_items")
+def expand_line_items(ctx: Context, session: dict[str, Any]) -> dict[str, Any]:
+    """``expand[]=line_items``: the Session's first page of line items, as
+    ``GET /v1/checkout/sessions/{id}/line_items`` answers it ("This field is not included by
+    default. To include it in the response, expand the line_items field",
+    https://docs.stripe.com/api/checkout/sessions/object#checkout_session_object-line_items)."""
+    return line_items(ctx, {}, session["id"])
+
+
 def expire(ctx: Context, session: dict[str, Any]) -> dict[str, Any]:
     session["status"] = "expired"
     session["url"] = None
@@ -305,6 +333,7 @@ def page_init(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
             "receipt_email": pi_data.get("receipt_email") or email,
             "statement_descriptor": pi_data.get("statement_descriptor"),
             "statement_descriptor_suffix": pi_data.get("statement_descriptor_suffix"),
+            "shipping": pi_data.get("shipping"),
         })
         session["payment_intent"] = pi["id"]
         ctx.store.set_meta(f"checkout_session_for:{pi['id']}", id)
