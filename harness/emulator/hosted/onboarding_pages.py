@@ -42,6 +42,16 @@ def _unavailable(page: Page, platform: str) -> Response:
                    "The platform can no longer onboard this account.", 404)
 
 
+def _back(page: Page, link: dict[str, Any]) -> Response:
+    """Where the browser goes when the flow ends: ``return_url``. A v2 Account Link may have
+    none (stripe-python 16: ``return_url`` is optional on both use cases), and the docs do
+    not say where Stripe then sends the browser; the emulator says the flow is over."""
+    if link.get("return_url"):
+        return redirect(link["return_url"], code=303)
+    return message(page.emulator, link["platform"], "You're all set",
+                   "You can close this page and return to the platform.", 200)
+
+
 def _onboarding_form(emulator: Any, link: dict[str, Any], account: dict[str, Any], sid: str,
                      action: str, values: dict[str, Any], errors: list[str]) -> Response:
     return render(
@@ -88,7 +98,7 @@ def onboarding_submit(page: Page, account_id: str, token: str) -> Response:
         return redirect(link["refresh_url"], code=303)
     if page.text("action") == "leave":
         drop_record(emulator, "onboarding_session", sid)
-        return redirect(link["return_url"], code=303)
+        return _back(page, link)
     values = read_form(page.params)
     supplied, errors = validate(values, page.request.remote_addr or "127.0.0.1",
                                 page.request.headers.get("User-Agent", ""))
@@ -100,8 +110,8 @@ def onboarding_submit(page: Page, account_id: str, token: str) -> Response:
         return _onboarding_form(emulator, link, account, sid, page.request.path, values, errors)
     if take_record(emulator, "onboarding_session", sid) is None:
         # a parallel submit of the same form finished first: onboard once
-        return redirect(link["return_url"], code=303)
+        return _back(page, link)
     before = copy.deepcopy(account)
     accounts.complete_onboarding(ctx, account, supplied)
     accounts.save_and_announce(ctx, before, account)
-    return redirect(link["return_url"], code=303)
+    return _back(page, link)
