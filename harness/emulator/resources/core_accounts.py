@@ -220,15 +220,17 @@ def _merchant_capabilities(caps: dict[str, Any]) -> dict[str, Any]:
 
 
 def _requirements(ctx: Context, account: dict[str, Any], state: dict[str, Any]) -> dict:
-    """v1's ``currently_due`` as v2 requirement entries: what each restricts, and when."""
-    due = account["requirements"]["currently_due"]
+    """v1's ``currently_due`` as v2 requirement entries: what each restricts, and when.
+    Only capabilities that need onboarding (v1's ``transfers``, ``card_payments``) make
+    requirements: an account with just the customer configuration has none."""
     restricted = [
         {"capability": cap, "configuration": conf, "deadline": {"status": "currently_due"}}
         for conf, config in sorted(state["configuration"].items())
         for cap in config["capabilities"] if CAPABILITIES[(conf, cap)] is not None]
+    due = account["requirements"]["currently_due"] if restricted else []
     entries = [{
         "awaiting_action_from": "user", "description": REQUIREMENT_NAMES.get(path, path),
-        "errors": [], "impact": {"restricts_capabilities": restricted or None},
+        "errors": [], "impact": {"restricts_capabilities": restricted},
         "minimum_deadline": {"status": "currently_due"}, "reference": None,
         "requested_reasons": [{"code": "routine_onboarding"}]} for path in due]
     summary = {"minimum_deadline": {"status": "currently_due", "time": None}} if due else None

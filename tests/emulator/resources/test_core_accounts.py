@@ -428,3 +428,9 @@ def test_changing_the_dashboard_changes_what_v1_sees(client: stripe.StripeClient
     client.v2.core.accounts.update(account.id, {"dashboard": "none"})
     v1 = client.v1.accounts.retrieve(account.id)
     assert (v1.type, v1.controller.stripe_dashboard.type) == ("custom", "none")
+
+
+def test_a_customer_only_account_has_no_requirements(client: stripe.StripeClient) -> None:
+    payer = maya(client, CUSTOMER)
+    shown = client.v2.core.accounts.retrieve(payer.id, {"include": ["requirements"]})
+    assert shown.requirements.entries == [] and shown.requirements.summary is None
