@@ -434,3 +434,24 @@ def test_a_customer_only_account_has_no_requirements(client: stripe.StripeClient
     payer = maya(client, CUSTOMER)
     shown = client.v2.core.accounts.retrieve(payer.id, {"include": ["requirements"]})
     assert shown.requirements.entries == [] and shown.requirements.summary is None
+
+
+def test_a_configuration_can_be_deactivated_and_reapplied(client: stripe.StripeClient) -> None:
+    account = maya(client)
+    onboard(client, account.id)
+    off = client.v2.core.accounts.update(account.id, {
+        "configuration": {"recipient": {"applied": False}},
+        "include": ["configuration.recipient"]})
+    assert off.applied_configurations == [] and off.configuration.recipient.applied is False
+    assert client.v1.accounts.retrieve(account.id).capabilities.to_dict() == {}
+    with pytest.raises(stripe.InvalidRequestError):
+        _destination_charge(client, account.id)
+    on = client.v2.core.accounts.update(account.id, {
+        "configuration": {"recipient": {"applied": True}},
+        "include": ["configuration.recipient"]})
+    assert on.applied_configurations == ["recipient"] and recipient_status(on) == "active"
+    assert _destination_charge(client, account.id).status == "succeeded"
+    with pytest.raises(stripe.InvalidRequestError) as create_only:
+        client.v2.core.accounts.create({"configuration": {"recipient": {
+            "applied": True}}})  # type: ignore[typeddict-unknown-key]
+    assert create_only.value.param == "configuration[recipient][applied]"  # type: ignore
