@@ -211,6 +211,15 @@ def test_a_destination_charge_moves_money_exactly_as_to_a_v1_express_account(
         assert [(b.amount, b.currency) for b in balance.pending] == [(877, "usd")]
     platform_balance = v2_client.v1.balance.retrieve()
     assert [(b.amount, b.currency) for b in platform_balance.pending] == [(64, "usd")]
+    # and back: a partial refund reversing the transfer and the fee, in proportion
+    for c, pi in ((v1_client, one), (v2_client, two)):
+        c.v1.refunds.create({"payment_intent": pi.id, "amount": 400,
+                             "reverse_transfer": True, "refund_application_fee": True})
+    assert _txns(v1_client) == _txns(v2_client)
+    assert _txns(v1_client, express.id) == _txns(v2_client, recipient.id)
+    assert ("refund", -400, 0, -400, "usd") in _txns(v2_client)
+    assert sum(t[3] for t in _txns(v2_client)) == 64 - 400 + 400 - 49  # keeps 15 of its fee
+    assert sum(t[3] for t in _txns(v2_client, recipient.id)) == 877 - 400 + 49
 
 
 def test_a_recipient_before_onboarding_cannot_receive_a_transfer(
