@@ -339,6 +339,19 @@ class Listener:
                             "event": found.group(4)})
         return out
 
+    def wait_for_response(self, event_id: str, timeout: float = 15) -> dict[str, Any]:
+        """The endpoint's answer to ``event_id``, once the CLI has reported it: the CLI
+        prints its ``<--`` line before its ``webhook_response`` message reaches Stripe, so
+        the line alone does not mean the answer is recorded yet."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [r for r in self.responses() if r.get("event") == event_id]
+            if found:
+                return found[-1]
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no response to {event_id} reported within {timeout} s")
+            time.sleep(0.05)
+
     # -- stopping -------------------------------------------------------------------------
     def stop(self, timeout: float = 5) -> int | None:
         """Stop the CLI as Ctrl-C would; kill it if it lingers. Returns its exit code."""

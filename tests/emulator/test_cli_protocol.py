@@ -156,6 +156,7 @@ def test_trigger_payment_intent_succeeded_is_forwarded_signed(
     forwarded = {json.loads(r["body"])["type"] for r in receiver.requests}
     assert forwarded <= {"payment_intent.succeeded", "account.updated"}
     listener.wait_for(f"[200] POST {receiver.server.url_for('/webhook')} [{event.id}]")
+    listener.wait_for_response(event.id)  # the line comes before the websocket message
     responses = {r["event"]: r for r in listener.responses()}
     assert responses[event.id]["status"] == 200
     assert responses[event.id]["event_type"] == "payment_intent.succeeded"

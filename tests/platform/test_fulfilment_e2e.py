@@ -8,7 +8,6 @@ whichever of ``checkout.session.completed`` and ``payment_intent.succeeded`` com
 from __future__ import annotations
 
 import json
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -100,13 +99,7 @@ def listen(platform: Platform, events: list[str]) -> Listener:
 def cli_answers(listener: Listener, event_id: str, timeout: float = 20) -> dict[str, Any]:
     """What the platform answered the CLI for ``event_id`` (its webhook_response)."""
     listener.wait_for(f"[{event_id}]", timeout=timeout)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = [r for r in listener.responses() if r["event"] == event_id]
-        if found:
-            return found[-1]
-        time.sleep(0.05)
-    raise AssertionError(f"stripe listen never reported an answer for {event_id}")
+    return listener.wait_for_response(event_id, timeout=timeout)
 
 
 def event_of(platform: Platform, event_type: str, object_id: str) -> str:

@@ -506,9 +506,18 @@ def complete_onboarding(
             "phone": company.get("phone") or "0000000000", "tax_id": "000000000",
             "owners_provided": True})
         persons.complete_for_company(ctx, account, details["individual"])
-    for name in CAPABILITIES:
-        account["capabilities"].setdefault(name, "inactive")
+    if ctx.store.get_meta(v2_state_key(account["id"])) is None:
+        # An Accounts v2 account has the capabilities its configurations ask for
+        # (core_accounts); onboarding it requests no others.
+        for name in CAPABILITIES:
+            account["capabilities"].setdefault(name, "inactive")
     return refresh(ctx, account)
+
+
+def v2_state_key(account_id: str) -> str:
+    """Where :mod:`.core_accounts` keeps what only Accounts v2 has of an account (its
+    configurations...): named here, beside the account, so onboarding can tell the two apart."""
+    return f"v2_account:{account_id}"
 
 
 def card_statement_descriptor(ctx: Context, account_id: str, suffix: str | None) -> str | None:
@@ -601,10 +610,26 @@ def save_and_announce(ctx: Context, before: dict[str, Any], account: dict[str, A
 
 
 # -- HTTP -------------------------------------------------------------------------------------
+# https://docs.stripe.com/connect/accounts-v2/account-creation: "When building a new Stripe
+# integration, use the Accounts v2 API (/v2/core/accounts) unless you're explicitly
+# instructed to use Accounts v1. If an error directed you to this page, make sure that you're
+# using /v2/core/accounts to create Accounts." The page shows neither the error's text, code
+# nor status; this one is the emulator's own, says so, and points where Stripe's does.
+NEW_PLATFORM_REFUSAL = (
+    "Connect Lab emulator (new platform): this platform has not enabled Accounts v1, so "
+    "POST /v1/accounts is refused. Create connected accounts with the Accounts v2 API "
+    "(POST /v2/core/accounts); see https://docs.stripe.com/connect/accounts-v2/account-creation"
+    ". (This wording is the emulator's: Stripe documents that such an error exists, not its "
+    "text.)")
+
+
 @route("POST", "/v1/accounts", params=CREATE)
 def create(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     if ctx.is_connected:
         raise PermissionDenied("Connected accounts cannot create accounts.")
+    if ctx.settings.new_platform:
+        raise InvalidRequest(NEW_PLATFORM_REFUSAL, extra={
+            "doc_url": "https://docs.stripe.com/connect/accounts-v2/account-creation"})
     account = new_account(ctx, ctx.new_id("acct", 16), params)
     ctx.insert(account, ns=ctx.platform)
     return account
@@ -647,7 +672,8 @@ def forget_account(ctx: Context, account: dict[str, Any]) -> None:
     https://docs.stripe.com/api/accounts/delete.)"""
     store, ns = ctx.store, account["id"]
     banks = [b["id"] for b in (account.get("external_accounts") or {}).get("data", [])]
-    for name in [f"bank_number:{b}" for b in banks] + [f"account_details:{ns}"]:
+    for name in [f"bank_number:{b}" for b in banks] + [f"account_details:{ns}",
+                                                        v2_state_key(ns)]:
         store.execute("DELETE FROM meta WHERE name=?", (name,))
     owned = "SELECT id FROM objects WHERE ns=?"
     store.execute(f"DELETE FROM meta WHERE substr(name, instr(name, ':') + 1) IN ({owned})",
