@@ -212,7 +212,7 @@ class HttpLayer:
         version = request.headers.get("Stripe-Version") or self.emulator.platform_version(platform)
         self.emulator.check_version(version)
         ctx = Context(self.emulator, platform, account, version, key_type,
-                      request_id=request_id, base_url=request.host_url.rstrip("/"),
+                      request_id=request_id, base_url=public_base(self.emulator, request),
                       idempotency_key=request.headers.get("Idempotency-Key"),
                       masked_key=mask_key(key))
         # API v2 has no expand[] (it has ``include``, a parameter of the routes that take it):
@@ -482,6 +482,12 @@ class HttpLayer:
         )
 
 
+def public_base(emulator: Emulator, request: Request) -> str:
+    """The base of the URLs an answer gives browsers: the configured public address
+    (``Settings.public_url``), else the one this request came to."""
+    return (emulator.settings.public_url or request.host_url).rstrip("/")
+
+
 def declared_params(route: Route) -> Node | None:
     """What stripe-python 16 declares for the method ``route`` serves (None for a route only
     the emulator has)."""
@@ -505,7 +511,7 @@ class Page:
         """A Context for work the page does on behalf of ``platform``."""
         ctx = Context(self.emulator, platform, account or platform,
                       self.emulator.platform_version(platform),
-                      base_url=self.request.host_url.rstrip("/"))
+                      base_url=public_base(self.emulator, self.request))
         self.contexts.append(ctx)
         return ctx
 

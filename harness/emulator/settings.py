@@ -41,6 +41,12 @@ class Settings:
     # is refused and connected accounts are made with /v2/core/accounts
     # (https://docs.stripe.com/connect/accounts-v2/account-creation).
     new_platform: bool = False
+    # Where browsers reach this emulator (no trailing slash), when not where the API client
+    # does: behind a Jupyter server's proxy the SDK calls http://127.0.0.1:12111 while a
+    # learner's browser opens https://hub.example/user/ada/proxy/12111. The URLs the API puts
+    # in its answers (Checkout's url, Account Links, 3D Secure next actions) use it; None:
+    # the address the request came to.
+    public_url: str | None = None
 
     def stripe_fee(self, amount: int) -> int:
         """Round half up, as Stripe rounds fees to the cent: 1000 -> 59."""

@@ -239,7 +239,10 @@ class CheckoutDriver:
         self._browser = self._stack.enter_context(browser())
 
     def _page(self) -> tuple[Any, Any]:
+        from ..lab.public import route_to_local
+
         context = self._browser.new_context(viewport=self.viewport)
+        route_to_local(context)  # public (proxied) links open the local servers, as locally
         return context, context.new_page()
 
     def pay(self, listing: str, card: Card | str = VISA, *, nights: int = 1, ui: str = "card",

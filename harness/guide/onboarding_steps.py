@@ -33,6 +33,7 @@ from ..books import marketplace
 from ..lab import emulator_controls
 from ..lab.platform_server import PlatformHandle, running_at
 from ..lab.platform_server import start_platform as _start_platform
+from ..lab.public import route_to_local
 from ..lab.session import Lab
 
 HIDDEN = {"state", "code"}  # query parameters never shown whole
@@ -153,9 +154,11 @@ def start_platform(lab: Lab, **kwargs: Any) -> PlatformHandle:
 def connect_settings(lab: Lab, platform: PlatformHandle) -> str:
     """Register the platform's OAuth redirect URI, as the Dashboard's Connect settings do
     (emulator), or say what to enter in the Dashboard (test mode)."""
-    uri = platform.url + "/connect/oauth"
+    uri = platform.public_url + "/connect/oauth"  # where the learner's browser returns
     if lab.config.is_emulator:
-        emulator_controls.set_redirect_uris(lab.api_base, lab.config.secret_key, [uri])
+        # The kernel's own requests reach the app on 127.0.0.1: that address too, if other.
+        uris = list(dict.fromkeys([uri, platform.url + "/connect/oauth"]))
+        emulator_controls.set_redirect_uris(lab.api_base, lab.config.secret_key, uris)
         return f"redirect URI registered: {uri}"
     return ("In the Dashboard (test mode), Connect → Settings → OAuth: enable OAuth for "
             f"Express accounts and add the redirect URI {uri}")
@@ -296,6 +299,7 @@ class _Driver:
             self._browser = self._playwright.chromium.launch(
                 headless=True, args=ARGS, **({"executable_path": path} if path else {}))
         context = self._browser.new_context()
+        route_to_local(context)  # public (proxied) links open the local servers, as locally
         try:
             return fn(context)
         finally:
@@ -342,14 +346,15 @@ def _fill(page: Any, values: dict[str, str] | None) -> None:
 
 def _sign_in(page: Any, platform: PlatformHandle, homeowner_id: str) -> None:
     """Sign in on the platform's ``/login`` form, as the homeowner would."""
-    page.goto(platform.url_for("/login?" + urllib.parse.urlencode({"homeowner": homeowner_id})))
+    query = urllib.parse.urlencode({"homeowner": homeowner_id})
+    page.goto(platform.public_url_for("/login?" + query))
     page.fill("#passcode", platform.passcode(homeowner_id))
     with page.expect_navigation():
         page.click("#sign-in")
 
 
 def _sign_in_first(platform: PlatformHandle, homeowner_id: str) -> str:
-    return (f"sign in at {platform.url_for('/login')} as {homeowner_id} (passcode: "
+    return (f"sign in at {platform.public_url_for('/login')} as {homeowner_id} (passcode: "
             f"platform.passcode({homeowner_id!r})), then ")
 
 
@@ -401,23 +406,23 @@ def complete_oauth(lab: Lab, platform: PlatformHandle, homeowner_id: str, *,
     if not lab.config.is_emulator:
         if deny:
             print("Stripe test mode:", _sign_in_first(platform, homeowner_id) + "open",
-                  platform.url_for(f"/?homeowner={homeowner_id}"),
+                  platform.public_url_for(f"/?homeowner={homeowner_id}"),
                   "click Connect with Stripe, then leave Stripe's form without finishing it.")
             return Outcome(None, None, None)
         return _wait_for_person(platform, homeowner_id, timeout,
                                 _sign_in_first(platform, homeowner_id) + "open the platform's "
                                 "signup page and click Connect with Stripe",
-                                platform.url_for(f"/?homeowner={homeowner_id}"))
+                                platform.public_url_for(f"/?homeowner={homeowner_id}"))
 
     def run(context: Any) -> Outcome:
         page = context.new_page()
         _sign_in(page, platform, homeowner_id)
-        page.goto(platform.url_for(f"/?homeowner={homeowner_id}"))
+        page.goto(platform.public_url_for(f"/?homeowner={homeowner_id}"))
         page.click("#connect-with-stripe")
         page.wait_for_selector("#oauth-form")
         if not deny:
             _fill(page, fill)
-        back = platform.url + "/connect/oauth"
+        back = platform.public_url + "/connect/oauth"
         with page.expect_response(lambda r: r.url.startswith(back)) as info:
             page.click("#deny" if deny else "#submit")
         response = info.value
@@ -431,7 +436,7 @@ def complete_account_link(lab: Lab, platform: PlatformHandle, homeowner_id: str,
                           fill: dict[str, str] | None = None, timeout: float = 600) -> Outcome:
     """The homeowner clicks "Set up payouts", goes through Stripe's hosted onboarding (or
     leaves it early) and lands on the platform's ``/onboard/return`` page."""
-    entry = platform.url_for(f"{start}?homeowner={homeowner_id}")
+    entry = platform.public_url_for(f"{start}?homeowner={homeowner_id}")
     if not lab.config.is_emulator:
         return _wait_for_person(platform, homeowner_id, timeout,
                                 _sign_in_first(platform, homeowner_id) + "open this link and "
@@ -450,7 +455,7 @@ def complete_account_link(lab: Lab, platform: PlatformHandle, homeowner_id: str,
         else:
             _fill(page, fill)
             page.click("#submit")
-        page.wait_for_url(platform.url + "/onboard/return*")
+        page.wait_for_url(platform.public_url + "/onboard/return*")
         page.wait_for_selector("#status")
         details["status"] = page.get_attribute("#status", "data-status")
         details["account"] = page.inner_text("#account")

@@ -27,6 +27,7 @@ from ..platform import PlatformConfig, create_app
 from ..platform.app import FEE_PERCENT
 from ..platform.db import Database
 from . import emulator_controls
+from .public import PublicBase
 from .server import BackgroundServer
 from .session import Lab
 
@@ -90,7 +91,8 @@ class HomeownerBrowser:
         """GET ``url`` once, signed in as ``as_homeowner`` (or whoever already is)."""
         if as_homeowner:
             self.sign_in(as_homeowner)
-        return self._open(url)
+        mapped = self._handle.public.local_url(url)  # a printed (public) link: same app
+        return self._open(mapped[0] if mapped else url)
 
 
 @dataclass
@@ -99,6 +101,7 @@ class PlatformHandle:
     db: Database
     server: BackgroundServer
     config: PlatformConfig
+    public: PublicBase = field(default_factory=PublicBase)
     _passcodes: dict[str, str] = field(default_factory=dict, repr=False)
     _browser: HomeownerBrowser | None = field(default=None, repr=False)
 
@@ -107,7 +110,18 @@ class PlatformHandle:
         return self.server.url
 
     def url_for(self, path: str) -> str:
+        """``path`` on 127.0.0.1: for this kernel's own requests (and its headless browser)."""
         return self.server.url_for(path)
+
+    @property
+    def public_url(self) -> str:
+        """Where the learner's browser opens this app (the Jupyter server's proxy path when
+        the kernel is remote; the same as :attr:`url` locally)."""
+        return self.config.public_url
+
+    def public_url_for(self, path: str) -> str:
+        """``path`` for the learner's browser: links to print, iframes to show."""
+        return self.public_url + ("" if path.startswith("/") else "/") + path
 
     def passcode(self, homeowner_id: str) -> str:
         """The homeowner's sign-in passcode (random, made on first use; don't print it)."""
@@ -140,7 +154,13 @@ _RUNNING: dict[str, PlatformHandle] = {}
 def running_at(url: str) -> PlatformHandle | None:
     """The platform app started here that serves ``url``, if any."""
     parts = urllib.parse.urlsplit(url)
-    return _RUNNING.get(f"{parts.scheme}://{parts.netloc}")
+    found = _RUNNING.get(f"{parts.scheme}://{parts.netloc}")
+    if found is None:  # a public (proxied) URL of one of them
+        for handle in list(_RUNNING.values()):
+            mapped = handle.public.local_url(url)
+            if mapped and mapped[0].startswith(handle.url + "/"):
+                return handle
+    return found
 
 
 def client_id_for(lab: Lab) -> str | None:
@@ -167,7 +187,7 @@ def start_platform(
         publishable_key=lab.publishable_key,
         api_base=lab.api_base,
         connect_base=lab.api_base if lab.config.is_emulator else "https://connect.stripe.com",
-        stripe_js_url=lab.api_base + "/v3/" if lab.config.is_emulator else
+        stripe_js_url=lab.public_api_base + "/v3/" if lab.config.is_emulator else
         "https://js.stripe.com/v3/",
         client_id=client_id_for(lab),
         webhook_secret=webhook_secret,
@@ -183,12 +203,12 @@ def start_platform(
 
     server.app = dispatch
     server.start()
-    config.public_url = server.url
+    config.public_url = lab.public.url(server.port)
     try:
         holder["app"] = create_app(config, db)
     except Exception:
         server.stop()
         raise
-    handle = PlatformHandle(holder["app"], db, server, config)
+    handle = PlatformHandle(holder["app"], db, server, config, lab.public)
     _RUNNING[handle.url] = handle
     return handle

@@ -14,6 +14,7 @@ import stripe
 
 from . import config as config_mod
 from . import emulator_controls, lifetime, logsafe
+from . import public as public_mod
 from .emulator_controls import emulator_keys
 from .server import BackgroundServer
 
@@ -30,6 +31,16 @@ class Lab:
     emulator: Any = None
     server: BackgroundServer | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    # How the learner's browser reaches this kernel's servers (harness.lab.public).
+    public: public_mod.PublicBase = field(default_factory=public_mod.PublicBase)
+
+    @property
+    def public_api_base(self) -> str:
+        """The emulator's address for a browser (the Stripe.js stand-in, hosted pages): its
+        public URL when this kernel runs it behind a Jupyter server, else ``api_base``."""
+        if self.server is not None:
+            return self.public.url(self.server.port)
+        return self.api_base
 
     @property
     def backend(self) -> str:
@@ -138,6 +149,7 @@ def start(
     Stripe it changes nothing: your account is what it is."""
     logsafe.install()  # again: handlers added since import get the filter too
     cfg = config_mod.from_env(env)
+    base = public_mod.detect(env)
     emulator = server = None
     if cfg.is_emulator:
         if cfg.api_base:  # a workshop: the trainer's emulator, this learner's own platform
@@ -155,7 +167,9 @@ def start(
                 settings.default_api_version = api_version
             emulator = Emulator(db=db, settings=settings)
             server = BackgroundServer(emulator).start()
-            api_base = server.url
+            api_base = server.url  # the SDK's address; a browser's is the public one
+            if not base.is_local:
+                settings.public_url = base.url(server.port)
             keys = emulator_keys(api_base, cfg.secret_key)
         cfg = dataclasses.replace(cfg, publishable_key=keys["publishable_key"])
     else:
@@ -168,6 +182,6 @@ def start(
     stripe.max_network_retries = 2
     if cfg.client_id:
         stripe.client_id = cfg.client_id
-    lab = Lab(cfg, api_base, client, emulator, server)
+    lab = Lab(cfg, api_base, client, emulator, server, public=base)
     lifetime.at_exit(lab.stop)
     return lab

@@ -10,7 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import stripe
-from flask import Flask, jsonify
+from flask import Flask, current_app, jsonify
 from werkzeug.exceptions import HTTPException
 
 from .db import Database
@@ -37,7 +37,11 @@ class PlatformConfig:
     client_id: str | None = None
     webhook_secret: str | None = None
     stripe_version: str | None = None
-    public_url: str = "http://127.0.0.1:4242"  # where this app is reachable (for redirects)
+    # Where browsers reach this app (for links and redirects). Behind a reverse proxy that
+    # strips a path prefix and says so in X-Forwarded-Prefix (jupyter-server-proxy does, at
+    # https://hub.example/user/ada/proxy/4242), the app serves requests that name this
+    # URL's path as their prefix under this URL; every other request under its own address.
+    public_url: str = "http://127.0.0.1:4242"
     fee_percent: float = FEE_PERCENT  # the platform's cut of each booking
     db_path: str = ":memory:"
     # Signs the Flask session cookie. None: FLASK_SECRET_KEY from the environment, else a
@@ -60,6 +64,37 @@ def application_fee(amount: int, percent: float = FEE_PERCENT) -> int:
         raise ValueError("amount must not be negative")
     exact = Decimal(int(amount)) * Decimal(str(percent)) / 100
     return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+class PublicMount:
+    """WSGI middleware: a request that came through the proxy in front of ``public_url``
+    (its ``X-Forwarded-Prefix`` is that URL's path; with no path, its ``X-Forwarded-Host``
+    is that URL's host) is served as a request to ``public_url``, so ``url_for`` builds
+    the page's links under its path. Other requests (the platform's own scripts on
+    127.0.0.1) keep their own address. The configured URL is the trusted part; the header
+    only says which of the two addresses the browser used."""
+
+    def __init__(self, app: Any, config: PlatformConfig) -> None:
+        self.app = app
+        self.config = config
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        public = urllib.parse.urlsplit(self.config.public_url)
+        prefix = public.path.rstrip("/")
+        forwarded = environ.get("HTTP_X_FORWARDED_PREFIX", "").rstrip("/")
+        host = environ.get("HTTP_X_FORWARDED_HOST", "")
+        if (prefix and forwarded == prefix) or (not prefix and host == public.netloc):
+            environ = {**environ, "SCRIPT_NAME": prefix, "HTTP_HOST": public.netloc,
+                       "wsgi.url_scheme": public.scheme}
+        return self.app(environ, start_response)
+
+
+def external_url(path: str) -> str:
+    """``path`` of this app as an absolute URL under ``public_url``: what Stripe gets
+    (``success_url``, ``return_url``, ``redirect_uri``...) and where redirects point. A full
+    URL also passes a proxy that rewrites Location paths (jupyter-server-proxy prefixes a
+    Location that starts with ``/``) unchanged."""
+    return current_app.config["PLATFORM"].public_url.rstrip("/") + path
 
 
 def refuse_live_keys(config: PlatformConfig) -> None:
@@ -90,6 +125,7 @@ def create_app(config: PlatformConfig, db: Database | None = None) -> Flask:
     refuse_live_keys(config)
     app = Flask(__name__)
     app.config["PLATFORM"] = config
+    app.wsgi_app = PublicMount(app.wsgi_app, config)  # type: ignore[method-assign]
     app.config["DB"] = db or Database(config.db_path)
     app.config["STRIPE"] = stripe.StripeClient(
         config.secret_key,

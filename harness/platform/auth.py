@@ -21,13 +21,14 @@ from typing import Any
 from flask import Blueprint, abort, current_app, redirect, request, session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from .app import external_url
 from .pages import page
 
 blueprint = Blueprint("auth", __name__)
 
 MAX_FIELD = 256  # characters in a homeowner id or passcode
 
-LOGIN = """<form method="post" action="/login" id="sign-in-form">
+LOGIN = """<form method="post" action="{{ request.script_root }}/login" id="sign-in-form">
 <p>Homeowners sign in to connect their payouts.</p>
 <label for="homeowner">Homeowner ID</label>
 <input id="homeowner" name="homeowner" value="{{ homeowner or '' }}" autocomplete="username">
@@ -48,8 +49,11 @@ def _same_origin() -> None:
     origin = request.headers.get("Origin")
     if origin is None:
         return
-    public = urllib.parse.urlsplit(current_app.config["PLATFORM"].public_url)
-    if origin != f"{public.scheme}://{public.netloc}":
+    # This app's public origin, or the address this request came to (a browser on the
+    # kernel's machine opens the app on 127.0.0.1).
+    allowed = {f"{u.scheme}://{u.netloc}" for u in map(urllib.parse.urlsplit, (
+        current_app.config["PLATFORM"].public_url, request.host_url))}
+    if origin not in allowed:
         abort(403, description="Cross-site sign-in refused: post the form from this site.")
 
 
@@ -80,14 +84,14 @@ def login() -> Any:
     session.clear()  # a fresh session at every sign-in: nothing from before carries over
     session["homeowner"] = row["id"]  # type: ignore[index]
     session["sid"] = secrets.token_urlsafe(32)
-    return redirect("/", code=303)
+    return redirect(external_url("/"), code=303)
 
 
 @blueprint.post("/logout")
 def logout() -> Any:
     _same_origin()
     session.clear()
-    return redirect("/", code=303)
+    return redirect(external_url("/"), code=303)
 
 
 def signed_in_id() -> str | None:

@@ -35,7 +35,7 @@ from flask import (
     url_for,
 )
 
-from .app import PlatformConfig, application_fee
+from .app import PlatformConfig, application_fee, external_url
 from .bookings import bookable, nights_from_request
 
 blueprint = Blueprint("checkout", __name__)
@@ -145,7 +145,7 @@ def checkout(listing_id: str) -> Any:
         client_secret=intent.client_secret,
         publishable_key=config.publishable_key,
         stripe_js_url=config.stripe_js_url,
-        return_url=url_for("checkout.success", _external=True),
+        return_url=external_url("/checkout/success"),
         success_url=url_for("checkout.success"),
     )
     response = make_response(page)

@@ -16,7 +16,7 @@ from typing import Any
 import stripe
 from flask import Blueprint, abort, current_app, jsonify, redirect, request
 
-from .app import PlatformConfig, application_fee
+from .app import PlatformConfig, application_fee, external_url
 from .bookings import bookable, nights_from_request
 
 blueprint = Blueprint("hosted_checkout", __name__)
@@ -32,7 +32,7 @@ def book(listing_id: str) -> Any:
     amount = listing["nightly_price"] * nights
     fee = application_fee(amount, config.fee_percent)
     client: stripe.StripeClient = current_app.config["STRIPE"]
-    base = config.public_url
+    base = external_url("")
     try:
         session = client.v1.checkout.sessions.create({
             "mode": "payment",
@@ -66,8 +66,9 @@ def book(listing_id: str) -> Any:
 
 @blueprint.get("/book/<listing_id>/canceled")
 def canceled(listing_id: str) -> Any:
+    again = f"{request.script_root}/book/{listing_id}"
     return (f"<!doctype html><title>Booking canceled</title><h1>No charge was made</h1>"
-            f"<p>You left the payment page. <a href='/book/{html.escape(listing_id)}'>Try "
+            f"<p>You left the payment page. <a href='{html.escape(again)}'>Try "
             "again</a>.</p>")
 
 

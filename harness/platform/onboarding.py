@@ -26,6 +26,7 @@ import stripe
 from flask import Blueprint, current_app, jsonify, redirect, request
 
 from . import auth
+from .app import external_url
 from .pages import page as _page
 
 blueprint = Blueprint("onboarding", __name__)
@@ -105,7 +106,7 @@ def oauth_link(client: stripe.StripeClient, config: Any, homeowner: dict[str, An
     params: dict[str, Any] = {
         "client_id": config.client_id,
         "state": state,
-        "redirect_uri": config.public_url + "/connect/oauth",
+        "redirect_uri": external_url("/connect/oauth"),
         "suggested_capabilities": CAPABILITIES,
         "stripe_user": {"email": homeowner["email"], "first_name": first, "last_name": last},
     }
@@ -119,9 +120,11 @@ Stripe account. Stripe handles your identity and bank details; we only keep the 
 {% elif oauth_url %}<p><a class="button" id="connect-with-stripe" href="{{ oauth_url }}">
 Connect with Stripe</a> (Express OAuth, the guide's flow)</p>{% else %}
 <p id="no-client-id">OAuth is not configured (no client_id).</p>{% endif %}
-<p><a class="button secondary" id="set-up-payouts" href="/onboard?homeowner={{ homeowner.id }}">
+<p><a class="button secondary" id="set-up-payouts"
+href="{{ request.script_root }}/onboard?homeowner={{ homeowner.id }}">
 Set up payouts</a> (Account Links, today's flow)</p>
-<form method="post" action="/logout"><button id="sign-out" type="submit">Sign out</button></form>"""
+<form method="post" action="{{ request.script_root }}/logout">
+<button id="sign-out" type="submit">Sign out</button></form>"""
 
 RETURNED = """<p id="status" data-status="{{ outcome }}">{{ message }}</p>
 <table><tr><td>account</td><td id="account">{{ account.id }}</td></tr>
@@ -130,7 +133,8 @@ RETURNED = """<p id="status" data-status="{{ outcome }}">{{ message }}</p>
 <tr><td>payouts_enabled</td><td id="payouts-enabled">{{ account.payouts_enabled }}</td></tr>
 </table>
 {% if outcome != "complete" %}<p><a class="button" id="continue"
-href="/onboard/refresh?homeowner={{ homeowner.id }}">Continue onboarding</a></p>{% endif %}"""
+href="{{ request.script_root }}/onboard/refresh?homeowner={{ homeowner.id }}">
+Continue onboarding</a></p>{% endif %}"""
 
 
 @blueprint.get("/")
@@ -199,7 +203,7 @@ def _release(account_id: str) -> None:
 # -- Account Links: today's flow ----------------------------------------------------------------
 def _onboarding_redirect(homeowner: dict[str, Any]) -> Any:
     """Create the homeowner's Express account if needed, then send them to a fresh link."""
-    client, config = _stripe(), _config()
+    client = _stripe()
     try:
         account_id = homeowner["stripe_account_id"]
         if not account_id:
@@ -224,8 +228,8 @@ def _onboarding_redirect(homeowner: dict[str, Any]) -> Any:
         link = client.v1.account_links.create({
             "account": account_id,
             "type": "account_onboarding",
-            "refresh_url": config.public_url + "/onboard/refresh" + query,
-            "return_url": config.public_url + "/onboard/return" + query,
+            "refresh_url": external_url("/onboard/refresh" + query),
+            "return_url": external_url("/onboard/return" + query),
         })
     except stripe.StripeError as exc:
         return jsonify(error=exc.user_message or "Stripe refused the request."), 502

@@ -25,7 +25,7 @@ from ..resources.account_links import (
 )
 from ..resources.oauth import grant, platform_of_client, redirect_uris, with_query
 from .details_form import form_values, read_form, validate
-from .rendering import branding, platform_brand, render
+from .rendering import branding, platform_brand, render, self_action
 
 # stripe_user[...] prefill fields that the Express form shows, and the form field they fill.
 # Invalid values are ignored, as Stripe ignores them (https://docs.stripe.com/connect/oauth-reference).
@@ -104,7 +104,7 @@ def _authorize(page: Page, express: bool) -> Response:
         "platform": platform, "redirect_uri": redirect_uri, "state": state,
         "express": express, "scope": scope, "capabilities": capabilities,
         "country": country.upper()[:2] or "US", "created": now})
-    return _form(emulator, platform, sid, page.request.path, capabilities, express,
+    return _form(emulator, platform, sid, self_action(page.request.path), capabilities, express,
                  form_values(prefill), [])
 
 
@@ -136,8 +136,8 @@ def _submit(page: Page) -> Response:
     supplied, errors = validate(values, page.request.remote_addr or "127.0.0.1",
                                 page.request.headers.get("User-Agent", ""))
     if errors:
-        return _form(emulator, platform, sid, page.request.path, session["capabilities"],
-                     session["express"], values, errors)
+        return _form(emulator, platform, sid, self_action(page.request.path),
+                     session["capabilities"], session["express"], values, errors)
     ctx = page.context(platform)
     if take_record(emulator, "oauth_session", sid) is None:
         # a parallel submit of the same form won: one account, one code per session

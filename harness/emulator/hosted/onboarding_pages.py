@@ -29,7 +29,7 @@ from ..resources.account_links import (
     take_record,
 )
 from .details_form import form_values, read_form, validate
-from .rendering import message, platform_brand, render
+from .rendering import message, platform_brand, render, self_action
 
 
 def _invalid(page: Page) -> Response:
@@ -89,7 +89,7 @@ def onboarding_page(page: Page, account_id: str, token: str) -> Response:
     save_record(emulator, "onboarding_session", sid,
                 {"token": token, "account": account_id, "platform": link["platform"],
                  "created": now})
-    return _onboarding_form(emulator, link, account, sid, page.request.path,
+    return _onboarding_form(emulator, link, account, sid, self_action(page.request.path),
                             form_values(account_prefill(emulator, account)), [])
 
 
@@ -115,7 +115,8 @@ def onboarding_submit(page: Page, account_id: str, token: str) -> Response:
     if account is None:
         return _unavailable(page, link["platform"])
     if errors:
-        return _onboarding_form(emulator, link, account, sid, page.request.path, values, errors)
+        return _onboarding_form(emulator, link, account, sid, self_action(page.request.path),
+                                values, errors)
     if take_record(emulator, "onboarding_session", sid) is None:
         # a parallel submit of the same form finished first: onboard once
         return _to_return(page, link)

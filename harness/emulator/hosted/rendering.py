@@ -34,6 +34,13 @@ def _env() -> Any:
     )
 
 
+def self_action(path: str) -> str:
+    """A form's ``action`` that posts back to the page's own path, written relative (its last
+    segment), so it holds wherever the page is served: at the emulator's root, or behind a
+    proxy that strips a prefix (a Jupyter server's ``/user/<name>/proxy/<port>/``)."""
+    return path.rstrip("/").rsplit("/", 1)[-1] or "."
+
+
 def render(template: str, status: int = 200, **values: Any) -> Response:
     html = _env().get_template(template).render(**values)
     resp = Response(html, status=status, mimetype="text/html")

@@ -32,7 +32,8 @@ def test_stripe_js_is_served_at_v3(emulator_server):
 def test_element_frame_and_challenge_pages_are_served(emulator_server):
     status, headers, body = fetch(emulator_server, "GET", "/v3/elements-inner.html")
     assert (status, headers["Content-Type"]) == (200, "text/html; charset=utf-8")
-    assert '<script src="/v3/elements-inner.js"></script>' in body
+    # relative, so it resolves to /v3/elements-inner.js under any path prefix (a proxy's)
+    assert '<script src="elements-inner.js"></script>' in body
     status, headers, body = fetch(emulator_server, "GET", "/v3/elements-inner.js")
     assert (status, headers["Content-Type"]) == (200, "application/javascript; charset=utf-8")
     assert "/v1/payment_methods" in body

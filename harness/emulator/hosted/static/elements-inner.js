@@ -15,6 +15,9 @@
   'use strict';
 
   var TAG = 'connect-lab-stripe-js';
+  // This frame is <base>/v3/elements-inner.html; the API is under the same <base> (a path
+  // prefix behind a Jupyter server's proxy, none otherwise).
+  var BASE = window.location.pathname.replace(/\/v3\/[^\/]*$/, '');
   var hash = new URLSearchParams(window.location.hash.slice(1));
   var TYPE = hash.get('type');
   var GROUP = hash.get('group');
@@ -597,8 +600,8 @@
                    'Content-Type': 'application/x-www-form-urlencoded'};
     if (config.stripeAccount) { headers['Stripe-Account'] = config.stripeAccount; }
     if (config.apiVersion) { headers['Stripe-Version'] = config.apiVersion; }
-    return fetch(path, {method: method, headers: headers, body: encode(params, '', []).join('&'),
-                        credentials: 'omit', cache: 'no-store'})
+    return fetch(BASE + path, {method: method, headers: headers, body: encode(params, '', []).join('&'),
+                        credentials: 'same-origin', cache: 'no-store'})
       .then(function (response) { return response.json(); })
       .catch(function () {
         return {error: {type: 'api_connection_error',

@@ -31,7 +31,12 @@
   }
 
   var SCRIPT = document.currentScript;
-  var API = new URL(SCRIPT ? SCRIPT.src : '/v3/', window.location.href).origin;
+  // Where this script was served from: the emulator's origin (API, for postMessage) and its
+  // base URL (BASE, the origin plus any path prefix, as behind a Jupyter server's proxy at
+  // /user/<name>/proxy/<port>/). Every emulator URL below is built from BASE.
+  var SOURCE = new URL(SCRIPT ? SCRIPT.src : '/v3/', window.location.href);
+  var API = SOURCE.origin;
+  var BASE = API + SOURCE.pathname.replace(/\/v3\/.*$/, '');
   var TAG = 'connect-lab-stripe-js';
   var STAND_IN = 'the Connect Lab Stripe.js stand-in';
   var AUTH_FAILED =
@@ -165,8 +170,10 @@
       headers['Stripe-Version'] = stripe._apiVersion;
     }
     var query = encode(params || {}, '', []).join('&');
-    var url = API + path;
-    var init = {method: method, headers: headers, mode: 'cors', credentials: 'omit',
+    var url = BASE + path;
+    // same-origin: no cookies to the emulator on its own origin; behind a Jupyter proxy the
+    // page and the API share the Jupyter origin, whose login cookie the proxy needs.
+    var init = {method: method, headers: headers, mode: 'cors', credentials: 'same-origin',
                 cache: 'no-store'};
     if (method === 'GET') {
       url += query ? '?' + query : '';
@@ -178,7 +185,7 @@
       return response.json();
     }).catch(function () {
       return {error: {type: 'api_connection_error',
-                      message: 'Could not reach Stripe (the Connect Lab emulator at ' + API +
+                      message: 'Could not reach Stripe (the Connect Lab emulator at ' + BASE +
                                '). Is it still running?'}};
     });
   }
@@ -315,7 +322,7 @@
       'overflow:hidden;display:block;user-select:none;height:' +
       (this._type === 'payment' ? '260px' : '24px') + ';';
     var hash = new URLSearchParams({type: this._type, group: this._group._id, id: id});
-    iframe.src = API + '/v3/elements-inner.html#' + hash.toString();
+    iframe.src = BASE + '/v3/elements-inner.html#' + hash.toString();
     iframe.addEventListener('load', function () {
       var stripe = self._group._stripe;
       self._post({type: 'init', key: stripe._key, stripeAccount: stripe._account || null,
@@ -889,11 +896,15 @@
       out[spec.key] = intent;
       return Promise.resolve(out);
     }
-    var target = new URL(url, API);
-    if (target.origin !== API || target.pathname.indexOf('/_emulator/3ds/') !== 0) {
+    var target = new URL(url, BASE + '/');
+    // The emulator's test challenge, at whichever address the API named it: shown here,
+    // from the base this script came from. Any other URL is a real redirect.
+    var ours = /\/_emulator\/3ds\/([A-Za-z0-9_]+)$/.exec(target.pathname);
+    if (!ours) {
       window.location.assign(target.href); // a real redirect: this page is leaving
       return new Promise(function () {});
     }
+    target = new URL(BASE + '/_emulator/3ds/' + ours[1]);
     return challenge(this, target, clientSecret).then(function () {
       return self._retrieve(kind, intent.id, clientSecret);
     }).then(function (result) {
