@@ -145,6 +145,8 @@ class PlatformHandle:
         self.server.stop()
 
     def __repr__(self) -> str:
+        if self.public_url != self.server.url:
+            return f"<Platform app on {self.server.url}, for your browser {self.public_url}>"
         return f"<Platform app on {self.server.url}>"
 
 

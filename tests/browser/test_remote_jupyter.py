@@ -1,0 +1,232 @@
+"""The lab on a remote Jupyter: JupyterLab in Chromium, which may reach only Jupyter's port.
+
+A real JupyterLab server (``--ServerApp.base_url=/user/ada/``, as on a JupyterHub, with
+jupyter-server-proxy) runs notebooks 04 and 04b with Run All from its own menu; its kernel
+has ``CONNECT_LAB_PUBLIC_URL`` set to that Jupyter base. Chromium's every request to any
+other port is aborted (and recorded), so the learner's steps work only if every URL a
+browser opens goes through ``/user/ada/proxy/<port>/``: paying in 04's card iframe, and
+opening 04b's printed Checkout link by hand and paying there.
+
+Screenshots of what the learner sees land in ``build/remote-jupyter/``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from harness.guide import elements_checkout as cd
+from harness.guide import hosted_checkout_steps as hd
+
+pytest.importorskip("jupyter_server_proxy")
+pytest.importorskip("jupyterlab")
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "build" / "remote-jupyter"
+BASE_PATH = "/user/ada/"
+RUN_ALL_TIMEOUT = 600  # seconds: the notebooks' own headless payments run in the kernel
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def without_closing_cell(source: Path, target: Path) -> None:
+    """The notebook without its stored outputs, and without a final cell that stops the lab
+    (issue 19 takes it out of Run All): the learner's steps come after Run All, on a lab
+    that still runs."""
+    nb = json.loads(source.read_text(encoding="utf-8"))
+    last = "".join(nb["cells"][-1]["source"])
+    if "lab.stop()" in last or "platform.stop()" in last:
+        nb["cells"].pop()
+    for cell in nb["cells"]:  # as a learner opens it fresh: nothing run yet
+        if cell["cell_type"] == "code":
+            cell["outputs"], cell["execution_count"] = [], None
+    target.write_text(json.dumps(nb), encoding="utf-8")
+
+
+class Jupyter:
+    def __init__(self, root: Path, public: bool) -> None:
+        self.port = free_port()
+        self.token = secrets.token_hex(16)
+        self.base = f"http://127.0.0.1:{self.port}{BASE_PATH}"
+        env = {**os.environ, "PYTHONPATH": str(ROOT),
+               "JUPYTER_CONFIG_DIR": str(root / ".jupyter"),
+               "JUPYTER_RUNTIME_DIR": str(root / ".runtime"),
+               "JUPYTERLAB_SETTINGS_DIR": str(root / ".settings"),
+               "JUPYTERLAB_WORKSPACES_DIR": str(root / ".workspaces")}
+        env.pop("CONNECT_LAB_PUBLIC_URL", None)
+        if public:
+            env["CONNECT_LAB_PUBLIC_URL"] = self.base
+        # Every cell in the page (no windowing), so the test reads every prompt and output.
+        tracker = root / ".settings" / "@jupyterlab" / "notebook-extension"
+        tracker.mkdir(parents=True, exist_ok=True)
+        (tracker / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
+        self.log = (root / "jupyter.log").open("wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1",
+             f"--port={self.port}", f"--IdentityProvider.token={self.token}", "--allow-root",
+             "--LabApp.extension_manager=readonly", "--LabApp.expose_app_in_browser=True",
+             f"--ServerApp.base_url={BASE_PATH}", f"--ServerApp.root_dir={root}",
+             "--LabApp.news_url=", "--ServerApp.port_retries=0"],
+            cwd=root, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+            start_new_session=True)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{self.base}api/status?token={self.token}",
+                                            timeout=2):
+                    break
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"JupyterLab did not start: see {self.log.name}") from None
+                time.sleep(0.3)
+
+    def stop(self) -> None:
+        os.killpg(self.process.pid, signal.SIGTERM)  # the server and its kernels
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.log.close()
+
+
+@pytest.fixture(scope="module")
+def jupyter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Jupyter]:
+    root = tmp_path_factory.mktemp("remote-lab")
+    for name in ("04_checkout_elements.ipynb", "04b_checkout_hosted.ipynb"):
+        without_closing_cell(ROOT / "notebooks" / name, root / name)
+    shutil.copytree(ROOT / "notebooks" / "solutions", root / "solutions")
+    server = Jupyter(root, public=True)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def learner(chromium: Any, jupyter: Jupyter) -> Iterator[tuple[Any, list[str]]]:
+    """A browser that reaches only the Jupyter server's port: every other request is
+    aborted and recorded."""
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(20_000)
+    refused: list[str] = []
+
+    def only_jupyter(route: Any) -> None:
+        parts = urlsplit(route.request.url)
+        if parts.scheme in ("http", "https", "ws", "wss") and not (
+                parts.hostname == "127.0.0.1" and parts.port == jupyter.port):
+            refused.append(route.request.url)
+            route.abort()
+        else:
+            route.continue_()
+
+    context.route("**/*", only_jupyter)
+    yield context.new_page(), refused
+    context.close()
+
+
+def run_all(page: Any, jupyter: Jupyter, notebook: str) -> None:
+    """Open ``notebook`` in JupyterLab and Run All Cells: the command the Run menu's item
+    runs, executed by the page's own JupyterLab; returns once every cell has run."""
+    page.goto(f"{jupyter.base}lab/tree/{notebook}?token={jupyter.token}")
+    page.locator(".jp-NotebookPanel .jp-Cell").first.wait_for(timeout=60_000)
+    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
+                           " && window.jupyterapp.shell.currentWidget.sessionContext",
+                           timeout=60_000)
+    state = page.evaluate("""async (ms) => {
+        const app = window.jupyterapp;
+        const panel = app.shell.currentWidget;
+        await panel.context.ready;
+        await panel.sessionContext.ready;
+        const timeout = new Promise(r => setTimeout(() => r('timeout'), ms));
+        const ran = await Promise.race([
+            app.commands.execute('notebook:run-all-cells').then(() => 'ran'), timeout]);
+        const cells = [...panel.content.model.cells].filter(c => c.type === 'code');
+        return {ran, notRun: cells.filter(c => c.executionCount === null).length,
+                status: panel.sessionContext.session.kernel.status};
+    }""", RUN_ALL_TIMEOUT * 1000)
+    assert state["ran"] == "ran" and state["notRun"] == 0, state
+    errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.error']")
+    assert errors.count() == 0, errors.first.inner_text()
+
+
+def cell_output(page: Any, pattern: str) -> str:
+    """The first stdout text in the notebook that matches ``pattern`` (its first group)."""
+    for text in page.locator(".jp-OutputArea-output").all_inner_texts():
+        match = re.search(pattern, text)
+        if match:
+            return match.group(1)
+    raise AssertionError(f"no output matches {pattern!r}")
+
+
+def test_pay_in_notebook_04s_iframe_through_the_jupyter_proxy(learner: Any,
+                                                               jupyter: Jupyter) -> None:
+    page, refused = learner
+    run_all(page, jupyter, "04_checkout_elements.ipynb")
+    proxied = f"{jupyter.base}proxy/"
+    frame_element = page.locator(f"iframe[src^='{proxied}']").first
+    frame_element.scroll_into_view_if_needed()
+    src = frame_element.get_attribute("src")
+    assert src and "/checkout/lst_002" in src, src
+    frame = frame_element.element_handle().content_frame()
+    checkout = cd.CheckoutPage(frame)
+    checkout.field("number").wait_for(state="visible")
+    outcome, _ = checkout.pay(cd.Card(cd.VISA))
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    frame_element.scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / "04-iframe-paid.png"))
+    assert outcome == "success", checkout.error_text()
+    assert checkout.message(outcome)
+    assert re.match(r"pi_\w+", checkout.payment_intent)
+    # The stand-in, its card frame and the API calls all came through the proxy.
+    frames = [f.url for f in page.frames if "/v3/elements-inner.html" in f.url]
+    assert frames and all(u.startswith(proxied) for u in frames), frames
+    assert refused == [], refused
+
+
+def test_open_04bs_printed_checkout_link_by_hand_and_pay(learner: Any,
+                                                         jupyter: Jupyter) -> None:
+    page, refused = learner
+    run_all(page, jupyter, "04b_checkout_hosted.ipynb")
+    link = cell_output(page, r"Location:\s*(\S+)")
+    assert link.startswith(f"{jupyter.base}proxy/") and "/c/pay/cs_" in link, link
+    platform = cell_output(page, r"for your browser (\S+?)>")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+
+    # The printed link, opened by hand in a tab of its own.
+    tab = page.context.new_page()
+    tab.goto(link)
+    if hd.HOSTED_PATH in urlsplit(tab.url).path:  # not paid yet: pay it
+        hosted = hd.HostedCheckoutPage.attach(tab)
+        hosted.fill(cd.Card(cd.VISA))
+        hosted.submit()
+    tab.wait_for_url(re.compile(re.escape(platform) + r"/success\?session_id=cs_"))
+    tab.screenshot(path=str(SHOTS / "04b-printed-link.png"), full_page=True)
+
+    # A fresh booking from the platform's page, through the proxy end to end: /book
+    # redirects to Stripe's page, paying there returns to the platform's success_url.
+    tab.goto(f"{platform}/book/lst_003?nights=1")
+    hosted = hd.HostedCheckoutPage.attach(tab)
+    assert tab.url.startswith(f"{jupyter.base}proxy/")
+    hosted.fill(cd.Card(cd.VISA))
+    tab.screenshot(path=str(SHOTS / "04b-hosted-form.png"), full_page=True)
+    hosted.submit()
+    tab.wait_for_url(re.compile(re.escape(platform) + r"/success\?session_id=cs_"))
+    tab.screenshot(path=str(SHOTS / "04b-success.png"), full_page=True)
+    assert refused == [], refused
