@@ -25,12 +25,14 @@ gets a warning that says to set ``CONNECT_LAB_PUBLIC_URL``: Stripe's URLs (``suc
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import urllib.parse
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 LOCAL_HOST = "127.0.0.1"
 ENV = "CONNECT_LAB_PUBLIC_URL"
@@ -123,23 +125,49 @@ def url_for_port(port: int, env: Mapping[str, str] | None = None) -> str:
 def route_to_local(context: object, base: PublicBase | None = None) -> None:
     """Let a Playwright context in this kernel open public URLs of local ports: each request
     to one is served from the local port, with the header jupyter-server-proxy would add, so
-    the servers answer exactly as they do through the Jupyter server. Locally, nothing."""
+    the servers answer exactly as they do through the Jupyter server. Locally, nothing.
+
+    A browser follows a redirect without asking the route again, so a redirect to a public
+    URL (from a public or a local page) is answered with a page that goes there by script:
+    that navigation is a new request, which the route serves (cookies set on the way are
+    kept)."""
     base = base or detect()
     if base.is_local:
         return
     assert base.template is not None
     head = base.template.partition("{port}")[0]
 
-    def forward(route: object) -> None:
-        request = route.request  # type: ignore[attr-defined]
+    def answer(route: Any, response: Any) -> None:
+        location = response.headers.get("location")
+        target = urllib.parse.urljoin(route.request.url, location) if location else ""
+        if 300 <= response.status < 400 and target and base.local_url(target):
+            headers = {k: v for k, v in response.headers.items()
+                       if k.lower() not in ("location", "content-length", "content-type")}
+            headers["content-type"] = "text/html; charset=utf-8"
+            route.fulfill(status=200, headers=headers,
+                          body=f"<!doctype html><script>location.replace({json.dumps(target)})"
+                               "</script>")
+            return
+        route.fulfill(response=response)
+
+    def forward(route: Any) -> None:
+        request = route.request
         mapped = base.local_url(request.url)
         if mapped is None:
-            route.continue_()  # type: ignore[attr-defined]
+            route.continue_()
             return
         local, prefix = mapped
-        headers = {**request.headers, PROXY_PREFIX_HEADER.lower(): prefix}
-        response = route.fetch(url=local, headers=headers,  # type: ignore[attr-defined]
-                               max_redirects=0)
-        route.fulfill(response=response)  # type: ignore[attr-defined]
+        headers = dict(request.headers)
+        if prefix:
+            headers[PROXY_PREFIX_HEADER.lower()] = prefix
+        answer(route, route.fetch(url=local, headers=headers, max_redirects=0))
 
+    def relay(route: Any) -> None:
+        if base.local_url(route.request.url):  # the public base is on this machine too
+            forward(route)
+            return
+        answer(route, route.fetch(max_redirects=0))
+
+    context.route(re.compile(r"^http://(127\.0\.0\.1|localhost):\d+/"),  # type: ignore[attr-defined]
+                  relay)
     context.route(re.compile("^" + re.escape(head)), forward)  # type: ignore[attr-defined]

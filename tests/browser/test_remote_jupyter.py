@@ -158,17 +158,24 @@ def run_all(page: Any, jupyter: Jupyter, notebook: str) -> None:
         const ran = await Promise.race([
             app.commands.execute('notebook:run-all-cells').then(() => 'ran'), timeout]);
         const cells = [...panel.content.model.cells].filter(c => c.type === 'code');
+        const errors = cells.flatMap(c => c.toJSON().outputs)
+            .filter(o => o.output_type === 'error')
+            .map(o => o.ename + ': ' + o.evalue + '\\n' + o.traceback.join('\\n'));
         return {ran, notRun: cells.filter(c => c.executionCount === null).length,
-                status: panel.sessionContext.session.kernel.status};
+                status: panel.sessionContext.session.kernel.status, errors};
     }""", RUN_ALL_TIMEOUT * 1000)
+    assert not state["errors"], re.sub(r"\x1b\[[0-9;]*m", "", state["errors"][0])
     assert state["ran"] == "ran" and state["notRun"] == 0, state
-    errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.error']")
-    assert errors.count() == 0, errors.first.inner_text()
 
 
 def cell_output(page: Any, pattern: str) -> str:
-    """The first stdout text in the notebook that matches ``pattern`` (its first group)."""
-    for text in page.locator(".jp-OutputArea-output").all_inner_texts():
+    """The first group of ``pattern`` in the notebook's printed output (read from the
+    notebook JupyterLab shows)."""
+    texts = page.evaluate("""() => [...window.jupyterapp.shell.currentWidget.content.model.cells]
+        .flatMap(c => c.type === 'code' ? c.toJSON().outputs : [])
+        .filter(o => o.output_type === 'stream')
+        .map(o => Array.isArray(o.text) ? o.text.join('') : o.text)""")
+    for text in texts:
         match = re.search(pattern, text)
         if match:
             return match.group(1)
