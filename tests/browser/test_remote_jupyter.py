@@ -39,6 +39,7 @@ pytest.importorskip("jupyterlab")
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "build" / "remote-jupyter"
 BASE_PATH = "/user/ada/"
+NB_04B = "04b_checkout_hosted.ipynb"
 RUN_ALL_TIMEOUT = 600  # seconds: the notebooks' own headless payments run in the kernel
 
 
@@ -64,6 +65,7 @@ def without_closing_cell(source: Path, target: Path) -> None:
 
 class Jupyter:
     def __init__(self, root: Path, public: bool) -> None:
+        self.mode = "proxy" if public else "local"
         self.port = free_port()
         self.token = secrets.token_hex(16)
         self.base = f"http://127.0.0.1:{self.port}{BASE_PATH}"
@@ -108,28 +110,32 @@ class Jupyter:
         self.log.close()
 
 
-@pytest.fixture(scope="module")
-def jupyter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Jupyter]:
+@pytest.fixture(scope="module", params=["proxy", "local"])
+def jupyter(request: pytest.FixtureRequest,
+            tmp_path_factory: pytest.TempPathFactory) -> Iterator[Jupyter]:
+    """The proxy path (the kernel's public URL is the Jupyter base) and, for comparison,
+    the local one (no CONNECT_LAB_PUBLIC_URL: the browser opens 127.0.0.1 ports)."""
     root = tmp_path_factory.mktemp("remote-lab")
     for name in ("04_checkout_elements.ipynb", "04b_checkout_hosted.ipynb"):
         without_closing_cell(ROOT / "notebooks" / name, root / name)
     shutil.copytree(ROOT / "notebooks" / "solutions", root / "solutions")
-    server = Jupyter(root, public=True)
+    server = Jupyter(root, public=request.param == "proxy")
+    server.mode = request.param
     yield server
     server.stop()
 
 
 @pytest.fixture
 def learner(chromium: Any, jupyter: Jupyter) -> Iterator[tuple[Any, list[str]]]:
-    """A browser that reaches only the Jupyter server's port: every other request is
-    aborted and recorded."""
+    """On the proxy path, a browser that reaches only the Jupyter server's port: every
+    other request is aborted and recorded."""
     context = chromium.new_context(viewport={"width": 1280, "height": 900})
     context.set_default_timeout(20_000)
     refused: list[str] = []
 
     def only_jupyter(route: Any) -> None:
         parts = urlsplit(route.request.url)
-        if parts.scheme in ("http", "https", "ws", "wss") and not (
+        if jupyter.mode == "proxy" and parts.scheme in ("http", "https", "ws", "wss") and not (
                 parts.hostname == "127.0.0.1" and parts.port == jupyter.port):
             refused.append(route.request.url)
             route.abort()
@@ -141,19 +147,26 @@ def learner(chromium: Any, jupyter: Jupyter) -> Iterator[tuple[Any, list[str]]]:
     context.close()
 
 
+# The notebook's panel in JupyterLab's main area (by its path).
+PANEL = ("[...window.jupyterapp.shell.widgets('main')]"
+         ".find(w => w.context && w.context.path === 'NOTEBOOK')")
+
+
 def run_all(page: Any, jupyter: Jupyter, notebook: str) -> None:
     """Open ``notebook`` in JupyterLab and Run All Cells: the command the Run menu's item
     runs, executed by the page's own JupyterLab; returns once every cell has run."""
-    page.goto(f"{jupyter.base}lab/tree/{notebook}?token={jupyter.token}")
+    page.goto(f"{jupyter.base}lab/tree/{notebook}?reset&token={jupyter.token}")
     page.locator(".jp-NotebookPanel .jp-Cell").first.wait_for(timeout=60_000)
     page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
                            " && window.jupyterapp.shell.currentWidget.sessionContext",
                            timeout=60_000)
-    state = page.evaluate("""async (ms) => {
+    page.wait_for_function("() => " + PANEL.replace("NOTEBOOK", notebook), timeout=60_000)
+    state = page.evaluate(("""async (ms) => {
         const app = window.jupyterapp;
-        const panel = app.shell.currentWidget;
+        const panel = """ + PANEL + """;
         await panel.context.ready;
         await panel.sessionContext.ready;
+        app.shell.activateById(panel.id);  // Run All runs the current notebook
         const timeout = new Promise(r => setTimeout(() => r('timeout'), ms));
         const ran = await Promise.race([
             app.commands.execute('notebook:run-all-cells').then(() => 'ran'), timeout]);
@@ -163,18 +176,19 @@ def run_all(page: Any, jupyter: Jupyter, notebook: str) -> None:
             .map(o => o.ename + ': ' + o.evalue + '\\n' + o.traceback.join('\\n'));
         return {ran, notRun: cells.filter(c => c.executionCount === null).length,
                 status: panel.sessionContext.session.kernel.status, errors};
-    }""", RUN_ALL_TIMEOUT * 1000)
+    }""").replace("NOTEBOOK", notebook), RUN_ALL_TIMEOUT * 1000)
     assert not state["errors"], re.sub(r"\x1b\[[0-9;]*m", "", state["errors"][0])
     assert state["ran"] == "ran" and state["notRun"] == 0, state
 
 
-def cell_output(page: Any, pattern: str) -> str:
+def cell_output(page: Any, notebook: str, pattern: str) -> str:
     """The first group of ``pattern`` in the notebook's printed output (read from the
     notebook JupyterLab shows)."""
-    texts = page.evaluate("""() => [...window.jupyterapp.shell.currentWidget.content.model.cells]
+    texts = page.evaluate(("() => [..." + PANEL + """.content.model.cells]
         .flatMap(c => c.type === 'code' ? c.toJSON().outputs : [])
         .filter(o => o.output_type === 'stream')
-        .map(o => Array.isArray(o.text) ? o.text.join('') : o.text)""")
+        .map(o => Array.isArray(o.text) ? o.text.join('') : o.text)""").replace(
+        "NOTEBOOK", notebook))
     for text in texts:
         match = re.search(pattern, text)
         if match:
@@ -186,7 +200,7 @@ def test_pay_in_notebook_04s_iframe_through_the_jupyter_proxy(learner: Any,
                                                                jupyter: Jupyter) -> None:
     page, refused = learner
     run_all(page, jupyter, "04_checkout_elements.ipynb")
-    proxied = f"{jupyter.base}proxy/"
+    proxied = f"{jupyter.base}proxy/" if jupyter.mode == "proxy" else "http://127.0.0.1:"
     frame_element = page.locator(f"iframe[src^='{proxied}']").first
     frame_element.scroll_into_view_if_needed()
     src = frame_element.get_attribute("src")
@@ -197,7 +211,7 @@ def test_pay_in_notebook_04s_iframe_through_the_jupyter_proxy(learner: Any,
     outcome, _ = checkout.pay(cd.Card(cd.VISA))
     SHOTS.mkdir(parents=True, exist_ok=True)
     frame_element.scroll_into_view_if_needed()
-    page.screenshot(path=str(SHOTS / "04-iframe-paid.png"))
+    page.screenshot(path=str(SHOTS / f"04-iframe-paid-{jupyter.mode}.png"))
     assert outcome == "success", checkout.error_text()
     assert checkout.message(outcome)
     assert re.match(r"pi_\w+", checkout.payment_intent)
@@ -210,10 +224,12 @@ def test_pay_in_notebook_04s_iframe_through_the_jupyter_proxy(learner: Any,
 def test_open_04bs_printed_checkout_link_by_hand_and_pay(learner: Any,
                                                          jupyter: Jupyter) -> None:
     page, refused = learner
-    run_all(page, jupyter, "04b_checkout_hosted.ipynb")
-    link = cell_output(page, r"Location:\s*(\S+)")
-    assert link.startswith(f"{jupyter.base}proxy/") and "/c/pay/cs_" in link, link
-    platform = cell_output(page, r"for your browser (\S+?)>")
+    run_all(page, jupyter, NB_04B)
+    link = cell_output(page, NB_04B, r"Location:\s*(\S+)")
+    public = f"{jupyter.base}proxy/" if jupyter.mode == "proxy" else "http://127.0.0.1:"
+    assert link.startswith(public) and "/c/pay/cs_" in link, link
+    platform = (cell_output(page, NB_04B, r"for your browser (\S+?)>") if jupyter.mode == "proxy"
+                else cell_output(page, NB_04B, r"<Platform app on (\S+?)>"))
     SHOTS.mkdir(parents=True, exist_ok=True)
 
     # The printed link, opened by hand in a tab of its own.
@@ -224,16 +240,16 @@ def test_open_04bs_printed_checkout_link_by_hand_and_pay(learner: Any,
         hosted.fill(cd.Card(cd.VISA))
         hosted.submit()
     tab.wait_for_url(re.compile(re.escape(platform) + r"/success\?session_id=cs_"))
-    tab.screenshot(path=str(SHOTS / "04b-printed-link.png"), full_page=True)
+    tab.screenshot(path=str(SHOTS / f"04b-printed-link-{jupyter.mode}.png"), full_page=True)
 
     # A fresh booking from the platform's page, through the proxy end to end: /book
     # redirects to Stripe's page, paying there returns to the platform's success_url.
     tab.goto(f"{platform}/book/lst_003?nights=1")
     hosted = hd.HostedCheckoutPage.attach(tab)
-    assert tab.url.startswith(f"{jupyter.base}proxy/")
+    assert tab.url.startswith(public)
     hosted.fill(cd.Card(cd.VISA))
-    tab.screenshot(path=str(SHOTS / "04b-hosted-form.png"), full_page=True)
+    tab.screenshot(path=str(SHOTS / f"04b-hosted-form-{jupyter.mode}.png"), full_page=True)
     hosted.submit()
     tab.wait_for_url(re.compile(re.escape(platform) + r"/success\?session_id=cs_"))
-    tab.screenshot(path=str(SHOTS / "04b-success.png"), full_page=True)
+    tab.screenshot(path=str(SHOTS / f"04b-success-{jupyter.mode}.png"), full_page=True)
     assert refused == [], refused
