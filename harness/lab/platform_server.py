@@ -189,6 +189,7 @@ def start_platform(
         publishable_key=lab.publishable_key,
         api_base=lab.api_base,
         connect_base=lab.api_base if lab.config.is_emulator else "https://connect.stripe.com",
+        authorize_base=lab.public_api_base if lab.config.is_emulator else None,
         stripe_js_url=lab.public_api_base + "/v3/" if lab.config.is_emulator else
         "https://js.stripe.com/v3/",
         client_id=client_id_for(lab),

@@ -33,6 +33,9 @@ class PlatformConfig:
     publishable_key: str
     api_base: str = "https://api.stripe.com"
     connect_base: str = "https://connect.stripe.com"
+    # Where browsers open Stripe's OAuth page when not at ``connect_base`` (the app's own
+    # calls, like the token exchange, go there): the emulator behind a Jupyter proxy.
+    authorize_base: str | None = None
     stripe_js_url: str = STRIPE_JS
     client_id: str | None = None
     webhook_secret: str | None = None

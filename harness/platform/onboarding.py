@@ -110,7 +110,10 @@ def oauth_link(client: stripe.StripeClient, config: Any, homeowner: dict[str, An
         "suggested_capabilities": CAPABILITIES,
         "stripe_user": {"email": homeowner["email"], "first_name": first, "last_name": last},
     }
-    return client.oauth.authorize_url(params, {"express": True})
+    url = client.oauth.authorize_url(params, {"express": True})
+    if config.authorize_base and url.startswith(config.connect_base):
+        url = config.authorize_base.rstrip("/") + url[len(config.connect_base.rstrip("/")):]
+    return url
 
 
 # -- pages -----------------------------------------------------------------------------------------

@@ -78,6 +78,8 @@ def test_start_wires_the_public_base_into_the_emulator_and_the_platform() -> Non
             assert platform.public_url == (
                 f"https://hub.example/user/ada/proxy/{platform.server.port}")
             assert platform.config.stripe_js_url == lab.public_api_base + "/v3/"
+            assert platform.config.connect_base == lab.api_base  # the token exchange
+            assert platform.config.authorize_base == lab.public_api_base  # the OAuth page
             assert platform.public_url_for("/book/x") == platform.public_url + "/book/x"
             assert running_at(platform.public_url_for("/book/x")) is platform
             assert "for your browser https://hub.example/" in repr(platform)
