@@ -252,4 +252,14 @@ def test_open_04bs_printed_checkout_link_by_hand_and_pay(learner: Any,
     hosted.submit()
     tab.wait_for_url(re.compile(re.escape(platform) + r"/success\?session_id=cs_"))
     tab.screenshot(path=str(SHOTS / f"04b-success-{jupyter.mode}.png"), full_page=True)
+
+    # 3D Secure: the stand-in opens the emulator's challenge page in its modal, at the
+    # address it was served from.
+    tab.goto(f"{platform}/book/lst_001?nights=1")
+    hosted = hd.HostedCheckoutPage.attach(tab)
+    outcome, answered = hosted.pay(cd.Card(cd.THREE_D_SECURE))
+    assert (outcome, answered) == ("redirected", "complete")
+    assert re.match(re.escape(platform) + r"/success\?session_id=cs_", tab.url), tab.url
+    assert hosted.challenge_screenshot
+    (SHOTS / f"04b-3ds-challenge-{jupyter.mode}.png").write_bytes(hosted.challenge_screenshot)
     assert refused == [], refused
