@@ -424,7 +424,13 @@ def complete_oauth(lab: Lab, platform: PlatformHandle, homeowner_id: str, *,
         with page.expect_response(lambda r: r.url.startswith(back)) as info:
             page.click("#deny" if deny else "#submit")
         response = info.value
-        return Outcome(response.status, response.url, _body_of(response))
+        body = _body_of(response)
+        if isinstance(body, str):  # the page the homeowner ends on: what it tells her
+            page.wait_for_selector("h1")
+            body = {"page": page.inner_text("h1"),
+                    "says": page.inner_text("#connected") if page.locator("#connected").count()
+                    else page.inner_text("body")[:200]}
+        return Outcome(response.status, response.url, body)
 
     return _driver.run(run)
 
