@@ -29,14 +29,12 @@ Capture methods (https://docs.stripe.com/payments/payment-intents/asynchronous-c
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from .. import money
 from ..cards import DECLINE_MESSAGES
 from ..context import Context
-from ..errors import CardDeclined, InvalidRequest, NotFound, StripeError, unknown_param
+from ..errors import CardDeclined, InvalidRequest, NotFound, unknown_param
 from ..listing import store_page
 from ..params import (
     LIST_PARAMS,
@@ -54,7 +52,7 @@ from ..params import (
 from ..registry import loader, on_start, on_tick, route
 from ..shapes import build, check_amount, check_currency, merge_metadata
 from ..versions import Change, renders
-from . import accounts, core_accounts
+from . import accounts, client_secrets, core_accounts
 from .events import changes
 from .payment_methods import (
     BILLING,
@@ -862,27 +860,12 @@ def cancel_intent(ctx: Context, pi: dict[str, Any], params: dict[str, Any],
 
 # -- HTTP ----------------------------------------------------------------------------------
 def _own(ctx: Context, pi_id: str, params: dict[str, Any]) -> dict[str, Any]:
-    """Load a PaymentIntent; a publishable key must also prove the client secret."""
-    pi = ctx.get(pi_id, "payment_intent", param="intent")
-    if ctx.key_type == "publishable":
-        secret = params.pop("client_secret", None)
-        if secret is None:
-            raise InvalidRequest("Missing required param: client_secret.",
-                                 code="parameter_missing", param="client_secret")
-        if secret != pi["client_secret"]:
-            raise InvalidRequest(
-                "The client_secret provided does not match the client_secret associated with "
-                "the PaymentIntent.", code="payment_intent_invalid_parameter",
-                param="client_secret")
-    else:
-        params.pop("client_secret", None)
-    return pi
+    """Load it; a publishable key must also prove the client secret (client_secrets.py)."""
+    return client_secrets.own(ctx, pi_id, "payment_intent", params)
 
 
 def public_view(ctx: Context, pi: dict[str, Any]) -> dict[str, Any]:
-    if ctx.key_type == "publishable":
-        return {k: v for k, v in pi.items() if k in PUBLIC_FIELDS}
-    return pi
+    return client_secrets.public_view(ctx, pi, PUBLIC_FIELDS)
 
 
 @route("POST", "/v1/payment_intents", params=CREATE)
@@ -947,16 +930,9 @@ def confirm(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
         return public_view(ctx, confirm_intent(ctx, pi, params))
 
 
-@contextmanager
-def publicly(ctx: Context) -> Iterator[None]:
-    """Errors carry the PaymentIntent (Stripe.js shows ``error.payment_intent``): with a
-    publishable key, only its public view, as on success."""
-    try:
-        yield
-    except StripeError as exc:
-        if isinstance(exc.extra.get("payment_intent"), dict):
-            exc.extra["payment_intent"] = public_view(ctx, exc.extra["payment_intent"])
-        raise
+def publicly(ctx: Context) -> Any:
+    """Errors carrying the intent show a publishable key only its public view."""
+    return client_secrets.publicly(ctx, "payment_intent", PUBLIC_FIELDS)
 
 
 @route("POST", "/v1/payment_intents/<id>/capture", params=CAPTURE)
