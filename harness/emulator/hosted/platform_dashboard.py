@@ -348,6 +348,7 @@ def balance_schedule(dash: Dash) -> Response:
 
 # -- Developers -----------------------------------------------------------------------------
 @route("GET", P + "/developers", page=True)
+@route("GET", P + "/developers/logs", page=True)
 @_page("developers")
 def developers(dash: Dash) -> Response:
     emulator = dash.page.emulator
