@@ -96,7 +96,10 @@ def session_of(page: Page, platform: str) -> dict[str, Any]:
     if page.request.method == "POST":
         sent = page.text("csrf")
         origin = page.request.headers.get("Origin")
-        same_origin = origin is None or origin.rstrip("/") == page.request.host_url.rstrip("/")
+        # The pages send Referrer-Policy: no-referrer, under which a browser's form POST
+        # says ``Origin: null``; the token is the check, a foreign origin is refused outright.
+        same_origin = origin in (None, "null") or \
+            origin.rstrip("/") == page.request.host_url.rstrip("/")
         if not (sent and hmac.compare_digest(sent, record["csrf"]) and same_origin):
             raise HTTPException(response=_refuse(
                 page, None, "This form has expired",

@@ -255,7 +255,9 @@ def _trail(dash: Dash, charge: dict[str, Any]) -> list[dict[str, Any]]:
             if entry.id in seen:
                 continue
             seen.add(entry.id)
-            rows.append({"id": entry.id, "account": entry.ns, "type": entry.type,
+            rows.append({"id": entry.id, "account": entry.ns,
+                         "whose": "platform" if entry.ns == dash.platform else "connected",
+                         "type": entry.type,
                          "source": source, "currency": entry.currency, "amount": entry.amount,
                          "fee": entry.fee, "net": entry.net, "created": entry.created})
     rows.sort(key=lambda r: (r["created"], r["id"]))
