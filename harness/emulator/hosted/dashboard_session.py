@@ -72,7 +72,7 @@ def open_link(page: Page, platform: str, token: str) -> Response:
         return _refuse(page, None, "This link has expired",
                        "Dashboard links work once. Ask for a new one.", 410)
     sid = emulator.ids.secret(32)
-    save_record(emulator, "dashboard_session", sid, {
+    save_session(emulator, sid, {
         "platform": platform, "created": emulator.clock.now(platform),
         "expires": time.time() + SESSION_SECONDS, "csrf": emulator.ids.secret(32),
         "masked_key": link.get("masked_key") or ""})
@@ -83,6 +83,10 @@ def open_link(page: Page, platform: str, token: str) -> Response:
                         httponly=True, samesite="Strict", secure=page.request.is_secure)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def save_session(emulator: Any, sid: str, record: dict[str, Any]) -> None:
+    save_record(emulator, "dashboard_session", sid, record)
 
 
 def session_of(page: Page, platform: str) -> dict[str, Any]:

@@ -93,15 +93,24 @@ class Dash:
     def show(self, template: str, section: str, title: str, **values: Any) -> Response:
         return render(template, brand=platform_brand(self.page.emulator, self.platform),
                       root=self.root, section=section, page_title=title,
-                      csrf=self.session["csrf"], notice=self.page.text("notice"),
+                      csrf=self.session["csrf"], notice=self._flash(None),
                       money=money, date=_date, **values)
+
+    def _flash(self, notice: str | None) -> str:
+        """Keep ``notice`` in the session for the next page (None: take the kept one), so
+        no page shows text that came from its URL."""
+        kept = self.session.get("notice") or ""
+        if notice is None and not kept:
+            return ""
+        record = {k: v for k, v in self.session.items() if k not in ("sid", "used")}
+        record["notice"] = notice or ""
+        auth.save_session(self.page.emulator, self.session["sid"], record)
+        return kept
 
     def back(self, to: str, notice: str = "") -> Response:
         """After a POST, to a page (relative to the Dashboard's root), with a notice."""
-        from urllib.parse import quote
-
-        location = self.root + to + (f"?notice={quote(notice)}" if notice else "")
-        response = Response("", status=303, headers={"Location": location})
+        self._flash(notice)
+        response = Response("", status=303, headers={"Location": self.root + to})
         response.autocorrect_location_header = False
         return response
 

@@ -340,3 +340,71 @@ def test_pages_need_no_other_client(emulator_server: BackgroundServer, api_key: 
                 "developers/webhooks", "developers/events", "settings/connect"):
         assert browser.get(rel).status == 200, rel
     make_client(emulator_server, api_key)
+
+
+HOSTILE = ["", "x", "-1", "0", "99999999999999999999", "١٠", "javascript:alert(1)",
+           "https://evil.example/\r\nSet-Cookie: a=b", "\x00", "%", "a" * 5000, "#zzzzzz",
+           "../../../etc", "{}"]
+FIELDS = ("amount", "reason", "reverse_transfer", "refund_application_fee", "uri", "name",
+          "icon", "primary_color", "secondary_color", "enabled", "interval", "delay_days",
+          "weekly_anchor", "monthly_anchor", "url", "enabled_events", "connect", "event",
+          "uncategorized_text", "customer_name")
+
+
+def test_hostile_input_logged_in_never_5xx(emulator_server: BackgroundServer, api_key: str,
+                                           client: stripe.StripeClient, world) -> None:
+    """Every Dashboard route, logged in with a valid CSRF token, with each hostile value in
+    every form field and in every path segment: a page or a 4xx, never a 5xx."""
+    from harness.emulator.registry import registry
+
+    account, pi = world
+    endpoint = client.v1.webhook_endpoints.create({"url": "http://127.0.0.1:9/h",
+                                                   "enabled_events": ["*"]})
+    ids = {"account_id": account, "id": pi.latest_charge, "token": "nope"}
+    routes = [r for r in registry.routes if r.path.startswith("/dashboard/")]
+    assert len(routes) >= 20
+    browser = _browser(emulator_server, api_key)
+    browser.get()
+    platform = browser.root.split("/")[2]
+    failures, sent = [], 0
+    for route in routes:
+        if route.path.endswith("/logout"):
+            continue
+        args = re.findall(r"<(\w+)>", route.path)
+        values = {**ids, "platform": platform}
+        if "webhooks/<id>" in route.path:
+            values["id"] = endpoint.id
+        choices = [values] + [{**values, a: bad} for a in args if a != "platform"
+                              for bad in ("x", "pi_%00", "acct_" + "z" * 300, "..")]
+        for chosen in choices:
+            path = route.path
+            for a in args:
+                path = path.replace(f"<{a}>", urllib.parse.quote(chosen[a], safe=""))
+            for value in HOSTILE:
+                form = {k: value for k in FIELDS}
+                actions = ["add_uri", "remove_uri", "default_uri", "branding", "express_oauth",
+                           "accept", "evidence", value] if route.method == "POST" else [None]
+                for action in actions:
+                    if route.method == "POST":
+                        resp = page(emulator_server, path, form={
+                            **form, "action": action, "csrf": browser.csrf},
+                            headers=browser._headers())
+                    else:
+                        query = urllib.parse.urlencode({"notice": value})
+                        resp = page(emulator_server, f"{path}?{query}",
+                                    headers=browser._headers())
+                    sent += 1
+                    if resp.status >= 500 or (resp.status == 403 and "expired" in resp.text):
+                        failures.append((route.method, path[:90], value[:30], action,
+                                         resp.status, resp.text[:200]))
+    assert not failures, failures[:5]
+    assert sent > 1000
+
+
+def test_notices_come_from_the_session_not_the_url(emulator_server: BackgroundServer,
+                                                   api_key: str) -> None:
+    browser = _browser(emulator_server, api_key)
+    assert "Call 555" not in browser.get("?notice=Call+555+now").text
+    browser.post("settings/connect", {"action": "add_uri", "uri": "https://c.example/cb"})
+    assert "Added https://c.example/cb." in browser.get("settings/connect").text
+    assert "Added https://c.example/cb." not in browser.get("settings/connect").text  # once
