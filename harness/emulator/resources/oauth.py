@@ -14,9 +14,9 @@ The token and deauthorize endpoints answer errors in OAuth's shape, ``{"error": 
 "error_description": "…"}``, not the API's, so stripe-python raises
 ``stripe.oauth_error.InvalidGrantError`` and friends.
 
-A platform's redirect URIs are Dashboard settings on Stripe (Connect → Settings → OAuth).
-The emulator has no Dashboard, so :func:`set_redirect_uris` is the in-process equivalent;
-``harness.onboarding.connect_settings`` calls it.
+A platform's redirect URIs, its branding and the Express OAuth switch are Dashboard settings
+on Stripe (Connect → Settings). The emulator's Dashboard (``hosted/platform_dashboard.py``)
+and the ``/_emulator/connect/settings`` control both change them through the functions here.
 """
 
 from __future__ import annotations
