@@ -37,6 +37,6 @@ def test_emulator_link_is_single_use(emulator_server, api_key: str) -> None:
                     ["publishable_key"])
     lab = Lab(config, emulator_server.url, make_client(emulator_server, api_key))
     link = dashboard_link(lab, "payments")
-    assert link.single_use and "/dashboard/acct_" in link.url and "/login/" in link.url
+    assert link.single_use and "/dashboard/acct_" in link.url and "/login?token=" in link.url
     assert "single-use" in link._repr_html_()
     assert str(link).startswith("Dashboard → Payments: http://127.0.0.1:")

@@ -3,9 +3,12 @@
 * The way in is a single-use link (``POST /_emulator/dashboard/login_links``, secret key
   only), like an Express login link (https://docs.stripe.com/api/accounts/login_link): it
   works once, within ``LINK_TTL`` emulator seconds, and only for its own platform.
-* Opening it swaps the token for a session cookie (HttpOnly, SameSite=Strict, its Path the
-  platform's Dashboard), so no secret stays in any URL after login; the cookie names a
-  record that says which platform it is for, so one platform's cookie opens no other's.
+* Opening it swaps the token for a session cookie (HttpOnly, SameSite=Strict), so no secret
+  stays in any URL after login; the cookie names a record that says which platform it is
+  for, so one platform's cookie opens no other's. The link is ``…/dashboard/<platform>/login
+  ?token=…`` and the cookie carries no ``Path``: a browser then scopes it to the directory of
+  that URL, ``…/dashboard/<platform>`` (RFC 6265 §5.1.4, default-path), under whatever prefix
+  a proxy (jupyter-server-proxy) puts in front, which the emulator cannot know.
 * Every form carries the session's CSRF token, and a POST whose token or ``Origin`` does
   not match is refused (403).
 
@@ -51,7 +54,7 @@ def new_login_link(ctx: Context, page: str = "") -> dict[str, Any]:
         "platform": ctx.platform, "created": now, "expires_at": now + LINK_TTL,
         "page": page, "masked_key": ctx.masked_key, "used": False})
     return {"object": "login_link", "created": now, "expires_at": now + LINK_TTL,
-            "url": f"{public_base(ctx)}{root_path(ctx.platform)}login/{token}"}
+            "url": f"{public_base(ctx)}{root_path(ctx.platform)}login?token={token}"}
 
 
 def _refuse(page: Page, platform: str | None, title: str, text: str, status: int) -> Response:
@@ -76,10 +79,10 @@ def open_link(page: Page, platform: str, token: str) -> Response:
         "platform": platform, "created": emulator.clock.now(platform),
         "expires": time.time() + SESSION_SECONDS, "csrf": emulator.ids.secret(32),
         "masked_key": link.get("masked_key") or ""})
-    # relative to /dashboard/<platform>/login/<token>
-    response = Response("", status=303, headers={"Location": "../" + link["page"]})
+    # relative to …/dashboard/<platform>/login, so it works under any prefix
+    response = Response("", status=303, headers={"Location": "./" + link["page"]})
     response.autocorrect_location_header = False
-    response.set_cookie(COOKIE, sid, max_age=SESSION_SECONDS, path=root_path(platform),
+    response.set_cookie(COOKIE, sid, max_age=SESSION_SECONDS, path=None,
                         httponly=True, samesite="Strict", secure=page.request.is_secure)
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -116,5 +119,5 @@ def log_out(page: Page, platform: str) -> Response:
     page.emulator.store.drop_record("dashboard_session", sid)
     response = message(page.emulator, None, "Logged out",
                        "Open a fresh Dashboard link to log in again.", 200)
-    response.delete_cookie(COOKIE, path=root_path(platform), httponly=True, samesite="Strict")
+    response.delete_cookie(COOKIE, path=None, httponly=True, samesite="Strict")
     return response

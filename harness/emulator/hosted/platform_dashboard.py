@@ -151,9 +151,9 @@ def _balance_rows(bal: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 # -- Home -----------------------------------------------------------------------------------
-@route("GET", P + "/login/<token>", page=True)
-def login(page: Page, platform: str, token: str) -> Response:
-    return auth.open_link(page, platform, token)
+@route("GET", P + "/login", page=True)
+def login(page: Page, platform: str) -> Response:
+    return auth.open_link(page, platform, page.text("token"))
 
 
 @route("POST", P + "/logout", page=True)

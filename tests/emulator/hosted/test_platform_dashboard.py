@@ -28,7 +28,8 @@ def _link(server: BackgroundServer, key: str, where: str = "") -> str:
 
 
 def _path(url: str) -> str:
-    return urllib.parse.urlsplit(url).path
+    parts = urllib.parse.urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 @dataclass
@@ -38,19 +39,16 @@ class Browser:
     server: BackgroundServer
     cookie: str = ""
     csrf: str = ""
+    root: str = ""
     last: Page | None = field(default=None)
 
     def login(self, url: str) -> Page:
         resp = page(self.server, _path(url))
         assert resp.status == 303, resp.text
         self.cookie = resp.headers["set-cookie"]
+        # the browser's default cookie path: the login URL's directory
+        self.root = urllib.parse.urlsplit(url).path.rsplit("/", 1)[0] + "/"
         return resp
-
-    @property
-    def root(self) -> str:
-        match = re.search(r"Path=([^;]+)", self.cookie)
-        assert match
-        return match.group(1)
 
     def get(self, rel: str = "") -> Page:
         resp = page(self.server, self.root + rel, headers=self._headers())
@@ -95,11 +93,12 @@ def test_login_link_becomes_a_scoped_cookie(emulator_server: BackgroundServer,
     url = _link(emulator_server, api_key, "payments")
     resp = page(emulator_server, _path(url))
     assert resp.status == 303
-    assert resp.location == "../payments"  # relative: no secret, any public base
+    assert resp.location == "./payments"  # relative: no secret, any public base
     cookie = resp.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
-    platform = _path(url).split("/")[2]
-    assert f"Path=/dashboard/{platform}/" in cookie
+    # No Path: the browser scopes it to /dashboard/<platform>, under any proxy prefix.
+    assert "Path=" not in cookie
+    assert re.fullmatch(r"/dashboard/acct_\w+/login\?token=\w{32}", _path(url))
     # used once: the same link again is refused
     assert page(emulator_server, _path(url)).status == 410
 
@@ -195,7 +194,7 @@ def test_stolen_cookie_opens_no_other_platform(emulator_server: BackgroundServer
                                                api_key: str) -> None:
     mine = _browser(emulator_server, api_key)
     theirs = _browser(emulator_server, fresh_secret_key())
-    stolen = Browser(emulator_server, cookie=mine.cookie.replace(mine.root, theirs.root))
+    stolen = Browser(emulator_server, cookie=mine.cookie, root=theirs.root)
     assert stolen.get().status == 401
     assert page(emulator_server, theirs.root).status == 401  # no cookie at all
 
@@ -408,3 +407,19 @@ def test_notices_come_from_the_session_not_the_url(emulator_server: BackgroundSe
     browser.post("settings/connect", {"action": "add_uri", "uri": "https://c.example/cb"})
     assert "Added https://c.example/cb." in browser.get("settings/connect").text
     assert "Added https://c.example/cb." not in browser.get("settings/connect").text  # once
+
+
+def test_express_oauth_switch_on_the_settings_page(emulator_server: BackgroundServer,
+                                                    api_key: str) -> None:
+    browser = _browser(emulator_server, api_key)
+    browser.get("settings/connect")
+    browser.post("settings/connect", {"action": "add_uri", "uri": "https://a.example/cb"})
+    client_id = raw(emulator_server, "GET", "/_emulator/connect/settings",
+                    key=api_key).body["client_id"]
+    authorize = f"/express/oauth/authorize?client_id={client_id}"
+    assert page(emulator_server, authorize).status == 200
+    browser.post("settings/connect", {"action": "express_oauth"})  # box unticked: off
+    assert "checked" not in browser.get("settings/connect").text.split('id="express-oauth"')[1][:20]
+    assert page(emulator_server, authorize).status == 403
+    browser.post("settings/connect", {"action": "express_oauth", "enabled": "on"})
+    assert page(emulator_server, authorize).status == 200
