@@ -132,6 +132,9 @@ def test_log_in_and_follow_the_money(page: Any, lab: Lab, world: dict[str, Any])
     # pending: 877 (1000 - 123) + 1754 (2000 - 246): a dispute debits the platform
     assert "$26.31" in page.text_content("#account-balance")
     assert charge.transfer in page.text_content("#account-transfers")
+    # the account's payment py_: 1000, the application fee 123 taken from it, net 877
+    payments = page.text_content("#account-payments")
+    assert all(x in payments for x in ("$10.00", "$1.23", "$8.77"))
     _shot(page, "connect_account")
 
     page.click("#nav-accounts")

@@ -42,6 +42,7 @@ from ..resources import (
     webhook_endpoints,
 )
 from . import dashboard_session as auth
+from .dashboard_pages import dashboard_data
 from .rendering import money, platform_brand, render
 
 P = "/dashboard/<platform>"
@@ -193,7 +194,8 @@ def account_page(dash: Dash, account_id: str) -> Response:
         "dash_account.html", "accounts", accounts.display_name(account) or account_id,
         account=account, name=_account_name(dash, account),
         balance=_balance_rows(api(own, balance.retrieve_balance)),
-        payments=_data(api(own, charges.list_, limit)),
+        # what the account's own (Express) Dashboard lists: amount, application fee, net
+        payments=dashboard_data(own, account_id)["payments"],
         transfers=_data(api(dash.ctx, transfers.list_, {**limit, "destination": account_id})),
         payouts=_data(api(own, payouts.list_, limit)),
         schedule=account["settings"]["payouts"]["schedule"])
