@@ -423,3 +423,19 @@ def test_express_oauth_switch_on_the_settings_page(emulator_server: BackgroundSe
     assert page(emulator_server, authorize).status == 403
     browser.post("settings/connect", {"action": "express_oauth", "enabled": "on"})
     assert page(emulator_server, authorize).status == 200
+
+
+def test_accepting_a_dispute_loses_it(emulator_server: BackgroundServer, api_key: str,
+                                      client: stripe.StripeClient) -> None:
+    account = onboarded_account(emulator_server, client, api_key)
+    pi = client.v1.payment_intents.create({
+        "amount": 2000, "currency": "usd", "transfer_data": {"destination": account},
+        "payment_method": "pm_card_createDispute", "confirm": True,
+        "return_url": "https://example.com/r"})
+    dispute = client.v1.disputes.list({"charge": pi.latest_charge}).data[0]
+    browser = _browser(emulator_server, api_key)
+    browser.get(f"disputes/{dispute.id}")
+    assert browser.post(f"disputes/{dispute.id}", {"action": "accept"}).status == 303
+    assert client.v1.disputes.retrieve(dispute.id).status == "lost"
+    # a closed dispute takes no more answers: Stripe's 400, shown on the page
+    assert browser.post(f"disputes/{dispute.id}", {"action": "accept"}).status == 400
