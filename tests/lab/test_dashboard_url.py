@@ -72,3 +72,22 @@ def test_test_mode_gives_the_real_dashboards_address(page: str, url: str) -> Non
     lab = Lab(Config("stripe", "sk_test_" + "x" * 24, "pk_test_x"), STRIPE_API_BASE,
               stripe.StripeClient("sk_test_" + "x" * 24))
     assert lab.dashboard_url(page) == url == stripe_dashboard_url(page)
+
+
+def test_a_dashboard_link_moves_no_seeded_id() -> None:
+    """A notebook may show a Dashboard link anywhere: the IDs after it stay as stored."""
+    from harness.emulator import Settings
+
+    from ..conftest import make_client
+
+    made = []
+    for with_link in (False, True):
+        with BackgroundServer(Emulator(settings=Settings(seed=7))) as server:
+            key = "sk_test_seeded-notebook"
+            client = make_client(server, key)
+            first = client.v1.customers.create({"email": "a@example.com"}).id
+            if with_link:
+                lab = Lab(Config("emulator", key, "pk_test_x"), server.url, client)
+                _open(lab.dashboard_url())  # the link, and a browser logging in with it
+            made.append((first, client.v1.customers.create({"email": "b@example.com"}).id))
+    assert made[0] == made[1]

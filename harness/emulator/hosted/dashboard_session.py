@@ -48,7 +48,7 @@ def new_login_link(ctx: Context, page: str = "") -> dict[str, Any]:
     if not _PAGE.fullmatch(page):
         raise InvalidRequest("page must be a path inside the Dashboard, such as "
                              "'connect/accounts' or 'payments/pi_123'.", param="page")
-    token = ctx.secret(32)
+    token = ctx.emulator.ids.secret(32, outside_stream=True)
     now = ctx.now()
     save_record(ctx.emulator, "dashboard_link", token, {
         "platform": ctx.platform, "created": now, "expires_at": now + LINK_TTL,
@@ -74,10 +74,11 @@ def open_link(page: Page, platform: str, token: str) -> Response:
     if not emulator.store.use_record("dashboard_link", token):
         return _refuse(page, None, "This link has expired",
                        "Dashboard links work once. Ask for a new one.", 410)
-    sid = emulator.ids.secret(32)
+    sid = emulator.ids.secret(32, outside_stream=True)
     save_session(emulator, sid, {
         "platform": platform, "created": emulator.clock.now(platform),
-        "expires": time.time() + SESSION_SECONDS, "csrf": emulator.ids.secret(32),
+        "expires": time.time() + SESSION_SECONDS,
+        "csrf": emulator.ids.secret(32, outside_stream=True),
         "masked_key": link.get("masked_key") or ""})
     # relative to …/dashboard/<platform>/login, so it works under any prefix
     response = Response("", status=303, headers={"Location": "./" + link["page"]})
