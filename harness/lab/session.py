@@ -24,7 +24,7 @@ STRIPE_DASHBOARD = "https://dashboard.stripe.com/test/"
 DASHBOARD_PAGES = {
     "": "dashboard",
     "payments": "payments", "payments/": "payments/",
-    "disputes/": "payments/",  # a dispute opens from its payment's page
+    "disputes/": "disputes/",
     "balance": "balance/overview",
     "connect/accounts": "connect/accounts/overview", "connect/accounts/": "connect/accounts/",
     "developers": "apikeys", "developers/logs": "logs",

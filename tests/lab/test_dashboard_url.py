@@ -64,6 +64,7 @@ def test_an_unknown_page_is_refused_on_both_backends(room: BackgroundServer) -> 
     ("connect/accounts/acct_123", "https://dashboard.stripe.com/test/connect/accounts/acct_123"),
     ("payments/pi_123", "https://dashboard.stripe.com/test/payments/pi_123"),
     ("balance", "https://dashboard.stripe.com/test/balance/overview"),
+    ("disputes/dp_1", "https://dashboard.stripe.com/test/disputes/dp_1"),
     ("developers/webhooks", "https://dashboard.stripe.com/test/webhooks"),
     ("developers/events/evt_1", "https://dashboard.stripe.com/test/events/evt_1"),
     ("settings/connect", "https://dashboard.stripe.com/test/settings/connect"),
