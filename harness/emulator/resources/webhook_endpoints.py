@@ -194,19 +194,37 @@ def queue(ctx: Context, event: dict[str, Any], platform: str) -> int:
     event["pending_webhooks"] = len(endpoints)
     if not endpoints:
         return 0
-    count = 0
     for endpoint in endpoints:
-        payload = json.dumps(rendering(event, endpoint["api_version"]), indent=2)
-        ctx.store.execute(
-            "INSERT INTO webhook_deliveries (platform, endpoint, event, event_type, payload,"
-            " status, next_attempt_at, created) VALUES (?,?,?,?,?,?,?,?)",
-            (platform, endpoint["id"], event["id"], event["type"], payload, "pending",
-             ctx.now(), ctx.now()),
-        )
-        count += 1
-    if count:
-        ctx.emulator.workers["webhooks"].wake()
-    return count
+        _enqueue(ctx, platform, endpoint, event)
+    ctx.emulator.workers["webhooks"].wake()
+    return len(endpoints)
+
+
+def _enqueue(ctx: Context, platform: str, endpoint: dict[str, Any],
+             event: dict[str, Any]) -> None:
+    """One pending delivery of ``event`` to ``endpoint``, rendered at the endpoint's version."""
+    payload = json.dumps(rendering(event, endpoint["api_version"]), indent=2)
+    ctx.store.execute(
+        "INSERT INTO webhook_deliveries (platform, endpoint, event, event_type, payload,"
+        " status, next_attempt_at, created) VALUES (?,?,?,?,?,?,?,?)",
+        (platform, endpoint["id"], event["id"], event["type"], payload, "pending",
+         ctx.now(), ctx.now()),
+    )
+
+
+def resend(ctx: Context, endpoint_id: str, event_id: str) -> None:
+    """The Dashboard's "Resend" on a delivery: the event goes to that endpoint once more, as
+    a new delivery (https://docs.stripe.com/webhooks/process-undelivered-events: events can be
+    resent manually from the Dashboard for up to 15 days; the emulator keeps no such limit).
+    Only an event this endpoint was already sent can be resent."""
+    endpoint = ctx.get(endpoint_id, "webhook_endpoint")
+    sent = ctx.store.execute("SELECT 1 FROM webhook_deliveries WHERE endpoint=? AND event=?",
+                             (endpoint_id, event_id)).fetchone()
+    found = ctx.store.get(event_id)
+    if sent is None or found is None:
+        raise NotFound("event", event_id, param="event")
+    _enqueue(ctx, ctx.platform, endpoint, found[1])
+    ctx.emulator.workers["webhooks"].wake()
 
 
 subscribers.append(queue)
