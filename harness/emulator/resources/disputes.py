@@ -99,24 +99,27 @@ def open_dispute(ctx: Context, charge: dict[str, Any], kind: str) -> dict[str, A
     return dispute
 
 
-def _close(ctx: Context, dispute: dict[str, Any], won: bool) -> dict[str, Any]:
+def _close(ctx: Context, dispute: dict[str, Any], won: bool,
+           account: str | None = None) -> dict[str, Any]:
+    """Close ``dispute``, which lives on ``account`` (the request's account by default)."""
+    account = account or ctx.account
     inquiry = dispute["status"].startswith("warning")
     if inquiry:
         dispute["status"] = "warning_closed"
     elif won:
         entry = money.post(
-            ctx, ctx.account, currency=dispute["currency"], amount=dispute["amount"],
+            ctx, account, currency=dispute["currency"], amount=dispute["amount"],
             type="adjustment", reporting_category="dispute_reversal", source=dispute["id"],
             available_on=ctx.now(), description=f"Chargeback reversal for {dispute['charge']}",
         )
         dispute["balance_transactions"].append(render_entry(ctx, entry))
         dispute["status"] = "won"
-        ctx.emit("charge.dispute.funds_reinstated", dispute)
+        ctx.emit("charge.dispute.funds_reinstated", dispute, account=account)
     else:
         dispute["status"] = "lost"
     dispute["is_charge_refundable"] = False
     ctx.save(dispute)
-    ctx.emit("charge.dispute.closed", dispute)
+    ctx.emit("charge.dispute.closed", dispute, account=account)
     return dispute
 
 
@@ -185,12 +188,19 @@ def list_(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 
 @on_tick
 def deadlines(ctx: Context, before: int) -> None:
-    """A dispute nobody answered by ``due_by`` is lost (an inquiry just closes)."""
-    for dispute in ctx.store.query(type="dispute", ns=ctx.platform, limit=10000):
-        if dispute["status"] in ("needs_response", "warning_needs_response") and \
-                dispute["evidence_details"]["due_by"] <= ctx.now():
-            dispute["evidence_details"]["past_due"] = True
-            _close(ctx, dispute, won=False)
+    """A dispute nobody answered by ``due_by`` is lost (an inquiry just closes), the
+    platform's and its connected accounts' (direct charges) alike, each closed as its own
+    account. ``past_due`` stays false: it tells whether "the last evidence submission was
+    submitted past the due date", false "if no evidence submissions have occurred"
+    (stripe-python 16, Dispute.EvidenceDetails.past_due)."""
+    rows = ctx.store.execute(
+        "SELECT id, ns FROM objects WHERE type='dispute' AND ns IN (SELECT id FROM objects"
+        " WHERE ns=? AND type='account') AND json_extract(data, '$.status') IN"
+        " ('needs_response', 'warning_needs_response')", (ctx.platform,)).fetchall()
+    for dispute_id, ns in rows:
+        found = ctx.store.get(dispute_id)
+        if found is not None and found[1]["evidence_details"]["due_by"] <= ctx.now():
+            _close(ctx, found[1], won=False, account=ns)
 
 
 @loader("dp", "du")

@@ -339,3 +339,24 @@ def test_dispute_fee_on_a_yen_balance_is_counted_in_yen(market: Market):
     withdrawal = dispute.balance_transactions[0]
     assert (withdrawal.currency, withdrawal.amount, withdrawal.fee) == ("jpy", -10000, 2239)
     assert withdrawal.exchange_rate is None
+
+
+def test_an_unanswered_dispute_on_a_direct_charge_is_lost_at_its_deadline(market: Market):
+    """``due_by`` is the "Date by which evidence must be submitted in order to successfully
+    challenge dispute" (stripe-python 16, Dispute.EvidenceDetails): one nobody answered is
+    lost when it passes (the emulator's rule, disputes.deadlines), on a connected account's
+    own (direct) charge as on the platform's, with ``charge.dispute.closed`` on that
+    account. ``past_due`` stays false: it is "Whether the last evidence submission was
+    submitted past the due date. Defaults to `false` if no evidence submissions have
+    occurred" (the same docstring)."""
+    direct = {"stripe_account": market.account}
+    pi = market.client.v1.payment_intents.create(
+        {"amount": 1000, "currency": "usd", "payment_method": "pm_card_createDispute",
+         "confirm": True, "return_url": "https://example.com/return"}, direct)
+    dispute = market.client.v1.disputes.list({"payment_intent": pi.id}, direct).data[0]
+    assert dispute.status == "needs_response"
+    market.control("/_emulator/clock/advance", seconds=8 * DAY)
+    after = market.client.v1.disputes.retrieve(dispute.id, options=direct)
+    assert (after.status, after.evidence_details.past_due) == ("lost", False)
+    closed = market.client.v1.events.list({"type": "charge.dispute.closed"}, direct).data
+    assert [(e.data.object.id, e.account) for e in closed] == [(dispute.id, market.account)]
