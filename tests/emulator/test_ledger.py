@@ -66,6 +66,8 @@ ops = st.one_of(
     st.tuples(st.just("refund"), st.integers(0, 19), fractions, st.booleans(), st.booleans()),
     st.tuples(st.just("instant_payout"), st.integers(1, 5000), st.integers(0, 9)),
     st.tuples(st.just("evidence"), st.integers(0, 9), st.booleans()),
+    st.tuples(st.just("legacy"), amounts, fractions, fractions, st.integers(0, 9),
+              st.sampled_from(("tok_visa", "tok_bypassPending", "tok_createDispute"))),
 )
 
 
@@ -270,6 +272,20 @@ class World:
         assert after.refunded == (after.amount_refunded == after.amount)
         if charge.id in self.room:
             self.room[charge.id] -= amount
+
+    def op_legacy(self, amount: int, frac: float, capture_frac: float, pick: int,
+                  token: str) -> None:
+        """A legacy destination Charge (``source``, ``capture=false``) captured in part
+        (https://docs.stripe.com/api/charges/capture): its money moves as a PaymentIntent's."""
+        fee = int(amount * frac)
+        held = self.client.v1.charges.create({
+            "amount": amount, "currency": "usd", "source": token, "capture": False,
+            "application_fee_amount": fee, "transfer_data": {"destination": self.account(pick)}})
+        capture = max(fee, 1) + int((amount - max(fee, 1)) * capture_frac)
+        charge = self.client.v1.charges.capture(held.id, {"amount": capture})
+        assert (charge.amount_captured, charge.amount_refunded) == (capture, amount - capture)
+        assert self.client.v1.transfers.retrieve(charge.transfer).amount == capture
+        self.destination_charges.append(charge.id)
 
     def op_evidence(self, which: int, win: bool) -> None:
         """Answer an open dispute with Stripe's test evidence (https://docs.stripe.com/testing#disputes)."""
