@@ -746,21 +746,59 @@ def expire_authorization(ctx: Context, ns: str, pi: dict[str, Any],
     own cancellations (``expired`` is not described). The charge is released in full
     (``charge.expired``, "an uncaptured charge expires")."""
     ctx.store.drop_record(HOLD, pi["id"])
-    charge.update(refunded=True, amount_refunded=charge["amount"])
-    ctx.save(charge)
-    ctx.emit("charge.expired", charge, account=ns)
+    release_hold(ctx, ns, charge)
     pi.update(status="canceled", canceled_at=ctx.now(), amount_capturable=0,
               cancellation_reason="automatic", next_action=None)
     ctx.save(pi)
     ctx.emit("payment_intent.canceled", pi, account=ns)
 
 
+def release_hold(ctx: Context, ns: str, charge: dict[str, Any]) -> None:
+    """An uncaptured charge lapsed: released in full, "marked as refunded"
+    (https://docs.stripe.com/api/charges/capture), with ``charge.expired``."""
+    ctx.store.drop_record(HOLD, charge["id"])
+    charge.update(refunded=True, amount_refunded=charge["amount"])
+    ctx.save(charge)
+    ctx.emit("charge.expired", charge, account=ns)
+
+
+def hold_until(ctx: Context, charge: dict[str, Any], capture_before: int) -> None:
+    """A legacy Charge created with ``capture=false`` holds its authorization as a
+    PaymentIntent's does ("Uncaptured payments expire a set number of days after they are
+    created (7 by default)", https://docs.stripe.com/api/charges/capture): found again by
+    its deadline as the clock moves."""
+    ctx.store.put_record(HOLD, charge["id"], {"platform": ctx.platform,
+                                              "created": capture_before,
+                                              "account": ctx.account})
+
+
+def lapsed(ctx: Context, charge: dict[str, Any]) -> bool:
+    deadline = _capture_before(charge)
+    return deadline is not None and deadline <= ctx.now()
+
+
+def expired_for_capture(extra: dict[str, Any] | None = None) -> InvalidRequest:
+    """Stripe's error for a capture after expiry
+    (https://docs.stripe.com/error-codes#charge-expired-for-capture); what the expiry
+    changed is kept."""
+    exc = InvalidRequest(
+        "The charge cannot be captured as the authorization has expired. Auth and "
+        "capture charges must be captured within seven days.",
+        code="charge_expired_for_capture", param="", extra=extra or {})
+    exc.commit = True
+    return exc
+
+
 def expire_authorizations(ctx: Context) -> None:
     """Every open authorization of the platform and its accounts whose ``capture_before``
-    has passed (checked as the clock moves)."""
-    for pi_id, _ in ctx.store.records_of(HOLD, ctx.platform, due_by=ctx.now()):
-        ctx.store.drop_record(HOLD, pi_id)
-        found = ctx.store.get(pi_id)
+    has passed (checked as the clock moves): a PaymentIntent's, or a legacy Charge's."""
+    for held_id, _ in ctx.store.records_of(HOLD, ctx.platform, due_by=ctx.now()):
+        ctx.store.drop_record(HOLD, held_id)
+        found = ctx.store.get(held_id)
+        if found is not None and found[1].get("object") == "charge":
+            if not found[1]["captured"] and not found[1]["refunded"]:
+                release_hold(ctx, *found)
+            continue
         if found is None or found[1]["status"] != "requires_capture":
             continue
         ns, pi = found
@@ -788,18 +826,11 @@ def capture_intent(ctx: Context, pi: dict[str, Any], params: dict[str, Any]) -> 
                        "statuses may be captured: requires_capture.")
         raise unexpected_state(pi, message)
     charge = ctx.get(pi["latest_charge"], "charge", param="charge")
-    deadline = _capture_before(charge)
-    if deadline is not None and deadline <= ctx.now():
-        # Lapsed, though no tick has canceled it yet: Stripe's error for a capture after
-        # expiry (https://docs.stripe.com/error-codes#charge-expired-for-capture); the
-        # PaymentIntent is canceled with it, and that is kept.
+    if lapsed(ctx, charge):
+        # Lapsed, though no tick has canceled it yet: the PaymentIntent is canceled with
+        # the error, and that is kept.
         expire_authorization(ctx, ctx.account, pi, charge)
-        exc = InvalidRequest(
-            "The charge cannot be captured as the authorization has expired. Auth and "
-            "capture charges must be captured within seven days.",
-            code="charge_expired_for_capture", param="", extra={"payment_intent": pi})
-        exc.commit = True
-        raise exc
+        raise expired_for_capture({"payment_intent": pi})
     amount = params.get("amount_to_capture", pi["amount_capturable"])
     if amount > pi["amount_capturable"]:
         raise InvalidRequest(
