@@ -3,6 +3,8 @@ honest about being single-use on the emulator."""
 
 from __future__ import annotations
 
+import html
+
 import stripe
 
 from harness.guide.dashboard_links import dashboard_link, title
@@ -36,7 +38,14 @@ def test_emulator_link_is_single_use(emulator_server, api_key: str) -> None:
     config = Config("emulator", api_key, emulator_keys(emulator_server.url, api_key)
                     ["publishable_key"])
     lab = Lab(config, emulator_server.url, make_client(emulator_server, api_key))
-    link = dashboard_link(lab, "payments")
+    shown = dashboard_link(lab, "payments")
+    # what a notebook stores holds no link token, only the button
+    assert repr(shown) == "Dashboard → Payments: press the button for a single-use login link"
+    assert "token" not in repr(shown) and shown.link.value == ""
+    shown.button.click()  # the learner presses it: a fresh link appears beside it
+    link = shown.click()
     assert link.single_use and "/dashboard/acct_" in link.url and "/login?token=" in link.url
-    assert "single-use" in link._repr_html_()
-    assert str(link).startswith("Dashboard → Payments: http://127.0.0.1:")
+    assert "single-use" in link._repr_html_() and link.url in html.unescape(shown.link.value)
+    first = html.unescape(shown.link.value)
+    shown.button.click()
+    assert html.unescape(shown.link.value) != first  # each press makes a new one
