@@ -37,6 +37,7 @@ from .errors import (
 from .expand import expand
 from .faults import drop_connection
 from .forms import MAX_FIELDS, decode, decode_json, decode_pairs
+from .keys import read_only as read_only_key
 from .keys import split as split_key_kind
 from .params import validate_fields
 from .registry import Route
@@ -203,6 +204,12 @@ class HttpLayer:
                 "https://dashboard.stripe.com/account/apikeys."
             )
         account = self.acting_account(request, platform, key, bound)
+        if read_only_key(kind) and request.method not in ("GET", "HEAD"):
+            # The docs give no wording for a write with a read_only token; this is the
+            # answer Stripe gives a key without the permission an endpoint needs.
+            raise PermissionDenied(
+                f"The provided key '{mask_key(key)}' does not have the required permissions "
+                f"for this endpoint on account '{account}': it was granted scope=read_only.")
         if not route.path.startswith("/_emulator/"):
             request.environ[LOG_ENTRY] = (platform, {
                 "id": request_id, "method": request.method, "path": request.path,

@@ -4,8 +4,9 @@ Dashboard request logs (Developers → Logs), read by ``GET /_emulator/requests`
 A test of someone's own platform asserts on the calls its code made, not only on the state
 they left, as pytest-httpserver's log allows. The log is in memory and bounded per platform
 (it is a debugging aid, not a record that must survive a restart), and it keeps no secret:
-the values of ``client_secret``, card ``number`` and ``cvc`` are masked, as the Dashboard's
-logs mask card data.
+the values of ``client_secret``, card ``number`` and ``cvc``, bank numbers, and identity
+numbers (a person's or company's ``id_number``, ``ssn_last_4``, ``tax_id``, and each
+Accounts v2 ``id_numbers`` entry) are masked, as the Dashboard's logs mask card data.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from collections import deque
 from typing import Any
 
 MAX_PER_PLATFORM = 1000  # ours: Stripe keeps logs for a time window, not a count
-_MASKED = frozenset({"client_secret", "number", "cvc", "account_number", "routing_number"})
+_MASKED = frozenset({"client_secret", "number", "cvc", "account_number", "routing_number",
+                     "id_number", "id_number_secondary", "ssn_last_4", "personal_id_number",
+                     "tax_id", "vat_id", "id_numbers"})
 
 
 def masked(value: Any) -> Any:

@@ -1,0 +1,78 @@
+"""What a third attacker's pass found in the routes that landed after the second round,
+pinned: identity numbers kept in clear in the request log, and an OAuth access token
+granted ``read_only`` that could still write to its account.
+
+Each test is the attacker's reproduction, driven from outside (HTTP and the SDK).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import stripe
+
+from harness.lab.server import BackgroundServer
+
+from ..conftest import make_client
+from .resources.test_oauth import Platform, _token_raw, connect, platform  # noqa: F401
+from .support import raw
+
+SSN = "123456789"
+
+
+def test_the_request_log_keeps_no_identity_number(emulator_server: BackgroundServer,
+                                                  api_key: str) -> None:
+    """The log masks card data; a person's or company's tax ID (``id_number``,
+    ``ssn_last_4``, ``tax_id``) and Accounts v2 ``id_numbers`` values are as secret."""
+    client = make_client(emulator_server, api_key)
+    account = client.v1.accounts.create({"type": "custom", "country": "US",
+                                         "business_type": "company",
+                                         "capabilities": {"transfers": {"requested": True}}})
+    client.v1.accounts.persons.create(account.id, {
+        "first_name": "Ana", "id_number": SSN, "ssn_last_4": "6789",
+        "relationship": {"representative": True}})
+    client.v1.accounts.update(account.id, {"company": {"tax_id": "000000001"}})
+    individual = client.v1.accounts.create({
+        "type": "custom", "country": "US", "business_type": "individual",
+        "individual": {"id_number": "987654321"},
+        "capabilities": {"transfers": {"requested": True}}})
+    assert individual.id
+    v2 = raw(emulator_server, "POST", "/v2/core/accounts", key=api_key,
+             headers={"Content-Type": "application/json"}, body=json.dumps({
+                 "contact_email": "v2@example.com", "identity": {
+                     "country": "us", "entity_type": "individual", "individual": {
+                         "id_numbers": [{"type": "us_ssn_last_4", "value": "4321"}]}}}))
+    assert v2.status < 500, v2.body
+    log = raw(emulator_server, "GET", "/_emulator/requests", key=api_key)
+    text = json.dumps(log.body)
+    for secret in (SSN, "6789", "000000001", "987654321", "4321"):
+        assert secret not in text, secret
+    person = next(e for e in log.body["data"] if e["path"].endswith("/persons"))
+    assert person["params"]["id_number"] == "***" and person["params"]["first_name"] == "Ana"
+
+
+def test_a_read_only_oauth_token_cannot_write(platform: Platform) -> None:  # noqa: F811
+    """``scope=read_only`` grants "read-only access to the connected account"
+    (https://docs.stripe.com/connect/oauth-reference): its access token may read, and every
+    write is refused with a 403 before it runs. The docs do not give the error's wording."""
+    granted = _token_raw(platform, {"grant_type": "authorization_code", "code": connect(
+        platform, express=False, scope="read_only").query["code"]}).json
+    assert granted["scope"] == "read_only"
+    reader = make_client(platform.server, granted["access_token"])
+    assert reader.v1.accounts.retrieve_current().id == granted["stripe_user_id"]
+    assert reader.v1.customers.list().data == []
+    with pytest.raises(stripe.PermissionError) as refused:
+        reader.v1.customers.create({"email": "intruder@example.com"})
+    assert refused.value.http_status == 403
+    assert platform.client.v1.customers.list(
+        options={"stripe_account": granted["stripe_user_id"]}).data == []
+    # a read_write grant of the same account, refreshed down to read_only, is read-only too
+    writer = _token_raw(platform, {"grant_type": "authorization_code", "code": connect(
+        platform, express=False, scope="read_write").query["code"]}).json
+    lesser = platform.client.oauth.token({"grant_type": "refresh_token", "scope": "read_only",
+                                          "refresh_token": writer["refresh_token"]})
+    with pytest.raises(stripe.PermissionError):
+        make_client(platform.server, lesser.access_token).v1.customers.create({})
+    made = make_client(platform.server, writer["access_token"]).v1.customers.create({})
+    assert made.id.startswith("cus_")
