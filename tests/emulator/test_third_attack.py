@@ -12,11 +12,12 @@ import json
 import pytest
 import stripe
 
+from harness.emulator import Emulator
 from harness.lab.server import BackgroundServer
 
 from ..conftest import make_client
 from .resources.test_oauth import Platform, _token_raw, connect, platform  # noqa: F401
-from .support import raw
+from .support import raw, wsgi_client
 
 SSN = "123456789"
 
@@ -76,3 +77,36 @@ def test_a_read_only_oauth_token_cannot_write(platform: Platform) -> None:  # no
         make_client(platform.server, lesser.access_token).v1.customers.create({})
     made = make_client(platform.server, writer["access_token"]).v1.customers.create({})
     assert made.id.startswith("cus_")
+
+
+def _onboarded(client: stripe.StripeClient) -> str:
+    account = client.v1.accounts.create({"type": "express", "capabilities": {
+        "card_payments": {"requested": True}, "transfers": {"requested": True}}})
+    client.raw_request("post", f"/_emulator/accounts/{account.id}/complete_onboarding")
+    return account.id
+
+
+def test_a_connected_account_cannot_name_a_sibling_as_merchant_of_record() -> None:
+    """Acting as one connected account (Stripe-Account, or its OAuth token), the only account
+    there is is itself: ``on_behalf_of`` naming a sibling would make the sibling the settlement
+    merchant of a charge it never agreed to, and print the sibling's statement descriptor
+    (read from the sibling's settings) on it."""
+    client = wsgi_client(Emulator(), "sk_test_third_attack_obo")
+    mine, sibling = _onboarded(client), _onboarded(client)
+    client.v1.accounts.update(sibling, {"settings": {"payments": {
+        "statement_descriptor": "SIBLING SECRET"}}})
+    as_mine = {"stripe_account": mine}
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        client.v1.payment_intents.create({
+            "amount": 1000, "currency": "usd", "on_behalf_of": sibling,
+            "payment_method": "pm_card_visa", "confirm": True,
+            "return_url": "https://example.com/r"}, options=as_mine)
+    assert refused.value.param == "on_behalf_of" and refused.value.http_status == 400
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        client.v1.setup_intents.create({"on_behalf_of": sibling}, options=as_mine)
+    assert refused.value.param == "on_behalf_of"
+    assert client.v1.payment_intents.list(options=as_mine).data == []
+    # naming itself is no one else: still allowed
+    own = client.v1.payment_intents.create({"amount": 1000, "currency": "usd",
+                                            "on_behalf_of": mine}, options=as_mine)
+    assert own.on_behalf_of == mine
