@@ -11,6 +11,7 @@ Accounts v2 ``id_numbers`` entry) are masked, as the Dashboard's logs mask card 
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import deque
 from typing import Any
@@ -19,6 +20,10 @@ MAX_PER_PLATFORM = 1000  # ours: Stripe keeps logs for a time window, not a coun
 _MASKED = frozenset({"client_secret", "number", "cvc", "account_number", "routing_number",
                      "id_number", "id_number_secondary", "ssn_last_4", "personal_id_number",
                      "tax_id", "vat_id", "id_numbers"})
+
+
+# a client secret sent where an ID goes (``/v1/payment_intents/pi_…_secret_…``): the ID stays
+_PATH_SECRET = re.compile(r"_secret_[^/?#]+")
 
 
 def masked(value: Any) -> Any:
@@ -39,7 +44,8 @@ class RequestLog:
         self._lock = threading.Lock()
 
     def record(self, platform: str, entry: dict[str, Any]) -> None:
-        entry = {**entry, "params": masked(entry.get("params") or {})}
+        entry = {**entry, "params": masked(entry.get("params") or {}),
+                 "path": _PATH_SECRET.sub("_secret_***", entry.get("path") or "")}
         with self._lock:
             self._entries.setdefault(platform, deque(maxlen=MAX_PER_PLATFORM)).append(entry)
 

@@ -7,6 +7,8 @@ Each test is the attacker's reproduction, driven from outside (HTTP and the SDK)
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 
 import pytest
@@ -110,3 +112,41 @@ def test_a_connected_account_cannot_name_a_sibling_as_merchant_of_record() -> No
     own = client.v1.payment_intents.create({"amount": 1000, "currency": "usd",
                                             "on_behalf_of": mine}, options=as_mine)
     assert own.on_behalf_of == mine
+
+
+def _forged_page(offset: int, query: str) -> str:
+    """A search ``page`` token as the emulator writes one (an offset and the query's hash),
+    for an offset no search ever handed out."""
+    digest = hashlib.sha256(query.encode()).hexdigest()[:8]
+    return base64.urlsafe_b64encode(f"{offset}:{digest}".encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize("offset", [-5, -100])
+def test_a_search_page_token_no_search_handed_out_is_refused(offset: int) -> None:
+    """``page`` must be the ``next_page`` of an earlier search
+    (https://docs.stripe.com/search#pagination): a negative offset never is one, and read
+    from the end of the results it pointed back into them."""
+    client = wsgi_client(Emulator(), "sk_test_third_attack_search")
+    for i in range(3):
+        client.v1.products.create({"name": f"Villa {i}"})
+    query = 'name~"Villa"'
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        client.v1.products.search({"query": query, "page": _forged_page(offset, query)})
+    assert refused.value.param == "page" and refused.value.http_status == 400
+    first = client.v1.products.search({"query": query, "limit": 2})
+    assert first.next_page and len(client.v1.products.search({
+        "query": query, "limit": 2, "page": first.next_page}).data) == 1
+
+
+def test_the_request_log_keeps_no_client_secret_from_a_path(
+        emulator_server: BackgroundServer, api_key: str) -> None:
+    """A browser that puts the client secret where the ID goes (``GET /v1/payment_intents/
+    pi_…_secret_…``) is answered 404, and its path must not carry the secret into the log."""
+    client = make_client(emulator_server, api_key)
+    pi = client.v1.payment_intents.create({"amount": 1000, "currency": "usd"})
+    pk = raw(emulator_server, "GET", "/_emulator/keys", key=api_key).body["publishable_key"]
+    missing = raw(emulator_server, "GET", f"/v1/payment_intents/{pi.client_secret}", key=pk)
+    assert missing.status == 404
+    log = raw(emulator_server, "GET", "/_emulator/requests", key=api_key).body["data"]
+    assert pi.client_secret not in json.dumps(log)
+    assert log[-1]["path"] == f"/v1/payment_intents/{pi.id}_secret_***"
