@@ -150,3 +150,22 @@ def test_the_request_log_keeps_no_client_secret_from_a_path(
     log = raw(emulator_server, "GET", "/_emulator/requests", key=api_key).body["data"]
     assert pi.client_secret not in json.dumps(log)
     assert log[-1]["path"] == f"/v1/payment_intents/{pi.id}_secret_***"
+
+
+def test_the_request_log_holds_a_bounded_entry_per_request() -> None:
+    """The log keeps a platform's last 1000 requests in memory; a 1 MB body must not be kept
+    whole in each (a GB per platform), while a value as long as any parameter takes is."""
+    emulator = Emulator()
+    client = wsgi_client(emulator, "sk_test_third_attack_log_size")
+    with pytest.raises(stripe.InvalidRequestError):
+        client.v1.customers.create({"description": "x" * 1_000_000})
+    with pytest.raises(stripe.InvalidRequestError):
+        client.v1.customers.create({"metadata": {f"k{i}": "y" * 500 for i in range(400)}})
+    kept = client.v1.customers.create({"description": "d" * 5000})
+    platform_id = client.v1.accounts.retrieve_current().id
+    entries = emulator.requests.entries(platform_id)
+    huge, many, whole = (e for e in entries if e["path"] == "/v1/customers")
+    assert huge["status"] == many["status"] == 400 and whole["status"] == 200
+    assert len(json.dumps(huge)) < 6000 and huge["params"]["description"].startswith("xxx")
+    assert len(json.dumps(many)) < 70_000
+    assert whole["params"]["description"] == kept.description
