@@ -13,6 +13,7 @@ import json
 
 import pytest
 import stripe
+from werkzeug.test import Client
 
 from harness.emulator import Emulator
 from harness.lab.server import BackgroundServer
@@ -169,3 +170,20 @@ def test_the_request_log_holds_a_bounded_entry_per_request() -> None:
     assert len(json.dumps(huge)) < 6000 and huge["params"]["description"].startswith("xxx")
     assert len(json.dumps(many)) < 70_000
     assert whole["params"]["description"] == kept.description
+
+
+@pytest.mark.parametrize("version", ["２０２４-06-20", "١٩٩٠-01-01", "2024-０6-20"])
+def test_a_version_written_in_other_digits_is_refused(version: str) -> None:
+    """A webhook endpoint's ``api_version`` (a form value, read as UTF-8) and the
+    ``Stripe-Version`` header are dates in ASCII digits; others are no version Stripe has."""
+    emulator = Emulator()
+    client = wsgi_client(emulator, "sk_test_third_attack_versions")
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        client.v1.webhook_endpoints.create({"url": "https://example.com/hook",
+                                            "enabled_events": ["*"], "api_version": version})
+    assert refused.value.param == "api_version"
+    assert client.v1.webhook_endpoints.list().data == []
+    answer = Client(emulator).get("/v1/customers", headers={
+        "Authorization": "Bearer sk_test_third_attack_versions", "Stripe-Version": version})
+    assert answer.status_code == 400
+    assert json.loads(answer.get_data(as_text=True))["error"]["param"] == "Stripe-Version"
