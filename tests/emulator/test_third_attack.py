@@ -187,3 +187,29 @@ def test_a_version_written_in_other_digits_is_refused(version: str) -> None:
         "Authorization": "Bearer sk_test_third_attack_versions", "Stripe-Version": version})
     assert answer.status_code == 400
     assert json.loads(answer.get_data(as_text=True))["error"]["param"] == "Stripe-Version"
+
+
+def test_an_idempotency_key_longer_than_stripe_takes_is_refused_and_kept_nowhere() -> None:
+    """"Idempotency keys are up to 255 characters long"
+    (https://docs.stripe.com/api/idempotent_requests): a 100 000-character key was kept in
+    the idempotency table and the request log, once per request, on v1 and v2 alike."""
+    emulator = Emulator()
+    client = wsgi_client(emulator, "sk_test_third_attack_idem")
+    huge = "k" * 100_000
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        client.v1.customers.create({"email": "a@example.com"},
+                                   options={"idempotency_key": huge})
+    assert refused.value.param == "Idempotency-Key" and huge not in str(refused.value)
+    with pytest.raises(stripe.InvalidRequestError):
+        client.v2.core.accounts.create({"display_name": "Host"},
+                                       options={"idempotency_key": "v" * 256})
+    assert client.v1.customers.list().data == []
+    assert list(client.v2.core.accounts.list().data) == []
+    longest = "z" * 255
+    first = client.v1.customers.create({"email": "b@example.com"},
+                                       options={"idempotency_key": longest})
+    again = client.v1.customers.create({"email": "b@example.com"},
+                                       options={"idempotency_key": longest})
+    assert first.id == again.id
+    stored = emulator.store.execute("SELECT MAX(LENGTH(key)) FROM idempotency").fetchone()[0]
+    assert stored == 255
