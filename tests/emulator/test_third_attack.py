@@ -213,3 +213,34 @@ def test_an_idempotency_key_longer_than_stripe_takes_is_refused_and_kept_nowhere
     assert first.id == again.id
     stored = emulator.store.execute("SELECT MAX(LENGTH(key)) FROM idempotency").fetchone()[0]
     assert stored == 255
+
+
+def test_an_account_whose_payouts_are_off_pays_nothing_out() -> None:
+    """A closed Accounts v2 account ("Closed Accounts can no longer be operated on",
+    https://docs.stripe.com/api/v2/core/accounts/close) has ``payouts_enabled`` false, yet a
+    manual payout took its balance to the bank; so did any account with requirements due."""
+    client = wsgi_client(Emulator(), "sk_test_third_attack_payouts")
+    account = client.v2.core.accounts.create({
+        "contact_email": "host@example.com", "identity": {"country": "us"},
+        "configuration": {"recipient": {"capabilities": {"stripe_balance": {
+            "stripe_transfers": {"requested": True}}}}}})
+    client.raw_request("post", f"/_emulator/accounts/{account.id}/complete_onboarding")
+    client.v1.payment_intents.create({
+        "amount": 1000, "currency": "usd", "payment_method": "pm_card_bypassPending",
+        "confirm": True, "transfer_data": {"destination": account.id},
+        "return_url": "https://example.com/r"})
+    as_host = {"stripe_account": account.id}
+    client.v2.core.accounts.close(account.id, {"applied_configurations": ["recipient"]})
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        client.v1.payouts.create({"amount": 100, "currency": "usd"}, options=as_host)
+    assert refused.value.code == "payouts_not_allowed"
+    assert client.v1.payouts.list(options=as_host).data == []
+    assert client.v1.balance.retrieve(options=as_host).available[0].amount == 1000
+    unverified = client.v1.accounts.create({
+        "type": "custom", "country": "US", "external_account": "btok_us_verified",
+        "capabilities": {"transfers": {"requested": True}}})
+    assert not unverified.payouts_enabled
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        client.v1.payouts.create({"amount": 1, "currency": "usd"},
+                                 options={"stripe_account": unverified.id})
+    assert refused.value.code == "payouts_not_allowed"
