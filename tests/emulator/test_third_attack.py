@@ -244,3 +244,29 @@ def test_an_account_whose_payouts_are_off_pays_nothing_out() -> None:
         client.v1.payouts.create({"amount": 1, "currency": "usd"},
                                  options={"stripe_account": unverified.id})
     assert refused.value.code == "payouts_not_allowed"
+
+
+def test_a_closed_v2_account_stays_closed_whatever_v1_path_touches_it() -> None:
+    """"Closed Accounts can no longer be operated on"
+    (https://docs.stripe.com/api/v2/core/accounts/close): the onboarding control and a v1
+    update turned a closed account's capabilities back on, so it took destination charges
+    and paid out again while v2 still said ``closed``."""
+    client = wsgi_client(Emulator(), "sk_test_third_attack_closed")
+    account = client.v2.core.accounts.create({
+        "contact_email": "host@example.com", "identity": {"country": "us"},
+        "configuration": {"recipient": {"capabilities": {"stripe_balance": {
+            "stripe_transfers": {"requested": True}}}}}})
+    client.raw_request("post", f"/_emulator/accounts/{account.id}/complete_onboarding")
+    client.v2.core.accounts.close(account.id, {})
+    client.raw_request("post", f"/_emulator/accounts/{account.id}/complete_onboarding")
+    client.v1.accounts.update(account.id, {"capabilities": {"transfers": {"requested": True}}})
+    v1 = client.v1.accounts.retrieve(account.id)
+    assert v1.capabilities.transfers == "inactive"
+    assert (v1.charges_enabled, v1.payouts_enabled) == (False, False)
+    assert client.v2.core.accounts.retrieve(account.id).closed is True
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        client.v1.payment_intents.create({
+            "amount": 1000, "currency": "usd", "payment_method": "pm_card_visa",
+            "confirm": True, "transfer_data": {"destination": account.id},
+            "return_url": "https://example.com/r"})
+    assert refused.value.param == "transfer_data[destination]"
