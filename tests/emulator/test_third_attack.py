@@ -1,6 +1,9 @@
 """What a third attacker's pass found in the routes that landed after the second round,
-pinned: identity numbers kept in clear in the request log, and an OAuth access token
-granted ``read_only`` that could still write to its account.
+pinned: identity numbers, a client secret in a path and 1 MB bodies kept whole in the
+request log; an OAuth access token granted ``read_only`` that could still write; a connected
+account naming a sibling as merchant of record; forged search page tokens; idempotency keys
+and API versions Stripe would refuse; payouts from accounts whose payouts are off; and a
+closed v2 account brought back by v1 paths. (Refresh tokens in logs: tests/lab.)
 
 Each test is the attacker's reproduction, driven from outside (HTTP and the SDK).
 """
