@@ -229,12 +229,27 @@ def refresh(ctx: Context, account: dict[str, Any]) -> dict[str, Any]:
     account["future_requirements"] = {**_requirements([]), "disabled_reason": None}
     for name in list(account["capabilities"]):
         account["capabilities"][name] = "inactive" if due else "active"
+    if is_closed(ctx, account["id"]):
+        # "Closed Accounts can no longer be operated on"
+        # (https://docs.stripe.com/api/v2/core/accounts/close): nothing supplied later (a v1
+        # update, onboarding) turns a closed account's capabilities back on
+        due = due or ["closed"]
+        for name in list(account["capabilities"]):
+            account["capabilities"][name] = "inactive"
     caps = account["capabilities"]
     account["charges_enabled"] = caps.get("card_payments") == "active"
     account["payouts_enabled"] = not due
     if not due:
         account["details_submitted"] = True
     return account
+
+
+def is_closed(ctx: Context, account_id: str) -> bool:
+    """Whether ``account_id`` is an Accounts v2 account that was closed."""
+    import json
+
+    raw = ctx.store.get_meta(v2_state_key(account_id))
+    return bool(raw and json.loads(raw).get("closed"))
 
 
 def _merge_details(ctx: Context, account_id: str, params: dict[str, Any]) -> None:

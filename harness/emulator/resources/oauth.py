@@ -211,7 +211,8 @@ def _credentials(emulator: Any, platform: str, account_id: str, scope: str,
     The access token works as a secret key acting as the account, and the publishable key
     as the account's own; Express platforms are told to use Stripe-Account instead
     (https://docs.stripe.com/connect/oauth-express-accounts), which works as well."""
-    access_token, publishable = keys.issue_for_account(emulator.store, platform, account_id)
+    access_token, publishable = keys.issue_for_account(emulator.store, platform, account_id,
+                                                       read_only=scope == "read_only")
     return json_response(200, {
         "access_token": access_token, "livemode": False, "refresh_token": refresh_token,
         "scope": scope, "stripe_publishable_key": publishable, "stripe_user_id": account_id,

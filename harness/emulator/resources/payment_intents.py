@@ -225,7 +225,12 @@ def _check_payment_method_types(ctx: Context, params: dict[str, Any]) -> None:
 
 
 def _connected_account(ctx: Context, account_id: str, param: str) -> dict[str, Any]:
+    """An account a payment names (destination, on_behalf_of): one of the platform's
+    connected accounts, and, for a request acting as a connected account, that account
+    itself (a sibling is not connected to it, so it is no such account from there)."""
     account = ctx.connected(account_id)
+    if ctx.is_connected and account_id != ctx.account:
+        account = None
     if account is None:
         raise InvalidRequest(f"No such destination: '{account_id}'", code="resource_missing",
                              param=param)
