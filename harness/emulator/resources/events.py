@@ -17,6 +17,7 @@ from ..errors import InvalidRequest
 from ..params import LIST_PARAMS, Bool, ListOf, Range, Str
 from ..registry import loader, on_signals, route
 from ..shapes import build
+from .thin_events import is_thin
 
 # Subscribers get (ctx, event, platform) for every new event: webhooks, CLI sessions.
 subscribers: list[Callable[[Context, dict[str, Any], str], int]] = []
@@ -25,6 +26,8 @@ subscribers: list[Callable[[Context, dict[str, Any], str], int]] = []
 @on_signals
 def record(ctx: Context) -> None:
     for event_type, obj, previous, account, when in ctx.signals:
+        if is_thin(event_type):  # a v2 change: a thin event (thin_events.py), not an Event
+            continue
         event = build(
             "Event",
             id=ctx.new_id("evt"), object="event",

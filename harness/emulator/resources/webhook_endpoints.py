@@ -16,6 +16,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from typing import Any
 
 from ..context import Context
@@ -158,6 +159,11 @@ def load(ctx: Context, object_id: str) -> dict[str, Any] | None:
 def deliveries(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
     """The delivery log of one endpoint (what Stripe's Dashboard shows), newest first."""
     ctx.get(id, "webhook_endpoint")
+    return delivery_log(ctx, params, id, f"/_emulator/webhook_endpoints/{id}/deliveries")
+
+
+def delivery_log(ctx: Context, params: dict[str, Any], id: str, url: str) -> dict[str, Any]:
+    """One page of the delivery log of ``id`` (the caller checked it is the caller's)."""
     for name in ("starting_after", "ending_before"):  # one page only: no cursor is valid
         if params.get(name):
             raise NotFound("webhook_delivery", params[name], param=name)
@@ -167,8 +173,7 @@ def deliveries(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
     ).fetchall()
     data = [{k: row[k] for k in ("event", "event_type", "status", "attempts", "last_status",
                                  "last_error", "next_attempt_at", "created")} for row in rows]
-    return {"object": "list", "data": data, "has_more": False,
-            "url": f"/_emulator/webhook_endpoints/{id}/deliveries"}
+    return {"object": "list", "data": data, "has_more": False, "url": url}
 
 
 # -- delivery ------------------------------------------------------------------------------
@@ -185,21 +190,32 @@ def queue(ctx: Context, event: dict[str, Any], platform: str) -> int:
     if not endpoints:
         return 0
     payload = json.dumps(event, indent=2)
-    count = 0
     for endpoint in endpoints:
-        ctx.store.execute(
-            "INSERT INTO webhook_deliveries (platform, endpoint, event, event_type, payload,"
-            " status, next_attempt_at, created) VALUES (?,?,?,?,?,?,?,?)",
-            (platform, endpoint["id"], event["id"], event["type"], payload, "pending",
-             ctx.now(), ctx.now()),
-        )
-        count += 1
-    if count:
-        ctx.emulator.workers["webhooks"].wake()
-    return count
+        enqueue(ctx, platform, endpoint["id"], event, payload)
+    return len(endpoints)
 
 
 subscribers.append(queue)
+
+# How the worker finds where an endpoint-like object receives its deliveries, by its
+# ``object``; other resources that deliver through this worker (event destinations) add
+# theirs. Each must keep its signing secret at meta ``whsec:<id>``.
+delivery_urls: dict[str, Callable[[dict[str, Any]], str | None]] = {
+    "webhook_endpoint": lambda endpoint: endpoint.get("url"),
+}
+
+
+def enqueue(ctx: Context, platform: str, target: str, event: dict[str, Any],
+            payload: str) -> None:
+    """Queue one signed POST of ``payload`` (``event`` rendered) to ``target``, retried on
+    the emulator's clock like every webhook delivery."""
+    ctx.store.execute(
+        "INSERT INTO webhook_deliveries (platform, endpoint, event, event_type, payload,"
+        " status, next_attempt_at, created) VALUES (?,?,?,?,?,?,?,?)",
+        (platform, target, event["id"], event["type"], payload, "pending",
+         ctx.now(), ctx.now()),
+    )
+    ctx.emulator.workers["webhooks"].wake()
 
 
 class DeliveryWorker(threading.Thread):
@@ -253,7 +269,13 @@ class DeliveryWorker(threading.Thread):
             store.execute("UPDATE webhook_deliveries SET status='failed', last_error=?"
                           " WHERE seq=?", ("endpoint deleted", row["seq"]))
             return
-        status, error = post_signed(found[1]["url"], row["payload"], secret)
+        url_of = delivery_urls.get(found[1].get("object", ""))
+        url = url_of(found[1]) if url_of else None
+        if not url:
+            store.execute("UPDATE webhook_deliveries SET status='failed', last_error=?"
+                          " WHERE seq=?", ("no delivery URL", row["seq"]))
+            return
+        status, error = post_signed(url, row["payload"], secret)
         attempts = row["attempts"] + 1
         now = self.emulator.clock.now(row["platform"])
         with store.transaction():
@@ -262,7 +284,7 @@ class DeliveryWorker(threading.Thread):
                               " last_status=?, last_error=NULL WHERE seq=?",
                               (attempts, status, row["seq"]))
                 event = store.get(row["event"])
-                if event is not None:
+                if event is not None and "pending_webhooks" in event[1]:  # v1 Events
                     event[1]["pending_webhooks"] = max(0, event[1]["pending_webhooks"] - 1)
                     store.save(event[1])
             elif attempts > len(RETRY_DELAYS):
