@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -15,6 +16,20 @@ from urllib.parse import urlsplit
 from .errors import InvalidRequest, missing_param, unknown_param
 
 MAX_INT = 99999999999999  # Stripe caps integer amounts well below 2**63
+# True while a JSON body (API v2) is validated: values arrive typed, so a string is only a
+# string, an integer only a JSON integer, a boolean only true/false, and null unsets (where a
+# form body writes "" for that). Forms and query strings carry only strings, which coerce.
+_TYPED: ContextVar[bool] = ContextVar("connect_lab_typed_params", default=False)
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    return {dict: "object", list: "array"}.get(type(value), "string")
 
 
 _INTEGER = re.compile(r"-?[0-9]{1,20}")
@@ -41,6 +56,10 @@ class Param:
         raise NotImplementedError
 
     def _scalar(self, value: Any, name: str) -> str:
+        if _TYPED.get() and not isinstance(value, str):
+            raise InvalidRequest(
+                f"Invalid {name}: expected a string but got a {_json_type(value)}",
+                code="parameter_invalid_string", param=name)
         if isinstance(value, (dict, list)):
             kind = "object" if isinstance(value, dict) else "array"
             raise InvalidRequest(
@@ -145,7 +164,13 @@ class Int(Param):
     max: int = MAX_INT
 
     def coerce(self, value: Any, name: str) -> Any:
-        value = self._scalar(value, name)
+        if _TYPED.get():
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise InvalidRequest(f"Invalid integer: expected an integer but got a "
+                                     f"{_json_type(value)}",
+                                     code="parameter_invalid_integer", param=name)
+            value = str(value)
+        value = self._scalar(value, name) if not _TYPED.get() else value
         number = ascii_int(str(value).strip())
         if number is None:
             raise InvalidRequest(
@@ -170,6 +195,11 @@ class Int(Param):
 @dataclass
 class Bool(Param):
     def coerce(self, value: Any, name: str) -> Any:
+        if _TYPED.get():
+            if not isinstance(value, bool):
+                raise InvalidRequest(f"Invalid boolean: expected true or false but got a "
+                                     f"{_json_type(value)}", param=name)
+            return value
         value = self._scalar(value, name)
         if value in ("true", "True", True):
             return True
@@ -217,6 +247,8 @@ class Metadata(Param):
             raise InvalidRequest(
                 "Invalid metadata: metadata can have at most 50 keys.", param=name
             )
+        if _TYPED.get():  # API v2: a key set to null is removed, as "" is in a form
+            value = {k: "" if v is None else v for k, v in value.items()}
         for key, val in value.items():
             sub = _name(name, key)
             if len(key) > 40:
@@ -240,7 +272,7 @@ class ListOf(Param):
     def coerce(self, value: Any, name: str) -> Any:
         if value == "" and self.nullable:
             return []
-        if isinstance(value, str):
+        if isinstance(value, str) and not _TYPED.get():
             value = [value]
         if not isinstance(value, list):
             raise InvalidRequest("Invalid array", code="parameter_invalid", param=name)
@@ -261,7 +293,16 @@ class Custom(Param):
         return self.fn(value, name)
 
 
-def validate_fields(fields: dict[str, Param], raw: dict[str, Any], prefix: str = "") -> dict:
+def validate_fields(fields: dict[str, Param], raw: dict[str, Any], prefix: str = "", *,
+                    typed: bool | None = None) -> dict:
+    """``raw`` checked against ``fields``; ``typed`` says the values came from a JSON body
+    (API v2), so their JSON types must match (see :data:`_TYPED`)."""
+    if typed is not None:
+        token = _TYPED.set(typed)
+        try:
+            return validate_fields(fields, raw, prefix)
+        finally:
+            _TYPED.reset(token)
     out: dict[str, Any] = {}
     unknown = [_name(prefix, key) for key in raw if key not in fields]
     if unknown:
@@ -273,6 +314,8 @@ def validate_fields(fields: dict[str, Param], raw: dict[str, Any], prefix: str =
                 raise missing_param(name)
             continue
         value = raw[key]
+        if value is None and _TYPED.get():
+            value = ""  # JSON null unsets, as "" does in a form body
         if value == "" and not isinstance(spec, (Metadata, Obj, ListOf)):
             if spec.nullable:
                 out[key] = None
@@ -322,3 +365,10 @@ def _range(value: Any, name: str) -> Any:
 
 def Range() -> Custom:  # noqa: N802 - reads like the other schema types
     return Custom(fn=_range)
+
+
+# API v2 lists (harness.emulator.listing.v2_page): ``page`` is the token of a page URL.
+V2_LIST_PARAMS: dict[str, Param] = {
+    "limit": Int(min=1, max=100),
+    "page": Str(max_length=64),
+}

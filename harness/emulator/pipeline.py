@@ -34,7 +34,7 @@ from .errors import (
 )
 from .expand import expand
 from .faults import drop_connection
-from .forms import MAX_FIELDS, decode, decode_pairs
+from .forms import MAX_FIELDS, decode, decode_json, decode_pairs
 from .params import validate_fields
 from .registry import Route
 
@@ -179,7 +179,8 @@ class HttpLayer:
         if route.page:
             return harden(self.run_page(route, request, path_args), frameable=route.frameable)
 
-        params = self.parse(request)
+        params = self.parse(request, route)
+        typed = route.v2 and request.method == "POST"  # a JSON body: typed values
         key = self.api_key(request)
         platform, key_type = self.emulator.platform_for_key(key)
         if key_type == "publishable" and not route.publishable:
@@ -201,7 +202,9 @@ class HttpLayer:
                       request_id=request_id, base_url=request.host_url.rstrip("/"),
                       idempotency_key=request.headers.get("Idempotency-Key"),
                       masked_key=mask_key(key))
-        expand_paths = params.pop("expand", [])
+        # API v2 has no expand[] (it has ``include``, a parameter of the routes that take it):
+        # there ``expand`` is a parameter like any other, unknown unless a route declares it.
+        expand_paths = [] if route.v2 else params.pop("expand", [])
         if isinstance(expand_paths, str):
             expand_paths = [expand_paths]
         if not isinstance(expand_paths, list) or not all(isinstance(p, str) for p in expand_paths):
@@ -213,21 +216,24 @@ class HttpLayer:
         headers = {"Stripe-Version": version}
         if ctx.is_connected:
             headers["Stripe-Account"] = account
-        if request.method == "POST" and idem_key:
+        if idem_key and (request.method == "POST" or (route.v2 and request.method == "DELETE")):
+            # stripe-python sends a key on every POST, and on API v2 DELETEs too
+            # (_api_requestor.request_headers): both are idempotent requests.
             # Keys belong to the account the request acts as (never the raw API key: the
             # table is at rest in a --db file).
             idem = Idempotency(f"{platform}|{account}", idem_key,
                                self.fingerprint(request, params))
             self.claim(idem.scope, idem_key)  # a 409 while another request holds this key
             try:
-                outcome = self.run(route, ctx, params, path_args, expand_paths, idem)
+                outcome = self.run(route, ctx, params, path_args, expand_paths, idem,
+                                   typed=typed)
             finally:
                 self.release(idem.scope, idem_key)
             if isinstance(outcome, Response):
                 return outcome
             return json_response(200, outcome, headers)
-        return json_response(200, self.run(route, ctx, params, path_args, expand_paths),
-                             headers)
+        return json_response(200, self.run(route, ctx, params, path_args, expand_paths,
+                                           typed=typed), headers)
 
     def claim(self, scope: str, key: str) -> None:
         """One request per Idempotency-Key at a time, as on Stripe: a second one that arrives
@@ -249,13 +255,21 @@ class HttpLayer:
 
     def run(
         self, route: Route, ctx: Context, params: dict, path_args: dict,
-        expand_paths: list[str], idem: Idempotency | None = None,
+        expand_paths: list[str], idem: Idempotency | None = None, *, typed: bool = False,
     ) -> Any:
         """Run the handler in one transaction, with everything it causes: its events and,
         for an idempotent request, the saved response (so a crash can leave neither a
         result without its record nor a record without its result). A Stripe error rolls
         back, except a decline, which keeps its failed charge and events, as on Stripe.
-        Returns the body, or the replayed Response."""
+        Returns the body, or the replayed Response.
+
+        API v2 keys keep only successes. https://docs.stripe.com/api/idempotent_requests:
+        "With API v2, retries don't repeat successful operations. Stripe retries failed or
+        partially failed work to completion when possible and returns an updated response."
+        A failed request here rolls back whole (nothing partial to finish), so its retry
+        with the same key simply runs again, and a success is saved with its writes in one
+        transaction, so a retry after a crash either finds it or finds nothing done."""
+        saves_errors = not route.v2
         store = self.emulator.store
         declined: StripeError | None = None
         try:
@@ -267,13 +281,13 @@ class HttpLayer:
                         return replay
                 try:
                     if route.params is not None:
-                        params = validate_fields(route.params, params)
+                        params = validate_fields(route.params, params, typed=typed)
                     result = route.handler(ctx, params, **path_args)
                     body = expand(ctx, result, expand_paths)
                 except StripeError as exc:
                     if getattr(exc, "commit", False):  # committed by store.transaction
                         self.emulator.after_request(ctx)
-                        if idem is not None and exc.status == 402:
+                        if idem is not None and exc.status == 402 and saves_errors:
                             self.remember(idem, exc.status, exc.body(), ctx.now())
                     elif exc.status == 402:
                         declined = exc
@@ -284,7 +298,7 @@ class HttpLayer:
             return body
         except BaseException:
             self.emulator.clock.forget()  # a rolled-back clock advance must not linger
-            if declined is not None and idem is not None:
+            if declined is not None and idem is not None and saves_errors:
                 # A decline that wrote nothing (say, a bad card number on PaymentMethod
                 # create) is still the key's answer, as Stripe saves it: nothing ran, so
                 # saving it apart cannot record an execution twice.
@@ -315,8 +329,24 @@ class HttpLayer:
 
     # -- pieces ------------------------------------------------------------------------------
     @staticmethod
-    def parse(request: Request) -> dict[str, Any]:
+    def parse(request: Request, route: Route | None = None) -> dict[str, Any]:
+        """The request's parameters: a form body and query string on API v1 (and on pages);
+        on API v2 a JSON body for POST, the query string otherwise
+        (https://docs.stripe.com/api-v2-overview)."""
         pairs = list(request.args.items(multi=True))
+        if route is not None and route.v2 and request.method == "POST":
+            content_type = request.mimetype or ""
+            raw = request.get_data(as_text=True)
+            if pairs:
+                raise InvalidRequest("Invalid request: API v2 POST parameters go in the JSON "
+                                     "body, not the query string.")
+            if not raw:
+                return {}
+            if content_type != "application/json":
+                raise InvalidRequest(
+                    "Invalid request: the body of an API v2 request must be application/json"
+                    f", not {content_type or 'unspecified'}.")
+            return decode_json(raw)
         if request.method == "POST":
             content_type = request.mimetype or ""
             raw = request.get_data(as_text=True)

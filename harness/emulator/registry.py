@@ -36,6 +36,11 @@ class Route:
     own_transactions: bool = False
 
     @property
+    def v2(self) -> bool:
+        """An API v2 route (``/v2/…``): JSON bodies, v2 idempotency and v2 lists."""
+        return self.path.startswith("/v2/")
+
+    @property
     def raw(self) -> bool:
         """Not a JSON API route: a page or the websocket (answers of their own)."""
         return self.page or self.websocket

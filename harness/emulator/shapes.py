@@ -7,6 +7,7 @@ from the SDK's own declaration keeps the emulator from inventing or forgetting f
 from __future__ import annotations
 
 import functools
+from datetime import datetime, timezone
 from typing import Any
 
 import stripe
@@ -104,3 +105,11 @@ def merge_metadata(old: dict[str, str], new: dict[str, str]) -> dict[str, str]:
     if not new:
         return {}
     return {k: v for k, v in {**old, **new}.items() if v != ""}
+
+
+def iso_time(timestamp: int) -> str:
+    """An API v2 timestamp: stripe-python 16 declares v2 ``created`` and ``expires_at`` as
+    ``str``; Stripe writes them in RFC 3339, UTC, to the millisecond
+    (``2026-12-02T06:20:18.000Z``)."""
+    moment = datetime.fromtimestamp(timestamp, tz=timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")
