@@ -221,8 +221,16 @@ def test_session_api_answers_what_the_cli_reads(server: BackgroundServer) -> Non
 
     thin = client.post("/v1/stripecli/sessions", headers={"Authorization": f"Bearer {key}"},
                        data={"device_name": "pytest", "websocket_features[]": "v2_events"})
-    assert thin.status_code == 400
-    assert thin.get_json()["error"]["param"] == "websocket_features"
+    assert thin.status_code == 200
+    assert thin.get_json()["websocket_authorized_feature"] == "v2_events"
+    both = client.post("/v1/stripecli/sessions", headers={"Authorization": f"Bearer {key}"},
+                       data={"device_name": "pytest",
+                             "websocket_features[]": ["webhooks", "v2_events"]})
+    assert both.get_json()["websocket_authorized_feature"] == "webhooks,v2_events"
+    neither = client.post("/v1/stripecli/sessions", headers={"Authorization": f"Bearer {key}"},
+                          data={"device_name": "pytest", "websocket_features[]": "request_logs"})
+    assert neither.status_code == 400
+    assert neither.get_json()["error"]["param"] == "websocket_features"
     unknown = client.post("/v1/stripecli/sessions", headers={"Authorization": f"Bearer {key}"},
                           data={"websocket_features[]": "webhooks", "forward_to": "x"})
     assert unknown.status_code == 400

@@ -21,6 +21,7 @@ from ..params import V2_LIST_PARAMS, Bool, Enum, ListOf, Metadata, Obj, Str
 from ..registry import route
 from ..shapes import build, iso_time, merge_metadata
 from . import accounts as v1
+from . import thin_events
 
 CONFIGURATIONS = ("customer", "merchant", "recipient")
 INCLUDABLE = ("configuration.customer", "configuration.merchant", "configuration.recipient",
@@ -115,6 +116,7 @@ def create(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     _apply(ctx, account, state, params)
     ctx.insert(account, ns=ctx.platform)
     save_v2_state(ctx, account["id"], state)
+    thin_events.account_changed(ctx, None, render(ctx, account, state, list(INCLUDABLE)))
     return render(ctx, account, state, params.get("include"))
 
 
@@ -130,9 +132,11 @@ def update(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
     if state.get("closed"):
         raise InvalidRequest("This account is closed and cannot be updated.", param="id")
     before = copy.deepcopy(account)
+    shown_before = copy.deepcopy(render(ctx, account, state, list(INCLUDABLE)))
     _apply(ctx, account, state, params)
     save_v2_state(ctx, id, state)
     v1.save_and_announce(ctx, before, v1.refresh(ctx, account))
+    thin_events.account_changed(ctx, shown_before, render(ctx, account, state, list(INCLUDABLE)))
     return render(ctx, account, state, params.get("include"))
 
 

@@ -26,8 +26,10 @@ from typing import Any
 
 from ..context import Context
 from ..errors import InvalidRequest
+from ..listing import store_v2_page
+from ..params import V2_LIST_PARAMS, ListOf, Obj, Str
 from ..registry import on_signals, route
-from ..shapes import declared_fields
+from ..shapes import declared_fields, iso_time
 
 # Thin types carry the API version they come from (``v1.billing.meter…``, ``v2.core…``);
 # the Stripe CLI tells them from snapshot types by the same pattern.
@@ -54,12 +56,6 @@ subscribers: list[Callable[[Context, dict[str, Any], str], None]] = []
 
 def is_thin(event_type: str) -> bool:
     return bool(THIN_TYPE.match(event_type))
-
-
-def timestamp(seconds: int) -> str:
-    """API v2 times are RFC 3339 strings with milliseconds (``2024-10-22T16:20:09.931Z``)."""
-    when = datetime.datetime.fromtimestamp(seconds, tz=datetime.timezone.utc)
-    return when.strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 @functools.cache
@@ -107,7 +103,7 @@ def new_event(
                   "request": {"id": ctx.request_id, "idempotency_key": ctx.idempotency_key}}
     values: dict[str, Any] = {
         "id": ctx.new_id("evt_test", ID_LENGTH), "object": "v2.core.event",
-        "type": event_type, "created": timestamp(ctx.now() if when is None else when),
+        "type": event_type, "created": iso_time(ctx.now() if when is None else when),
         "livemode": False, "context": context, "reason": reason, "changes": changes,
         "snapshot_event": None, "related_object": related_object, "data": data,
     }
@@ -119,6 +115,23 @@ def new_event(
         for fn in subscribers:
             fn(ctx, event, ctx.platform)
     return event
+
+
+def account_changed(ctx: Context, before: dict[str, Any] | None,
+                    after: dict[str, Any]) -> None:
+    """Report a v2 Account change: ``before`` (None on create) and ``after`` are the v2
+    Account rendered with every ``include``, so the part events can be told apart. Closing
+    sends ``v2.core.account.closed`` beside the update."""
+    if before is None:
+        ctx.emit("v2.core.account.created", after)
+        return
+    previous = {k: copy.deepcopy(before.get(k)) for k in list(after) + list(before)
+                if before.get(k) != after.get(k)}
+    if not previous:
+        return
+    ctx.emit("v2.core.account.updated", after, previous=previous)
+    if after.get("closed") and not before.get("closed"):
+        ctx.emit("v2.core.account.closed", after)
 
 
 # -- from signals -------------------------------------------------------------------------
@@ -205,11 +218,48 @@ def _statuses(capabilities: Any, prefix: str = "") -> dict[str, str]:
 
 
 # -- /v2/core/events ------------------------------------------------------------------------
-def get_event(ctx: Context, event_id: str) -> dict[str, Any]:
-    """The platform's own event, else a 404 (another platform's ID included)."""
-    return ctx.get(event_id, "v2.core.event")
+@route("GET", "/v2/core/events/<id>", params={})
+def retrieve(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
+    """The full event (``changes``, ``data``): the platform's own, else a 404 (another
+    platform's ID included). https://docs.stripe.com/api/v2/core/events/retrieve"""
+    return ctx.get(id, "v2.core.event")
 
 
-def check_types(types: list[str], param: str = "types") -> None:
-    if len(types) > 20:
-        raise InvalidRequest(f"Invalid {param}: at most 20 event types.", param=param)
+def _moment(value: Any, name: str) -> int:
+    """An RFC 3339 time of a ``created`` filter, in seconds."""
+    try:
+        when = datetime.datetime.fromisoformat(str(value))
+    except ValueError:
+        when = None
+    if when is None or when.tzinfo is None:
+        raise InvalidRequest(f"Invalid {name}: expected an RFC 3339 timestamp such as "
+                             "2026-12-02T06:20:18.000Z", param=name)
+    return int(when.timestamp())
+
+
+CREATED = Obj(fields={op: Str(max_length=40) for op in ("gt", "gte", "lt", "lte")})
+LIST = {**V2_LIST_PARAMS, "created": CREATED, "object_id": Str(max_length=255),
+        "types": ListOf(item=Str(max_length=200), max_items=20)}
+
+
+@route("GET", "/v2/core/events", params=LIST)
+def list_(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    """The platform's thin events, newest first, filtered by the related object
+    (``object_id``), ``types`` (up to 20, the SDK's limit) and ``created``.
+    https://docs.stripe.com/api/v2/core/events/list"""
+    bounds = {op: _moment(v, f"created[{op}]") for op, v in (params.get("created") or {}).items()}
+    types = set(params.get("types") or ())
+    object_id = params.get("object_id")
+    tests = {"gt": lambda a, b: a > b, "gte": lambda a, b: a >= b,
+             "lt": lambda a, b: a < b, "lte": lambda a, b: a <= b}
+
+    def keep(event: dict[str, Any]) -> bool:
+        if types and event["type"] not in types:
+            return False
+        if object_id and (event.get("related_object") or {}).get("id") != object_id:
+            return False
+        created = _moment(event["created"], "created")
+        return all(tests[op](created, bound) for op, bound in bounds.items())
+
+    return store_v2_page(ctx, params, "/v2/core/events", type="v2.core.event",
+                         ns=ctx.account, keep=keep, render=lambda event: event)
