@@ -1,0 +1,119 @@
+"""Thin events (``client.v2.core.events``): what v2 Accounts report and how it reads back.
+
+- creating and updating a v2 Account makes ``v2.core.account.created`` / ``.updated``
+  events, plus one per changed part (``v2.core.account[identity].updated`` …), each pointing
+  at the Account (``related_object``) and naming the request that caused it;
+- ``GET /v2/core/events/{id}`` returns the full event (``changes``), ``GET /v2/core/events``
+  lists them newest first, filtered by ``object_id``, ``types`` and ``created``;
+- they are the platform's own: another platform's event ID is a 404, and v1's
+  ``/v1/events`` neither lists nor returns them.
+"""
+
+from __future__ import annotations
+
+import pytest
+import stripe
+
+from harness.emulator.resources import thin_events
+
+from ...conftest import make_client
+
+
+def account_events(client: stripe.StripeClient, account_id: str) -> list[str]:
+    return [e.type for e in client.v2.core.events.list({"object_id": account_id}).data]
+
+
+def test_account_create_and_update_make_thin_events(client: stripe.StripeClient) -> None:
+    account = client.v2.core.accounts.create({"display_name": "Maya",
+                                              "identity": {"country": "us"}})
+    assert account_events(client, account.id) == ["v2.core.account.created"]
+    client.v2.core.accounts.update(account.id, {"display_name": "Maya R."})
+    assert account_events(client, account.id) == ["v2.core.account.updated",
+                                                   "v2.core.account.created"]
+    client.v2.core.accounts.update(account.id, {"identity": {"entity_type": "individual"}})
+    assert account_events(client, account.id)[:2] == ["v2.core.account[identity].updated",
+                                                      "v2.core.account.updated"]
+    client.v2.core.accounts.update(account.id, {"display_name": "Maya R."})  # no change
+    assert len(account_events(client, account.id)) == 4
+
+
+def test_the_full_event_has_changes_and_the_request(client: stripe.StripeClient) -> None:
+    account = client.v2.core.accounts.create({"display_name": "Maya"})
+    updated = client.v2.core.accounts.update(account.id, {"display_name": "Maya R."},
+                                             {"idempotency_key": "rename-maya"})
+    listed = client.v2.core.events.list({"object_id": account.id,
+                                         "types": ["v2.core.account.updated"]})
+    assert len(listed.data) == 1
+    event = client.v2.core.events.retrieve(listed.data[0].id)
+    assert type(event).__name__ == "V2CoreAccountUpdatedEvent"
+    assert event.object == "v2.core.event" and event.id.startswith("evt_test_")
+    assert event.context is None and event.livemode is False
+    assert event.related_object.id == account.id
+    assert event.related_object.type == "v2.core.account"
+    assert event.related_object.url == f"/v2/core/accounts/{account.id}"
+    assert event.changes.to_dict() == {"before": {"display_name": "Maya"},
+                                       "after": {"display_name": "Maya R."}}
+    assert event.reason.type == "request"
+    assert event.reason.request.id == updated.last_response.request_id
+    assert event.reason.request.idempotency_key == "rename-maya"
+    assert event.created.endswith("Z")
+    created = client.v2.core.events.list({"object_id": account.id,
+                                          "types": ["v2.core.account.created"]}).data[0]
+    assert created.changes.before is None and created.changes.after.display_name == "Maya"
+    assert event.fetch_related_object().display_name == "Maya R."
+
+
+def test_events_list_pages_and_filters_by_created(client: stripe.StripeClient) -> None:
+    first = client.v2.core.accounts.create({"display_name": "One"})
+    client.v2.core.accounts.create({"display_name": "Two"})
+    client.v2.core.accounts.create({"display_name": "Three"})
+    page = client.v2.core.events.list({"limit": 2})
+    assert len(page.data) == 2 and page.next_page_url
+    every = list(client.v2.core.events.list({"limit": 2}).auto_paging_iter())
+    assert [e.type for e in every] == ["v2.core.account.created"] * 3
+    assert every[-1].related_object.id == first.id
+    assert len(client.v2.core.events.list({"created": {"gte": every[-1].created}}).data) == 3
+    assert client.v2.core.events.list({"created": {"gt": every[0].created}}).data == []
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        client.v2.core.events.list({"created": {"gt": "yesterday"}})
+    assert caught.value.http_status == 400 and caught.value.param == "created[gt]"
+    with pytest.raises(stripe.InvalidRequestError):
+        client.v2.core.events.list({"types": [f"v2.t{i}" for i in range(21)]})
+
+
+def test_thin_events_belong_to_their_platform_and_not_to_v1(
+        emulator_server, client: stripe.StripeClient) -> None:
+    account = client.v2.core.accounts.create({"display_name": "Maya"})
+    event = client.v2.core.events.list({"object_id": account.id}).data[0]
+    other = make_client(emulator_server, "sk_test_platform_other_thin")
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        other.v2.core.events.retrieve(event.id)
+    assert caught.value.http_status == 404
+    assert other.v2.core.events.list({"object_id": account.id}).data == []
+    with pytest.raises(stripe.InvalidRequestError) as v1:
+        client.v1.events.retrieve(event.id)
+    assert v1.value.http_status == 404
+    assert not [e for e in client.v1.events.list().data if e.type.startswith("v2.")]
+
+
+def test_part_events_follow_what_changed_in_an_account() -> None:
+    """The derivation of part events from one ``v2.core.account.updated`` signal, for the
+    parts no v2 route changes yet (configurations and requirements)."""
+    before = {"object": "v2.core.account", "id": "acct_1", "display_name": "Maya",
+              "requirements": {"entries": [{"description": "ssn_last_4"}]},
+              "configuration": {"recipient": {"capabilities": {"stripe_balance": {
+                  "stripe_transfers": {"status": "restricted", "requested": True}}}}}}
+    after = {**before, "requirements": {"entries": []},
+             "configuration": {"recipient": {"capabilities": {"stripe_balance": {
+                 "stripe_transfers": {"status": "active", "requested": True}}}}}}
+    previous = {"requirements": before["requirements"],
+                "configuration": before["configuration"]}
+    got = thin_events._expand("v2.core.account.updated", after, previous)
+    assert [kind for kind, _ in got] == [
+        "v2.core.account.updated",
+        "v2.core.account[requirements].updated",
+        "v2.core.account[configuration.recipient].updated",
+        "v2.core.account[configuration.recipient].capability_status_updated",
+    ]
+    assert got[3][1]["data"] == {"updated_capability": "stripe_balance.stripe_transfers"}
+    assert got[2][1]["changes"]["before"] == {"configuration": before["configuration"]}
