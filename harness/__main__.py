@@ -1,6 +1,7 @@
 """``python -m harness``: run the emulator standalone, or run every notebook.
 
     python -m harness emulator [--db PATH] [--port N] [--seed N] [--api-version V]
+                               [--new-platform]
     connect-lab-emulator ...    (the same, as an installed command)
     python -m harness run [NAME ...]
     python -m harness drift [--json] [--against FILE]
@@ -27,6 +28,7 @@ def _emulator(args: argparse.Namespace) -> int:
     settings = Settings(seed=args.seed)
     if args.api_version:
         settings.default_api_version = args.api_version
+    settings.new_platform = args.new_platform
     emulator = Emulator(db=args.db, settings=settings)
     server = BackgroundServer(emulator, host=args.host, port=args.port).start()
     secret_key = args.secret_key or new_secret_key()
@@ -59,6 +61,9 @@ def add_emulator_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=None, help="deterministic IDs and clock")
     parser.add_argument("--api-version", default=None,
                         help="default API version of new platforms (default 2026-07-29.dahlia)")
+    parser.add_argument("--new-platform", action="store_true",
+                        help="behave as a Connect platform created today, without Accounts v1: "
+                             "POST /v1/accounts is refused, /v2/core/accounts works")
     parser.add_argument("--secret-key", default=None,
                         help="the sk_test_ key to print for the first platform (default: a new "
                              "random one)")

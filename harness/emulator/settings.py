@@ -29,6 +29,10 @@ class Settings:
     dispute_response_days: int = 7
     seed: int | None = None
     frozen_clock: bool = False
+    # A Connect platform created today, which has not enabled Accounts v1: POST /v1/accounts
+    # is refused and connected accounts are made with /v2/core/accounts
+    # (https://docs.stripe.com/connect/accounts-v2/account-creation).
+    new_platform: bool = False
 
     def stripe_fee(self, amount: int) -> int:
         """Round half up, as Stripe rounds fees to the cent: 1000 -> 59."""

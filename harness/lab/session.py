@@ -115,15 +115,20 @@ def start(
     db: str = ":memory:",
     api_version: str | None = None,
     env: dict[str, str] | None = None,
+    new_platform: bool = False,
 ) -> Lab:
-    """Start (or connect to) Stripe for this kernel and configure the SDK's globals too."""
+    """Start (or connect to) Stripe for this kernel and configure the SDK's globals too.
+
+    ``new_platform``: the emulator behaves as a Connect platform created today, which has not
+    enabled Accounts v1 (``POST /v1/accounts`` is refused; use ``/v2/core/accounts``). On real
+    Stripe it changes nothing: your account is what it is."""
     logsafe.install()  # again: handlers added since import get the filter too
     cfg = config_mod.from_env(env)
     emulator = server = None
     if cfg.is_emulator:
         from ..emulator import Emulator, Settings
 
-        settings = Settings(seed=seed)
+        settings = Settings(seed=seed, new_platform=new_platform)
         if api_version:
             settings.default_api_version = api_version
         emulator = Emulator(db=db, settings=settings)

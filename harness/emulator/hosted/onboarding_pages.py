@@ -9,6 +9,7 @@ and their records are ``resources/account_links.py``'s.
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 from werkzeug.utils import redirect
@@ -40,6 +41,27 @@ def _invalid(page: Page) -> Response:
 def _unavailable(page: Page, platform: str) -> Response:
     return message(page.emulator, platform, "This account is not available",
                    "The platform can no longer onboard this account.", 404)
+
+
+def _back(page: Page, link: dict[str, Any]) -> Response:
+    """Where the browser goes when the flow ends: ``return_url``. A v2 Account Link may have
+    none (stripe-python 16: ``return_url`` is optional on both use cases), and the docs do
+    not say where Stripe then sends the browser; the emulator says the flow is over.
+
+    For an Accounts v2 account the platform also hears ``v2.core.account_link.returned``
+    (the SDK: data ``account_id``, ``configurations``, ``use_case``), whether the person
+    finished or left: the docs say the user returned, not how the flow ended."""
+    state = page.emulator.store.get_meta(accounts.v2_state_key(link["account"]))
+    if state is not None:
+        ctx = page.context(link["platform"])
+        ctx.emit("v2.core.account_link.returned", {
+            "account_id": link["account"],
+            "configurations": sorted(json.loads(state).get("configuration") or {}),
+            "use_case": link["type"]}, account=link["platform"])
+    if link.get("return_url"):
+        return redirect(link["return_url"], code=303)
+    return message(page.emulator, link["platform"], "You're all set",
+                   "You can close this page and return to the platform.", 200)
 
 
 def _onboarding_form(emulator: Any, link: dict[str, Any], account: dict[str, Any], sid: str,
@@ -88,7 +110,7 @@ def onboarding_submit(page: Page, account_id: str, token: str) -> Response:
         return redirect(link["refresh_url"], code=303)
     if page.text("action") == "leave":
         drop_record(emulator, "onboarding_session", sid)
-        return redirect(link["return_url"], code=303)
+        return _back(page, link)
     values = read_form(page.params)
     supplied, errors = validate(values, page.request.remote_addr or "127.0.0.1",
                                 page.request.headers.get("User-Agent", ""))
@@ -100,8 +122,8 @@ def onboarding_submit(page: Page, account_id: str, token: str) -> Response:
         return _onboarding_form(emulator, link, account, sid, page.request.path, values, errors)
     if take_record(emulator, "onboarding_session", sid) is None:
         # a parallel submit of the same form finished first: onboard once
-        return redirect(link["return_url"], code=303)
+        return _back(page, link)
     before = copy.deepcopy(account)
     accounts.complete_onboarding(ctx, account, supplied)
     accounts.save_and_announce(ctx, before, account)
-    return redirect(link["return_url"], code=303)
+    return _back(page, link)

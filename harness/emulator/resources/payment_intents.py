@@ -33,6 +33,7 @@ from ..params import (
 from ..registry import loader, route
 from ..settings import ENDIVE
 from ..shapes import build, check_amount, check_currency, merge_metadata
+from . import core_accounts
 from .payment_methods import BILLING, CARD, card_from_params, new_card_pm, resolve, test_card_for
 
 # Called as (ctx, payment_intent) whenever a PaymentIntent succeeds (Checkout listens).
@@ -89,6 +90,7 @@ CREATE = {
     "amount": Int(required=True, min=1),
     "currency": Str(required=True),
     "customer": Str(),
+    "customer_account": Str(max_length=100),
     "description": Str(nullable=True, max_length=1000),
     "metadata": Metadata(),
     "confirm": Bool(),
@@ -171,6 +173,42 @@ def _connected_account(ctx: Context, account_id: str, param: str) -> dict[str, A
     return account
 
 
+def _check_customer_account(ctx: Context, params: dict[str, Any]) -> None:
+    """``customer_account``: "ID of the Account representing the customer that this
+    PaymentIntent belongs to" (stripe-python 16), an Accounts v2 account of this platform
+    with the ``customer`` configuration
+    (https://docs.stripe.com/accounts-v2/use-accounts-as-customers: "instead provide the
+    Account ID as the argument to the customer_account parameter"). The docs give no error
+    wording for an account without it; the emulator's names the parameter."""
+    if params.get("customer"):
+        raise InvalidRequest("You may only specify one of these parameters: customer, "
+                             "customer_account.", code="parameters_exclusive",
+                             param="customer_account")
+    account_id = params["customer_account"]
+    if ctx.is_connected or not core_accounts.has_configuration(ctx, account_id, "customer"):
+        raise InvalidRequest(
+            f"No such customer account: '{account_id}' (customer_account takes an Accounts "
+            "v2 account of your platform that has the customer configuration).",
+            code="resource_missing", param="customer_account")
+
+
+def _check_merchant(ctx: Context, account_id: str) -> None:
+    """A v2 account is the merchant of record only with the ``merchant`` configuration's
+    ``card_payments`` capability (https://docs.stripe.com/connect/accounts-v2: merchant is for
+    "Destination Charges with on_behalf_of set"; recipient "without on_behalf_of"). v1
+    accounts keep the emulator's earlier rule (any connected account). The docs give no
+    wording for this refusal; the emulator's names the configuration it lacks."""
+    if core_accounts.v2_state(ctx, account_id) is None:
+        return
+    account = ctx.connected(account_id) or {}
+    if not core_accounts.has_configuration(ctx, account_id, "merchant") or \
+            account.get("capabilities", {}).get("card_payments") != "active":
+        raise InvalidRequest(
+            f"The account {account_id} cannot be the merchant of record (on_behalf_of): it "
+            "needs the merchant configuration with an active card_payments capability.",
+            param="on_behalf_of")
+
+
 def _check_destination(ctx: Context, pi: dict[str, Any]) -> None:
     transfer = pi.get("transfer_data") or {}
     fee = pi.get("application_fee_amount")
@@ -210,6 +248,7 @@ def _check_destination(ctx: Context, pi: dict[str, Any]) -> None:
             )
     if pi.get("on_behalf_of"):
         _connected_account(ctx, pi["on_behalf_of"], "on_behalf_of")
+        _check_merchant(ctx, pi["on_behalf_of"])
         destination = transfer.get("destination")
         if destination and destination != pi["on_behalf_of"]:
             raise InvalidRequest(
@@ -261,6 +300,8 @@ def new_payment_intent(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     check_amount(params["amount"], currency)
     if params.get("customer"):
         ctx.get(params["customer"], "customer", param="customer")
+    if params.get("customer_account"):
+        _check_customer_account(ctx, params)
     pi_id = ctx.new_id("pi")
     explicit = params.get("payment_method_types") or params.get("allowed_payment_method_types")
     pi = build(
@@ -277,7 +318,8 @@ def new_payment_intent(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
         client_secret=f"{pi_id}_secret_{ctx.secret(25)}",
         confirmation_method=params.get("confirmation_method", "automatic"),
         created=ctx.now(), currency=currency, customer=params.get("customer"),
-        customer_account=None, description=params.get("description"),
+        customer_account=params.get("customer_account"),
+        description=params.get("description"),
         excluded_payment_method_types=params.get("excluded_payment_method_types"),
         last_payment_error=None, latest_charge=None, livemode=False,
         metadata=params.get("metadata") or {}, next_action=None,

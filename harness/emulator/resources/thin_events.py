@@ -122,23 +122,53 @@ def account_changed(ctx: Context, before: dict[str, Any] | None,
     """Report a v2 Account change: ``before`` (None on create) and ``after`` are the v2
     Account rendered with every ``include``, so the part events can be told apart. Closing
     sends ``v2.core.account.closed`` beside the update."""
+    # The Account belongs to the platform, whichever page or control changed it: its
+    # events are the platform's own (``context`` null; ``events_from`` ``@self``).
     if before is None:
-        ctx.emit("v2.core.account.created", after)
+        ctx.emit("v2.core.account.created", after, account=ctx.platform)
         return
-    previous = {k: copy.deepcopy(before.get(k)) for k in list(after) + list(before)
-                if before.get(k) != after.get(k)}
+    previous = _previous(before, after)
     if not previous:
         return
-    ctx.emit("v2.core.account.updated", after, previous=previous)
+    ctx.emit("v2.core.account.updated", after, previous=previous, account=ctx.platform)
     if after.get("closed") and not before.get("closed"):
-        ctx.emit("v2.core.account.closed", after)
+        ctx.emit("v2.core.account.closed", after, account=ctx.platform)
+
+
+def _previous(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    return {k: copy.deepcopy(before.get(k)) for k in list(after) + list(before)
+            if before.get(k) != after.get(k)}
+
+
+def _coalesce(signals: list[tuple]) -> list[tuple]:
+    """One request reports one update of an object once: several ``….updated`` signals of
+    the same object (a v2 route and the v1 save beneath it) become one, at the place of the
+    last, from the state before the first to the state after the last."""
+    first_before: dict[tuple[str, str], dict[str, Any]] = {}
+    last_at: dict[tuple[str, str], int] = {}
+    for i, (event_type, obj, previous, _account, _when) in enumerate(signals):
+        if event_type.endswith(".updated") and is_thin(event_type) and obj.get("id"):
+            key = (event_type, obj["id"])
+            first_before.setdefault(key, {**obj, **(previous or {})})
+            last_at[key] = i
+    out = []
+    for i, signal in enumerate(signals):
+        event_type, obj, previous, account, when = signal
+        key = (event_type, obj.get("id", ""))
+        if key not in last_at:
+            out.append(signal)
+        elif last_at[key] == i:
+            merged = _previous(first_before[key], obj)
+            if merged:
+                out.append((event_type, obj, merged, account, when))
+    return out
 
 
 # -- from signals -------------------------------------------------------------------------
 @on_signals
 def record(ctx: Context) -> None:
     """Every thin-typed signal of the request becomes its thin event(s)."""
-    for event_type, obj, previous, account, when in ctx.signals:
+    for event_type, obj, previous, account, when in _coalesce(ctx.signals):
         if not is_thin(event_type):
             continue
         context = account if account != ctx.platform else None

@@ -17,6 +17,7 @@ import stripe
 from harness.emulator.resources import thin_events
 
 from ...conftest import make_client
+from .test_core_accounts import maya, onboard
 
 
 def account_events(client: stripe.StripeClient, account_id: str) -> list[str]:
@@ -30,11 +31,13 @@ def test_account_create_and_update_make_thin_events(client: stripe.StripeClient)
     client.v2.core.accounts.update(account.id, {"display_name": "Maya R."})
     assert account_events(client, account.id) == ["v2.core.account.updated",
                                                    "v2.core.account.created"]
+    # entity_type is identity, and it changes what onboarding must collect (requirements)
     client.v2.core.accounts.update(account.id, {"identity": {"entity_type": "individual"}})
-    assert account_events(client, account.id)[:2] == ["v2.core.account[identity].updated",
+    assert account_events(client, account.id)[:3] == ["v2.core.account[requirements].updated",
+                                                      "v2.core.account[identity].updated",
                                                       "v2.core.account.updated"]
     client.v2.core.accounts.update(account.id, {"display_name": "Maya R."})  # no change
-    assert len(account_events(client, account.id)) == 4
+    assert len(account_events(client, account.id)) == 5
 
 
 def test_the_full_event_has_changes_and_the_request(client: stripe.StripeClient) -> None:
@@ -94,6 +97,49 @@ def test_thin_events_belong_to_their_platform_and_not_to_v1(
         client.v1.events.retrieve(event.id)
     assert v1.value.http_status == 404
     assert not [e for e in client.v1.events.list().data if e.type.startswith("v2.")]
+
+
+def test_hosted_onboarding_reports_requirements_capability_and_the_return(
+        client: stripe.StripeClient) -> None:
+    """Maya's recipient account, onboarded with a v2 Account Link through the hosted page:
+    her requirements clear, ``stripe_balance.stripe_transfers`` turns active, and she comes
+    back to the platform."""
+    account = maya(client)
+    onboard(client, account.id)
+    kinds = [e.type for e in client.v2.core.events.list().data]
+    assert kinds == [
+        "v2.core.account_link.returned",
+        "v2.core.account[configuration.recipient].capability_status_updated",
+        "v2.core.account[configuration.recipient].updated",
+        "v2.core.account[requirements].updated",
+        "v2.core.account[defaults].updated",
+        "v2.core.account[identity].updated",
+        "v2.core.account.updated",  # one for the request, with every part that changed
+        "v2.core.account.created",
+    ]
+    events = {e.type: e for e in client.v2.core.events.list().data}
+    status = client.v2.core.events.retrieve(
+        events["v2.core.account[configuration.recipient].capability_status_updated"].id)
+    assert status.data.updated_capability == "stripe_balance.stripe_transfers"
+    assert status.related_object.id == account.id
+    returned = client.v2.core.events.retrieve(events["v2.core.account_link.returned"].id)
+    assert returned.data.to_dict() == {"account_id": account.id,
+                                       "configurations": ["recipient"],
+                                       "use_case": "account_onboarding"}
+    assert returned.reason is None  # a browser came back: no API request caused it
+    requirements = client.v2.core.events.retrieve(
+        events["v2.core.account[requirements].updated"].id)
+    assert requirements.changes.before.requirements.entries
+    assert requirements.changes.after.requirements.entries == []
+
+
+def test_closing_an_account_reports_closed(client: stripe.StripeClient) -> None:
+    account = maya(client)
+    client.v2.core.accounts.close(account.id)
+    kinds = [e.type for e in client.v2.core.events.list({"object_id": account.id}).data]
+    assert kinds[0] == "v2.core.account.closed"
+    assert "v2.core.account.updated" in kinds[1:4]
+    assert kinds.count("v2.core.account.updated") == 1
 
 
 def test_part_events_follow_what_changed_in_an_account() -> None:
