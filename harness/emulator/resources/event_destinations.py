@@ -19,7 +19,7 @@ import json
 from typing import Any
 
 from ..context import Context
-from ..errors import InvalidRequest
+from ..errors import InvalidRequest, PermissionDenied
 from ..listing import store_v2_page
 from ..params import V2_LIST_PARAMS, Enum, ListOf, Metadata, Obj, Str, Url
 from ..registry import route
@@ -125,6 +125,12 @@ def _get(ctx: Context, dest_id: str) -> dict[str, Any]:
 # -- HTTP ------------------------------------------------------------------------------------
 @route("POST", "/v2/core/event_destinations", params=CREATE)
 def create(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    if ctx.is_connected:
+        # Deliveries look for the platform's destinations only.
+        raise PermissionDenied(
+            "Event destinations of a connected account are not modelled by the Connect Lab "
+            "emulator; create the destination as the platform (no Stripe-Account header) "
+            "with events_from [\"@accounts\"] to receive its accounts' events.")
     kind = params["type"]
     if kind != "webhook_endpoint":
         raise InvalidRequest(

@@ -5,6 +5,9 @@ Deliveries are POSTed by a background worker, signed as Stripe signs them
 https://docs.stripe.com/webhooks#verify-manually), and retried with backoff on the
 emulator's clock when the endpoint fails or times out. Test mode retries three times over a
 few hours (https://docs.stripe.com/webhooks#retries).
+
+The worker delivers for event destinations too (:mod:`.event_destinations`): ``enqueue``
+queues one signed POST to any endpoint-like object whose URL ``delivery_urls`` can read.
 """
 
 from __future__ import annotations

@@ -258,3 +258,17 @@ def test_another_platforms_destination_is_not_found(emulator_server,
     log = raw(emulator_server, "GET", f"/_emulator/event_destinations/{dest.id}/deliveries",
               key="sk_test_platform_other_dest")
     assert log.status == 404
+
+
+def test_a_connected_account_cannot_create_destinations(emulator_server,
+                                                        client: stripe.StripeClient,
+                                                        api_key: str) -> None:
+    account = onboarded_account(emulator_server, client, api_key)
+    with pytest.raises(stripe.PermissionError) as caught:
+        client.v2.core.event_destinations.create(
+            {"name": "x", "type": "webhook_endpoint", "event_payload": "thin",
+             "enabled_events": ["v2.core.account.created"],
+             "webhook_endpoint": {"url": "https://example.com/hook"}},
+            {"stripe_account": account})
+    assert "not modelled" in caught.value.user_message
+    assert client.v2.core.event_destinations.list({}, {"stripe_account": account}).data == []

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import pytest
 import stripe
+from stripe.events._event_classes import get_v2_event_class
 
 from harness.emulator.resources import thin_events
 
 from ...conftest import make_client
+from ..support import Problems, check_fields, raw
 from .test_core_accounts import maya, onboard
 
 
@@ -140,6 +142,36 @@ def test_closing_an_account_reports_closed(client: stripe.StripeClient) -> None:
     assert kinds[0] == "v2.core.account.closed"
     assert "v2.core.account.updated" in kinds[1:4]
     assert kinds.count("v2.core.account.updated") == 1
+
+
+def test_every_thin_event_and_destination_has_exactly_the_sdks_fields(
+        emulator_server, client: stripe.StripeClient, api_key: str) -> None:
+    """Fidelity: each event as ``GET /v2/core/events/{id}`` returns it carries only the
+    fields of stripe-python 16's class for its type (``V2CoreAccountCreatedEvent`` …) and
+    every non-Optional one; the same for the EventDestination."""
+    account = maya(client)
+    onboard(client, account.id)
+    client.v2.core.accounts.close(account.id)
+    dest = client.v2.core.event_destinations.create({
+        "name": "d", "type": "webhook_endpoint", "event_payload": "thin",
+        "enabled_events": ["v2.core.account.created"],
+        "webhook_endpoint": {"url": "https://example.com/hook"}})
+    client.v2.core.event_destinations.ping(dest.id)
+    problems = Problems()
+    seen = set()
+    listing = raw(emulator_server, "GET", "/v2/core/events", key=api_key,
+                  params={"limit": 100}).body
+    for event in listing["data"]:
+        full = raw(emulator_server, "GET", f"/v2/core/events/{event['id']}", key=api_key).body
+        cls = get_v2_event_class(full["type"])
+        assert cls is not stripe.StripeObject, full["type"]
+        check_fields(full, cls, full["type"], problems)
+        seen.add(full["type"])
+    shown = raw(emulator_server, "GET", f"/v2/core/event_destinations/{dest.id}",
+                key=api_key).body
+    check_fields(shown, stripe.v2.core.EventDestination, "event_destination", problems)
+    assert not problems.items, sorted(problems.items)
+    assert len(seen) >= 9, seen
 
 
 def test_part_events_follow_what_changed_in_an_account() -> None:
