@@ -19,7 +19,7 @@ import pytest
 import stripe
 
 from ...conftest import make_client
-from ..support import onboarded_account, raw
+from ..support import advance, onboarded_account, raw
 from .test_events_webhooks import Receiver, wait_until
 
 
@@ -272,3 +272,30 @@ def test_a_connected_account_cannot_create_destinations(emulator_server,
             {"stripe_account": account})
     assert "not modelled" in caught.value.user_message
     assert client.v2.core.event_destinations.list({}, {"stripe_account": account}).data == []
+
+
+def test_a_failed_delivery_is_retried_on_the_emulators_clock(
+        emulator_server, client: stripe.StripeClient, api_key: str,
+        receiver: Receiver) -> None:
+    """The webhook worker's schedule (an hour after the first failure), for a thin
+    destination as for a v1 endpoint."""
+    dest = thin_destination(client, receiver.url("/flaky"), ["v2.core.account.created"])
+    receiver.script["/flaky"] = [500]
+    event = client.v2.core.event_destinations.ping(dest.id)
+    posts(receiver, "/flaky")
+
+    def log() -> list[dict[str, Any]]:
+        got = raw(emulator_server, "GET",
+                  f"/_emulator/event_destinations/{dest.id}/deliveries", key=api_key)
+        assert got.status == 200, got.body
+        return got.body["data"]
+
+    first = wait_until(lambda: [d for d in log() if d["attempts"] == 1], what="a failure")
+    assert first[0]["event"] == event.id and first[0]["status"] == "pending"
+    assert first[0]["last_status"] == 500
+    advance(emulator_server, api_key, 3600)
+    retried = posts(receiver, "/flaky", 2)[1]
+    assert json.loads(retried["body"])["id"] == event.id
+    done = wait_until(lambda: [d for d in log() if d["status"] == "succeeded"],
+                      what="the retry")
+    assert done[0]["attempts"] == 2 and done[0]["last_status"] == 200
