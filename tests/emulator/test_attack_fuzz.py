@@ -4,8 +4,10 @@ input classes an outside attack used to get 500s and free work out of the emulat
 Classes: leading-digit and Unicode-digit keys, list indices that are huge or not ASCII,
 empty and odd path segments, non-ASCII and signed "integers" in every declared parameter,
 oversized bodies and field counts, and unauthenticated, publishable, live and malformed
-keys. The rule for each answer: never a 5xx; every JSON error is Stripe's shape; an
-integer Stripe would refuse ("１０００", "²", "--5") is never accepted as an amount.
+keys. API v2 routes also get JSON bodies: malformed, non-object, too deep, too many values,
+and every declared parameter (one level into objects) set to each JSON type. The rule for
+each answer: never a 5xx; every JSON error is Stripe's shape; an integer Stripe would refuse
+("１０００", "²", "--5", or on v2 a JSON string or float) is never accepted as an amount.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from werkzeug.test import Client
 import harness.emulator.routes  # noqa: F401  - registers every route
 from harness.emulator import Emulator
 from harness.emulator.forms import MAX_FIELDS
-from harness.emulator.params import Int
+from harness.emulator.params import Bool, Int, Obj
 from harness.emulator.pipeline import MAX_BODY
 from harness.emulator.registry import registry
 
@@ -43,6 +45,15 @@ HOSTILE_VALUES = ["²", "--5", "１０００", "٣٤", "9" * 5000, "+5", " 5", "
 NOT_INTEGERS = {"²", "--5", "１０００", "٣٤", "9" * 5000, "+5", "1e3", "0x10", "\x00", "NaN",
                 "javascript:alert(1)", "x" * 6000}
 PATH_SEGMENTS = ["", "²", "%00", "..", "x" * 5000, "%2F", "%E2%80%AE", "٣", " "]
+# API v2: JSON values of every type for each declared parameter, and bodies that are not a
+# JSON object at all
+JSON_VALUES = [None, True, False, 0, -1, 1.5, 10**30, "1000", "", "²", "x" * 6000,
+               "javascript:alert(1)", [], [None], ["a"] * 200, {}, {"a": {"b": {"c": 1}}}]
+JSON_BODIES = ["{", "[]", "null", "1", '"x"', "NaN", '{"a": NaN}', '{"a": -Infinity}',
+               "{" * 100, "[" * 10_000 + "]" * 10_000, '{"a": ' + "1" * 5000 + "}",
+               "\ufeff{}", '{"a": "\\ud800"}', '{"a": 1, "a": 2}', "{}" * 3,
+               json.dumps({"metadata": {str(i): "v" for i in range(MAX_FIELDS + 10)}}),
+               json.dumps({"a": "[" * 20 + "1" + "]" * 20}).replace('"[', "[").replace(']"', "]")]
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +65,12 @@ def world() -> dict:
     ids = {"id": pi["id"], "account": account["id"], "account_id": account["id"],
            "transfer": charge["transfer"], "fee": charge["application_fee"],
            "charge": charge["id"], "name": "transfers", "platform": "acct_x", "token": "tok_x"}
-    return {"client": client, "ids": ids,
+    v2 = client.post("/v2/core/accounts", data=json.dumps({"display_name": "Fuzz"}),
+                     headers={"Authorization": f"Bearer {KEY}",
+                              "Content-Type": "application/json"})
+    assert v2.status_code == 200, v2.get_data(as_text=True)
+    v2_ids = {**ids, "id": json.loads(v2.get_data(as_text=True))["id"]}
+    return {"client": client, "ids": ids, "v2_ids": v2_ids,
             "pk": json.loads(keys.get_data(as_text=True))["publishable_key"]}
 
 
@@ -78,6 +94,8 @@ def _requests(world: dict):
              "live": {"Authorization": "Bearer sk_live_" + "z" * 24},
              "garbage": {"Authorization": "Basic %%%%"}}
     for route in ROUTES:
+        if route.v2:
+            yield from _json_requests(route, _path(route, world["v2_ids"]), auths)
         path = _path(route, ids)
         declared = list(route.params or {}) or ["amount"]
         for auth_name, auth in auths.items():  # every key class with a key and without;
@@ -97,6 +115,23 @@ def _requests(world: dict):
         yield route, "secret", path, "&".join(["x[]=1"] * (MAX_FIELDS * 4)), {
             **auths["secret"], **form}
         yield route, "none", path, "a=" + "b" * (MAX_BODY + 1), {**form}
+
+
+def _json_requests(route, path: str, auths: dict):
+    """JSON bodies for a v2 route: broken ones, and each declared value of each JSON type."""
+    headers = {**auths["secret"], "Content-Type": "application/json"}
+    if route.method != "POST":
+        return
+    for body in JSON_BODIES:
+        yield route, "secret", path, body, headers
+        yield route, "none", path, body, {"Content-Type": "application/json"}
+    for name, spec in (route.params or {"amount": Int()}).items():
+        for value in JSON_VALUES:
+            yield route, "secret", path, json.dumps({name: value}), headers
+        if isinstance(spec, Obj):
+            for sub in spec.fields:
+                for value in JSON_VALUES:
+                    yield route, "secret", path, json.dumps({name: {sub: value}}), headers
 
 
 def _send(client: Client, method: str, path: str, body: str, headers: dict):
@@ -127,7 +162,17 @@ def test_no_hostile_input_gets_a_5xx_or_a_free_amount(world) -> None:
                 error = {"message": json.loads(text).get("error_description")}
             if not error.get("message"):
                 failures.append(("shape", route.method, path[:80], body[:80], text[:200]))
-        if response.status_code == 200 and route.params:
+        if response.status_code == 200 and route.params and \
+                headers.get("Content-Type") == "application/json":
+            sent = json.loads(body)
+            for name, value in sent.items():
+                spec = route.params.get(name)
+                typed = (isinstance(spec, Int) and (not isinstance(value, int)
+                                                     or isinstance(value, bool))) or \
+                        (isinstance(spec, Bool) and not isinstance(value, bool))
+                if typed and value is not None:
+                    failures.append(("accepted", route.method, path, body[:80]))
+        elif response.status_code == 200 and route.params:
             name, _, value = body.partition("=")
             spec = route.params.get(name)
             if isinstance(spec, Int) and unquote_plus(value) in NOT_INTEGERS:

@@ -209,3 +209,75 @@ def test_a_decline_commits_its_charge_and_events_in_one_transaction() -> None:
         "amount": "1000", "currency": "usd", "payment_method": "pm_card_chargeDeclined",
         "confirm": "true", "return_url": "https://example.com/return"})
     assert (replay.status_code, replay.headers.get("Idempotent-Replayed")) == (402, "true")
+
+
+def _post_json(api_base: str, path: str, body: dict, idem_key: str) -> dict | None:
+    """One API v2 POST (a JSON body), no retry of its own; None when the server died on it."""
+    import http.client
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(
+        api_base + path, data=json.dumps(body).encode(), method="POST",
+        headers={"Authorization": f"Bearer {KEY}", "Idempotency-Key": idem_key,
+                 "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as resp:
+            return json.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        return {"status": exc.code, **json.loads(exc.read() or b"{}")}
+    except (OSError, http.client.HTTPException):
+        return None
+
+
+def test_kill_9_then_a_v2_retry_with_the_same_key_executes_each_key_once(
+        tmp_path: Path) -> None:
+    """API v2 keys keep only successes (a failed request's retry runs again), so the
+    exactly-once rule rests on the saved success committing with the account it made: after
+    SIGKILLs under load, retrying every key makes no second account."""
+    db = tmp_path / "emulator.sqlite3"
+    process, api_base = start_emulator(db)
+    port = int(api_base.rsplit(":", 1)[1])
+    attempted: list[str] = []
+    lock = threading.Lock()
+
+    def body(key: str) -> dict:
+        return {"display_name": "Host", "metadata": {"idem": key},
+                "configuration": {"recipient": {"capabilities": {"stripe_balance": {
+                    "stripe_transfers": {"requested": True}}}}}}
+
+    def load(worker: int, round_: int) -> None:
+        for n in range(10_000):
+            key = f"v2-{round_}-{worker}-{n}"
+            with lock:
+                attempted.append(key)
+            if _post_json(api_base, "/v2/core/accounts", body(key), key) is None:
+                return
+
+    try:
+        for round_ in range(3):
+            workers = [threading.Thread(target=load, args=(w, round_)) for w in range(3)]
+            for worker in workers:
+                worker.start()
+            time.sleep(0.4)
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+            for worker in workers:
+                worker.join(timeout=15)
+            process, _ = start_emulator(db, port)
+        answers = {key: _post_json(api_base, "/v2/core/accounts", body(key), key)
+                   for key in attempted}
+        assert all(a is not None and a.get("object") == "v2.core.account"
+                   for a in answers.values())
+        client = stripe.StripeClient(KEY, base_addresses={"api": api_base},
+                                     max_network_retries=0)
+        made: dict[str, list[str]] = {}
+        for account in client.v2.core.accounts.list({"limit": 100}).auto_paging_iter():
+            made.setdefault(account.metadata["idem"], []).append(account.id)
+        assert len(attempted) > 3 * 3
+        assert {k: v for k, v in made.items() if len(v) > 1} == {}
+        assert set(made) == set(attempted)
+        assert all(made[key] == [answers[key]["id"]] for key in attempted)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=10)

@@ -128,3 +128,13 @@ def test_v2_delete_with_a_key_is_idempotent_too(emulator_server, api_key: str) -
     answer = raw(emulator_server, "DELETE", "/v2/core/accounts/acct_x", key=api_key,
                  headers={"Idempotency-Key": "k"})
     assert answer.status == 404
+
+
+def test_an_oversized_json_body_is_refused_before_it_is_read(emulator_server,
+                                                             api_key: str) -> None:
+    from harness.emulator.pipeline import MAX_BODY
+
+    body = json.dumps({"display_name": "x" * (MAX_BODY + 1)})
+    answer = raw(emulator_server, "POST", "/v2/core/accounts", key=api_key, body=body,
+                 headers={"Content-Type": "application/json"})
+    assert answer.status == 413

@@ -41,7 +41,7 @@ from ..params import (
     Url,
 )
 from ..registry import route
-from ..shapes import build, iso_time, merge_metadata
+from ..shapes import build, check_currency, iso_time, merge_metadata
 from . import accounts as v1
 from . import thin_events
 from .account_links import account_details
@@ -88,12 +88,12 @@ def _iso_date(value: Any, name: str) -> int:
                              code="parameter_invalid_string", param=name)
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
+        if moment.tzinfo is None:
+            raise ValueError(value)
+        return int(moment.astimezone(timezone.utc).timestamp())
+    except (ValueError, OverflowError):
         raise InvalidRequest(f"Invalid {name}: expected an RFC 3339 timestamp such as "
-                             "2026-12-02T06:20:18.000Z", param=name)
-    return int(moment.astimezone(timezone.utc).timestamp())
+                             "2026-12-02T06:20:18.000Z", param=name) from None
 
 
 def _requested() -> Obj:
@@ -221,15 +221,17 @@ def _merchant_capabilities(caps: dict[str, Any]) -> dict[str, Any]:
 
 
 def _requirements(ctx: Context, account: dict[str, Any], state: dict[str, Any]) -> dict:
-    """v1's ``currently_due`` as v2 requirement entries: what each restricts, and when."""
-    due = account["requirements"]["currently_due"]
+    """v1's ``currently_due`` as v2 requirement entries: what each restricts, and when.
+    Only capabilities that need onboarding (v1's ``transfers``, ``card_payments``) make
+    requirements: an account with just the customer configuration has none."""
     restricted = [
         {"capability": cap, "configuration": conf, "deadline": {"status": "currently_due"}}
         for conf, config in sorted(state["configuration"].items())
         for cap in config["capabilities"] if CAPABILITIES[(conf, cap)] is not None]
+    due = account["requirements"]["currently_due"] if restricted else []
     entries = [{
         "awaiting_action_from": "user", "description": REQUIREMENT_NAMES.get(path, path),
-        "errors": [], "impact": {"restricts_capabilities": restricted or None},
+        "errors": [], "impact": {"restricts_capabilities": restricted},
         "minimum_deadline": {"status": "currently_due"}, "reference": None,
         "requested_reasons": [{"code": "routine_onboarding"}]} for path in due]
     summary = {"minimum_deadline": {"status": "currently_due", "time": None}} if due else None
@@ -365,7 +367,8 @@ def _apply(ctx: Context, account: dict[str, Any], state: dict[str, Any],
         legacy["tos_acceptance"] = {k: v for k, v in tos.items() if v is not None}
     defaults = params.get("defaults") or {}
     if defaults.get("currency"):
-        account["default_currency"] = defaults["currency"].lower()
+        account["default_currency"] = check_currency(defaults["currency"],
+                                                     "defaults[currency]")
     if "locales" in defaults:
         state["locales"] = defaults["locales"]
     profile = defaults.get("profile") or {}
@@ -392,6 +395,7 @@ def _apply(ctx: Context, account: dict[str, Any], state: dict[str, Any],
     if "dashboard" in params:
         state["dashboard"] = params["dashboard"]
         account["controller"]["stripe_dashboard"] = {"type": params["dashboard"]}
+        account["type"] = _legacy_type(params["dashboard"])
     if legacy:
         v1._apply(ctx, account, legacy)
     _sync_capabilities(account, state)
@@ -409,6 +413,9 @@ def _sync_capabilities(account: dict[str, Any], state: dict[str, Any]) -> None:
 
 
 def _legacy_type(dashboard: str) -> str:
+    """What v1 calls the account: the type its dashboard implies, as for a v1 account made
+    with controller properties (``accounts.new_account``). The docs do not say what
+    ``type`` Stripe shows in v1 for an account made with Accounts v2."""
     return {"express": "express", "full": "standard", "none": "custom"}[dashboard]
 
 
@@ -423,7 +430,6 @@ def create(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     account = v1.new_account(ctx, ctx.new_id("acct", 16), {
         "controller": {"stripe_dashboard": {"type": dashboard}},
         "country": identity.get("country") or "US"})
-    account["type"] = _legacy_type(dashboard)
     state: dict[str, Any] = {"dashboard": dashboard, "configuration": {}, "closed": False}
     _apply(ctx, account, state, params)
     v1.refresh(ctx, account)

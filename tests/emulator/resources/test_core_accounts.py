@@ -390,3 +390,47 @@ def test_a_new_platform_creates_accounts_with_v2_only() -> None:
         onboard(client, account.id)
         assert client.v1.accounts.retrieve(account.id).charges_enabled is False  # no merchant
         assert _destination_charge(client, account.id).status == "succeeded"
+
+
+@pytest.mark.parametrize(("params", "param"), [
+    ({"defaults": {"currency": "zzz"}}, "defaults[currency]"),
+    ({"identity": {"attestations": {"terms_of_service": {"account": {
+        "date": "yesterday", "ip": "127.0.0.1"}}}}},
+     "identity[attestations][terms_of_service][account][date]"),
+    ({"identity": {"attestations": {"terms_of_service": {"account": {
+        "date": "9999-12-31T23:59:59-23:59", "ip": "127.0.0.1"}}}}},
+     "identity[attestations][terms_of_service][account][date]"),
+    ({"identity": {"individual": {"date_of_birth": {"day": 1, "month": 13, "year": 1990}}}},
+     "identity[individual][date_of_birth][month]"),
+    ({"defaults": {"responsibilities": {"fees_collector": "stripe"}}},
+     "defaults[responsibilities][losses_collector]"),
+])
+def test_bad_values_name_their_parameter(client: stripe.StripeClient, params: dict,
+                                         param: str) -> None:
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        client.v2.core.accounts.create(params)  # type: ignore[arg-type]
+    assert caught.value.http_status == 400
+    assert caught.value.param == param  # type: ignore[attr-defined]
+
+
+def test_terms_accepted_through_the_api_reach_v1(client: stripe.StripeClient) -> None:
+    account = maya(client, identity={"country": "us", "attestations": {"terms_of_service": {
+        "account": {"date": "2026-01-02T03:04:05.000Z", "ip": "203.0.113.9"}}}})
+    v1 = client.v1.accounts.retrieve(account.id)
+    assert (v1.tos_acceptance.date, v1.tos_acceptance.ip) == (1767323045, "203.0.113.9")
+    shown = client.v2.core.accounts.retrieve(account.id, {"include": ["identity"]})
+    assert shown.identity.attestations.terms_of_service.account.date == \
+        "2026-01-02T03:04:05.000Z"
+
+
+def test_changing_the_dashboard_changes_what_v1_sees(client: stripe.StripeClient) -> None:
+    account = maya(client)
+    client.v2.core.accounts.update(account.id, {"dashboard": "none"})
+    v1 = client.v1.accounts.retrieve(account.id)
+    assert (v1.type, v1.controller.stripe_dashboard.type) == ("custom", "none")
+
+
+def test_a_customer_only_account_has_no_requirements(client: stripe.StripeClient) -> None:
+    payer = maya(client, CUSTOMER)
+    shown = client.v2.core.accounts.retrieve(payer.id, {"include": ["requirements"]})
+    assert shown.requirements.entries == [] and shown.requirements.summary is None
