@@ -203,6 +203,9 @@ def test_events_from_accounts_selects_connected_account_events(
     ({"enabled_events": ["*"]}, "enabled_events[0]"),
     ({"enabled_events": ["customer.created"]}, "enabled_events[0]"),
     ({"enabled_events": []}, "enabled_events"),
+    ({"enabled_events": ["v2.core.account.created", "v2.core.acount.created"]},
+     "enabled_events[1]"),
+    ({"enabled_events": ["v1.billing.meter.no_meter_found"]}, "enabled_events[0]"),
     ({"snapshot_api_version": "2026-10-28.endive"}, "snapshot_api_version"),
     ({"type": "amazon_eventbridge"}, "type"),
     ({"events_from": ["@organization_members"]}, "events_from[0]"),
@@ -219,6 +222,14 @@ def test_bad_destinations_are_400s_naming_the_parameter(
         client.v2.core.event_destinations.create(params)
     assert caught.value.http_status == 400
     assert caught.value.param == param, caught.value.user_message
+
+
+def test_a_thin_type_the_emulator_never_sends_says_so(client: stripe.StripeClient) -> None:
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        thin_destination(client, "https://example.com/hook",
+                         ["v2.core.account_person.created"])
+    assert "not modelled" in caught.value.user_message
+    assert "v2.core.account[requirements].updated" in caught.value.user_message
 
 
 def test_a_missing_webhook_endpoint_and_a_snapshot_star(client: stripe.StripeClient) -> None:

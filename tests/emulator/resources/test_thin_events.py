@@ -199,3 +199,7 @@ def test_part_events_follow_what_changed_in_an_account() -> None:
     ]
     assert got[3][1]["data"] == {"updated_capability": "stripe_balance.stripe_transfers"}
     assert got[2][1]["changes"]["before"] == {"configuration": before["configuration"]}
+
+
+def test_every_type_the_emulator_sends_is_one_stripe_sends() -> None:
+    assert sorted(t for t in thin_events.SENT if not thin_events.known(t)) == []
