@@ -137,7 +137,10 @@ def account_changed(ctx: Context, before: dict[str, Any] | None,
     Account rendered with every ``include``, so the part events can be told apart. Closing
     sends ``v2.core.account.closed`` beside the update."""
     # The Account belongs to the platform, whichever page or control changed it: its
-    # events are the platform's own (``context`` null; ``events_from`` ``@self``).
+    # events are the platform's own (``context`` null; ``events_from`` ``@self``). The docs
+    # do not say which account a v2 Account's events belong to; this is the reading under
+    # which ``related_object.url`` (``/v2/core/accounts/{id}``, a platform-only route) can
+    # be fetched with the event's context, as the SDK's ``fetch_related_object`` does.
     if before is None:
         ctx.emit("v2.core.account.created", after, account=ctx.platform)
         return
