@@ -268,7 +268,10 @@ class HttpLayer:
         partially failed work to completion when possible and returns an updated response."
         A failed request here rolls back whole (nothing partial to finish), so its retry
         with the same key simply runs again, and a success is saved with its writes in one
-        transaction, so a retry after a crash either finds it or finds nothing done."""
+        transaction, so a retry after a crash either finds it or finds nothing done. An
+        error that commits what it wrote (a decline keeps its failed charge) is the one
+        failure a v2 key keeps: the emulator cannot finish such work, and running it again
+        would repeat its writes."""
         saves_errors = not route.v2
         store = self.emulator.store
         declined: StripeError | None = None
@@ -287,7 +290,9 @@ class HttpLayer:
                 except StripeError as exc:
                     if getattr(exc, "commit", False):  # committed by store.transaction
                         self.emulator.after_request(ctx)
-                        if idem is not None and exc.status == 402 and saves_errors:
+                        if idem is not None and (exc.status == 402 or route.v2):
+                            # work that failed after writing: on v2 too its answer is the
+                            # key's, since running it again would write it twice
                             self.remember(idem, exc.status, exc.body(), ctx.now())
                     elif exc.status == 402:
                         declined = exc

@@ -138,3 +138,43 @@ def test_an_oversized_json_body_is_refused_before_it_is_read(emulator_server,
     answer = raw(emulator_server, "POST", "/v2/core/accounts", key=api_key, body=body,
                  headers={"Content-Type": "application/json"})
     assert answer.status == 413
+
+
+def test_a_v2_failure_that_committed_its_writes_is_the_keys_answer() -> None:
+    """A test-only v2 route that writes, then fails keeping its writes (as a v1 decline
+    does): the retry with the same key must not write again; one that wrote nothing runs
+    again."""
+    from werkzeug.test import Client
+
+    from harness.emulator import Emulator
+    from harness.emulator.errors import CardDeclined, InvalidRequest
+    from harness.emulator.pipeline import HttpLayer
+    from harness.emulator.registry import Route
+
+    runs: list[str] = []
+
+    def commits(ctx, params):
+        runs.append("commits")
+        ctx.store.set_meta("v2-test-write", str(len(runs)))
+        exc = CardDeclined("declined", code="card_declined")
+        exc.commit = True  # type: ignore[attr-defined]
+        raise exc
+
+    def fails(ctx, params):
+        runs.append("fails")
+        raise InvalidRequest("no")
+
+    emulator = Emulator()
+    app = HttpLayer(emulator, [Route("POST", "/v2/test/commits", commits, params={}),
+                               Route("POST", "/v2/test/fails", fails, params={})])
+    client = Client(app)
+    headers = {"Authorization": "Bearer sk_test_v2_commit_rule", "Idempotency-Key": "k1",
+               "Content-Type": "application/json"}
+    first = client.post("/v2/test/commits", data="{}", headers=headers)
+    second = client.post("/v2/test/commits", data="{}", headers=headers)
+    assert first.status_code == second.status_code == 402
+    assert second.headers.get("Idempotent-Replayed") == "true" and runs == ["commits"]
+    headers["Idempotency-Key"] = "k2"
+    for _ in range(2):
+        assert client.post("/v2/test/fails", data="{}", headers=headers).status_code == 400
+    assert runs == ["commits", "fails", "fails"]

@@ -138,6 +138,12 @@ CONFIGURATION = Obj(fields={
         "automatic_indirect_tax": _requested()})}),
 })
 INCLUDE = ListOf(item=Enum(choices=INCLUDABLE), max_items=len(INCLUDABLE))
+# Update only: ``configuration.<name>.applied`` "can be updated to deactivate or re-apply a
+# configuration" (stripe-python 16, AccountUpdateParams).
+UPDATE_CONFIGURATION = Obj(fields={
+    name: Obj(fields={**spec.fields, "applied": Bool()})
+    for name, spec in CONFIGURATION.fields.items()  # type: ignore[attr-defined]
+})
 WRITABLE: dict[str, Any] = {
     "contact_email": Str(nullable=True, max_length=800),
     "contact_phone": Str(nullable=True, max_length=40),
@@ -149,6 +155,7 @@ WRITABLE: dict[str, Any] = {
     "configuration": CONFIGURATION,
     "include": INCLUDE,
 }
+UPDATE = {**WRITABLE, "configuration": UPDATE_CONFIGURATION}
 CLOSE = {"applied_configurations": ListOf(item=Enum(choices=CONFIGURATIONS), max_items=3)}
 
 
@@ -179,8 +186,15 @@ def has_configuration(ctx: Context, account_id: str, configuration: str) -> bool
     """Whether ``account_id`` is a v2 account of the platform with ``configuration``."""
     account = ctx.connected(account_id)
     state = v2_state(ctx, account_id) if account is not None else None
-    return state is not None and configuration in state["configuration"] \
-        and not state.get("closed")
+    return state is not None and configuration in applied(state)
+
+
+def applied(state: dict[str, Any]) -> list[str]:
+    """The configurations in force: asked for, not deactivated, the account not closed."""
+    if state.get("closed"):
+        return []
+    return [name for name in CONFIGURATIONS if name in state["configuration"]
+            and state["configuration"][name].get("applied", True)]
 
 
 # -- the v2 view -------------------------------------------------------------------------------
@@ -198,18 +212,18 @@ def _configuration(account: dict[str, Any], state: dict[str, Any], name: str) ->
     if config is None:
         return None
     caps = {cap: _status(account, name, cap) for cap in config["capabilities"]}
-    applied = not state.get("closed")
+    in_force = name in applied(state)
     if name == "recipient":
         transfers = caps.get("stripe_balance.stripe_transfers")
-        return {"applied": applied, "capabilities": {
+        return {"applied": in_force, "capabilities": {
             "bank_accounts": None, "cards": None,
             "stripe_balance": ({"payouts": None, "stripe_transfers": transfers}
                                if transfers else None)}}
     if name == "merchant":
-        return build("v2.core.Account.Configuration.Merchant", applied=applied,
+        return build("v2.core.Account.Configuration.Merchant", applied=in_force,
                      capabilities=_merchant_capabilities(caps),
                      mcc=account["business_profile"]["mcc"])
-    return build("v2.core.Account.Configuration.Customer", applied=applied,
+    return build("v2.core.Account.Configuration.Customer", applied=in_force,
                  capabilities={"automatic_indirect_tax": caps.get("automatic_indirect_tax")},
                  test_clock=None)
 
@@ -226,8 +240,8 @@ def _requirements(ctx: Context, account: dict[str, Any], state: dict[str, Any]) 
     requirements: an account with just the customer configuration has none."""
     restricted = [
         {"capability": cap, "configuration": conf, "deadline": {"status": "currently_due"}}
-        for conf, config in sorted(state["configuration"].items())
-        for cap in config["capabilities"] if CAPABILITIES[(conf, cap)] is not None]
+        for conf in applied(state) for cap in state["configuration"][conf]["capabilities"]
+        if CAPABILITIES[(conf, cap)] is not None]
     due = account["requirements"]["currently_due"] if restricted else []
     entries = [{
         "awaiting_action_from": "user", "description": REQUIREMENT_NAMES.get(path, path),
@@ -300,8 +314,7 @@ def render(ctx: Context, account: dict[str, Any], state: dict[str, Any],
     return build(
         "v2.core.Account",
         id=account["id"], object="v2.core.account",
-        applied_configurations=[] if state.get("closed") else
-        [c for c in CONFIGURATIONS if c in state["configuration"]],
+        applied_configurations=applied(state),
         closed=bool(state.get("closed")), configuration=configuration,
         contact_email=account["email"], contact_phone=state.get("contact_phone"),
         created=iso_time(account["created"]), dashboard=state["dashboard"],
@@ -387,6 +400,8 @@ def _apply(ctx: Context, account: dict[str, Any], state: dict[str, Any],
         account["business_profile"]["mcc"] = merchant["mcc"]
     for conf, asked in _capabilities_asked(params).items():
         config = state["configuration"].setdefault(conf, {"capabilities": []})
+        if "applied" in ((params.get("configuration") or {}).get(conf) or {}):
+            config["applied"] = params["configuration"][conf]["applied"]
         for name, requested in asked.items():
             if requested and name not in config["capabilities"]:
                 config["capabilities"].append(name)
@@ -403,8 +418,8 @@ def _apply(ctx: Context, account: dict[str, Any], state: dict[str, Any],
 
 def _sync_capabilities(account: dict[str, Any], state: dict[str, Any]) -> None:
     """The v1 capabilities are exactly those the configurations ask for (statuses kept)."""
-    wanted = {CAPABILITIES[(conf, cap)] for conf, config in state["configuration"].items()
-              for cap in config["capabilities"]} - {None}
+    wanted = {CAPABILITIES[(conf, cap)] for conf in applied(state)
+              for cap in state["configuration"][conf]["capabilities"]} - {None}
     for name in list(account["capabilities"]):
         if name not in wanted:
             del account["capabilities"][name]
@@ -445,7 +460,7 @@ def retrieve(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
     return render(ctx, account, state, params.get("include"))
 
 
-@route("POST", "/v2/core/accounts/<id>", params=WRITABLE)
+@route("POST", "/v2/core/accounts/<id>", params=UPDATE)
 def update(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
     account, state = find(ctx, id)
     if state.get("closed"):
@@ -507,7 +522,7 @@ def list_(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     def keep(account: dict[str, Any]) -> bool:
         state = state_of(account)
         return (state is not None and bool(state.get("closed")) == closed
-                and wanted <= set(state["configuration"]))
+                and wanted <= set(applied(state) if not closed else state["configuration"]))
 
     return store_v2_page(ctx, params, "/v2/core/accounts", type="account", ns=ctx.platform,
                          keep=keep, render=lambda a: render(ctx, a, state_of(a) or {}))

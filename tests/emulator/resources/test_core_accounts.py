@@ -211,6 +211,15 @@ def test_a_destination_charge_moves_money_exactly_as_to_a_v1_express_account(
         assert [(b.amount, b.currency) for b in balance.pending] == [(877, "usd")]
     platform_balance = v2_client.v1.balance.retrieve()
     assert [(b.amount, b.currency) for b in platform_balance.pending] == [(64, "usd")]
+    # and back: a partial refund reversing the transfer and the fee, in proportion
+    for c, pi in ((v1_client, one), (v2_client, two)):
+        c.v1.refunds.create({"payment_intent": pi.id, "amount": 400,
+                             "reverse_transfer": True, "refund_application_fee": True})
+    assert _txns(v1_client) == _txns(v2_client)
+    assert _txns(v1_client, express.id) == _txns(v2_client, recipient.id)
+    assert ("refund", -400, 0, -400, "usd") in _txns(v2_client)
+    assert sum(t[3] for t in _txns(v2_client)) == 64 - 400 + 400 - 49  # keeps 15 of its fee
+    assert sum(t[3] for t in _txns(v2_client, recipient.id)) == 877 - 400 + 49
 
 
 def test_a_recipient_before_onboarding_cannot_receive_a_transfer(
@@ -434,3 +443,24 @@ def test_a_customer_only_account_has_no_requirements(client: stripe.StripeClient
     payer = maya(client, CUSTOMER)
     shown = client.v2.core.accounts.retrieve(payer.id, {"include": ["requirements"]})
     assert shown.requirements.entries == [] and shown.requirements.summary is None
+
+
+def test_a_configuration_can_be_deactivated_and_reapplied(client: stripe.StripeClient) -> None:
+    account = maya(client)
+    onboard(client, account.id)
+    off = client.v2.core.accounts.update(account.id, {
+        "configuration": {"recipient": {"applied": False}},
+        "include": ["configuration.recipient"]})
+    assert off.applied_configurations == [] and off.configuration.recipient.applied is False
+    assert client.v1.accounts.retrieve(account.id).capabilities.to_dict() == {}
+    with pytest.raises(stripe.InvalidRequestError):
+        _destination_charge(client, account.id)
+    on = client.v2.core.accounts.update(account.id, {
+        "configuration": {"recipient": {"applied": True}},
+        "include": ["configuration.recipient"]})
+    assert on.applied_configurations == ["recipient"] and recipient_status(on) == "active"
+    assert _destination_charge(client, account.id).status == "succeeded"
+    with pytest.raises(stripe.InvalidRequestError) as create_only:
+        client.v2.core.accounts.create({"configuration": {"recipient": {
+            "applied": True}}})  # type: ignore[typeddict-unknown-key]
+    assert create_only.value.param == "configuration[recipient][applied]"  # type: ignore
