@@ -133,6 +133,22 @@ def test_hosted_onboarding_reports_requirements_capability_and_the_return(
     assert requirements.changes.after.requirements.entries == []
 
 
+def test_unapplying_the_recipient_configuration_reports_its_capability(
+        client: stripe.StripeClient) -> None:
+    account = maya(client)
+    onboard(client, account.id)
+    seen = {e.id for e in client.v2.core.events.list({"limit": 100}).data}
+    client.v2.core.accounts.update(account.id,
+                                   {"configuration": {"recipient": {"applied": False}}})
+    new = [e for e in client.v2.core.events.list({"limit": 100}).data if e.id not in seen]
+    assert [e.type for e in new] == [
+        "v2.core.account[configuration.recipient].capability_status_updated",
+        "v2.core.account[configuration.recipient].updated",
+        "v2.core.account.updated"]
+    event = client.v2.core.events.retrieve(new[0].id)
+    assert event.data.updated_capability == "stripe_balance.stripe_transfers"
+
+
 def test_closing_an_account_reports_closed(client: stripe.StripeClient) -> None:
     account = maya(client)
     client.v2.core.accounts.close(account.id)
