@@ -212,8 +212,9 @@ class StripeCLI:
         prefix). Platform events go to ``forward_to``; Connect events (those with
         ``account``, or a thin event's ``context``) to ``forward_connect_to``, which
         defaults to ``forward_to``, as in the CLI. CLI 1.52 refuses to forward snapshot and
-        thin events to the same URL, and has dropped ``--thin-events``/``--forward-thin-to``:
-        run one listener per kind.
+        thin events to the same URL: run one listener per kind. (1.52 still accepts the
+        older ``--thin-events``/``--forward-thin-to`` but hides them from ``--help``; the
+        CLI's source refuses them in its next major version, so they are not used here.)
         """
         command = ["listen", "--skip-update"]
         if isinstance(events, str) and events == "all":
