@@ -214,7 +214,8 @@ class StripeCLI:
         defaults to ``forward_to``, as in the CLI. CLI 1.52 refuses to forward snapshot and
         thin events to the same URL: run one listener per kind. (1.52 still accepts the
         older ``--thin-events``/``--forward-thin-to`` but hides them from ``--help``; the
-        CLI's source refuses them in its next major version, so they are not used here.)
+        CLI's ``v2`` branch refuses them (``pkg/cmd/listen.go``, ``checkRemovedFlags``), so
+        they are not used here.)
         """
         command = ["listen", "--skip-update"]
         if isinstance(events, str) and events == "all":
