@@ -69,8 +69,8 @@ def decide(client: stripe.StripeClient, note: Any) -> str:
         capability = note.fetch_event().data.updated_capability
         account = client.v2.core.accounts.retrieve(
             note.related_object.id, {"include": ["configuration.recipient"]})
-        found: Any = account.configuration.recipient.capabilities
-        for part in capability.split("."):
+        found: Any = account.configuration
+        for part in ["recipient", "capabilities", *capability.split(".")]:
             found = getattr(found, part, None) if found is not None else None
         status = getattr(found, "status", "unknown")
         ready = ": it can receive transfers" if status == "active" else ""

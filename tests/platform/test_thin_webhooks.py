@@ -91,3 +91,25 @@ def test_a_forged_or_foreign_notification_is_refused(
                                                     "v2.core.event_destination.ping"]
     assert {d["last_status"] for d in log} == {400}
     assert platform["db"].query("SELECT * FROM webhook_events") == []
+
+
+def test_a_signed_snapshot_event_is_not_a_thin_notification(platform: dict[str, Any]) -> None:
+    """parse_event_notification refuses a v1 Event (``object: "event"``): a 400 that says so,
+    not a 500, and nothing recorded."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    platform["config"].webhook_secret = "whsec_thin_test_secret"
+    body = json.dumps({"id": "evt_1", "object": "event", "type": "customer.created",
+                       "data": {"object": {"id": "cus_1"}}})
+    signature = stripe.WebhookSignature.generate_signature_header(
+        body, "whsec_thin_test_secret")
+    request = urllib.request.Request(platform["url"], data=body.encode(), method="POST",
+                                     headers={"Stripe-Signature": signature,
+                                              "Content-Type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(request, timeout=10)
+    assert caught.value.code == 400
+    assert b"not a thin event notification" in caught.value.read()
+    assert platform["db"].query("SELECT * FROM webhook_events") == []
