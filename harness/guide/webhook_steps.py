@@ -40,8 +40,8 @@ from .elements_checkout import start_marketplace_platform
 __all__ = [
     "FULFILMENT_EVENTS", "bare_listen", "book", "bookings", "cli_log", "decisions",
     "deliveries", "event_payload", "listen", "listen_thin", "masked", "pay", "post_webhook",
-    "redeliver", "sign", "start_platform", "trigger", "use_secrets", "wait_for_booking",
-    "wait_for_decision", "wait_for_delivery",
+    "redeliver", "sign", "start_platform", "thin_decisions", "trigger", "use_secrets",
+    "wait_for_booking", "wait_for_decision", "wait_for_delivery",
 ]
 
 # The events the platform's /webhook acts on (harness/platform/webhooks.py).
@@ -222,6 +222,29 @@ def decisions(platform: PlatformHandle):
     rows = platform.db.query(
         "SELECT id AS event, type, object_id, decision FROM webhook_events ORDER BY rowid")
     return pd.DataFrame(rows, columns=["event", "type", "object_id", "decision"])
+
+
+def thin_decisions(lab: Lab, platform: PlatformHandle, object_id: str | None = None,
+                   timeout: float = 15):
+    """What ``/webhook/thin`` decided, one row per thin event of the platform (about
+    ``object_id`` when given), in the order Stripe created them: the CLI forwards events
+    in parallel, so arrival order varies from run to run and this order does not (pandas).
+    Waits until the handler has seen every listed event."""
+    import pandas as pd
+
+    params: dict[str, Any] = {"limit": 100}
+    if object_id:
+        params["object_id"] = object_id
+    events = list(reversed(lab.client.v2.core.events.list(params).data))
+
+    def decided() -> dict[str, str] | None:
+        rows = {r["id"]: r["decision"] for r in platform.db.query(
+            "SELECT id, decision FROM webhook_events")}
+        return rows if all(e.id in rows for e in events) else None
+
+    found = _wait(decided, "the thin handler to decide on every event", timeout)
+    return pd.DataFrame([{"type": e.type, "decision": found[e.id]} for e in events],
+                        columns=["type", "decision"])
 
 
 # -- forged and repeated deliveries ------------------------------------------------------------

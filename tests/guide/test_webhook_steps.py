@@ -41,6 +41,11 @@ def test_listen_thin_forwards_maya_onboarding_to_the_platform() -> None:
                 time.sleep(0.1)
             rows = platform.db.query("SELECT type, decision FROM webhook_events")
             assert want in [r["decision"] for r in rows], rows
+            table = wl.thin_decisions(lab, platform, object_id=maya.id)
+            assert list(table["type"])[0] == "v2.core.account.created"
+            assert list(table["type"])[-1] == \
+                "v2.core.account[configuration.recipient].capability_status_updated"
+            assert list(table["decision"])[-1] == want
             log = wl.cli_log(listener)
             assert any("--> v2.core.account.created [evt_test_" in line for line in log)
             assert any("<--  [200] POST" in line and "/webhook/thin" in line for line in log)
