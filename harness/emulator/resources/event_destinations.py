@@ -152,6 +152,7 @@ def create(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
                              code="parameter_missing", param="webhook_endpoint")
     payload = params["event_payload"]
     _check_events(params["enabled_events"], payload)
+    # The docs give no default for events_from; their example object shows ["@self"].
     scopes = _check_scopes(params.get("events_from") or ["@self"])
     version = params.get("snapshot_api_version")
     if payload == "thin" and version is not None:
