@@ -10,6 +10,7 @@ them through the API.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from ..context import Context
@@ -598,12 +599,19 @@ def _connected(ctx: Context, account_id: str) -> dict[str, Any]:
     return account
 
 
+# (ctx, before, after) for every account saved by save_and_announce
+saved_hooks: list[Callable[[Context, dict[str, Any], dict[str, Any]], None]] = []
+
+
 def save_and_announce(ctx: Context, before: dict[str, Any], account: dict[str, Any]) -> dict:
     """Save ``account`` and emit what changed since ``before``: ``account.updated``, then
     ``account.external_account.created``/``deleted`` for bank accounts that came or went, then
     ``capability.updated`` for each capability whose status moved. All on the account itself
-    (https://docs.stripe.com/connect/webhooks)."""
+    (https://docs.stripe.com/connect/webhooks). Then ``saved_hooks`` hear of it (Accounts v2
+    reports the same change as thin events)."""
     ctx.save(account)
+    for hook in saved_hooks:
+        hook(ctx, before, account)
     previous = changes(before, account)
     if previous:
         ctx.emit("account.updated", account, previous, account=account["id"])

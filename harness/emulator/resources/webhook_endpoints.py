@@ -5,6 +5,9 @@ Deliveries are POSTed by a background worker, signed as Stripe signs them
 https://docs.stripe.com/webhooks#verify-manually), and retried with backoff on the
 emulator's clock when the endpoint fails or times out. Test mode retries three times over a
 few hours (https://docs.stripe.com/webhooks#retries).
+
+The worker delivers for event destinations too (:mod:`.event_destinations`): ``enqueue``
+queues one signed POST to any endpoint-like object whose URL ``delivery_urls`` can read.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -168,6 +172,11 @@ def load(ctx: Context, object_id: str) -> dict[str, Any] | None:
 def deliveries(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
     """The delivery log of one endpoint (what Stripe's Dashboard shows), newest first."""
     ctx.get(id, "webhook_endpoint")
+    return delivery_log(ctx, params, id, f"/_emulator/webhook_endpoints/{id}/deliveries")
+
+
+def delivery_log(ctx: Context, params: dict[str, Any], id: str, url: str) -> dict[str, Any]:
+    """One page of the delivery log of ``id`` (the caller checked it is the caller's)."""
     for name in ("starting_after", "ending_before"):  # one page only: no cursor is valid
         if params.get(name):
             raise NotFound("webhook_delivery", params[name], param=name)
@@ -177,8 +186,7 @@ def deliveries(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
     ).fetchall()
     data = [{k: row[k] for k in ("event", "event_type", "status", "attempts", "last_status",
                                  "last_error", "next_attempt_at", "created")} for row in rows]
-    return {"object": "list", "data": data, "has_more": False,
-            "url": f"/_emulator/webhook_endpoints/{id}/deliveries"}
+    return {"object": "list", "data": data, "has_more": False, "url": url}
 
 
 # -- delivery ------------------------------------------------------------------------------
@@ -196,7 +204,6 @@ def queue(ctx: Context, event: dict[str, Any], platform: str) -> int:
         return 0
     for endpoint in endpoints:
         _enqueue(ctx, platform, endpoint, event)
-    ctx.emulator.workers["webhooks"].wake()
     return len(endpoints)
 
 
@@ -204,12 +211,7 @@ def _enqueue(ctx: Context, platform: str, endpoint: dict[str, Any],
              event: dict[str, Any]) -> None:
     """One pending delivery of ``event`` to ``endpoint``, rendered at the endpoint's version."""
     payload = json.dumps(rendering(event, endpoint["api_version"]), indent=2)
-    ctx.store.execute(
-        "INSERT INTO webhook_deliveries (platform, endpoint, event, event_type, payload,"
-        " status, next_attempt_at, created) VALUES (?,?,?,?,?,?,?,?)",
-        (platform, endpoint["id"], event["id"], event["type"], payload, "pending",
-         ctx.now(), ctx.now()),
-    )
+    enqueue(ctx, platform, endpoint["id"], event, payload)
 
 
 def resend(ctx: Context, endpoint_id: str, event_id: str) -> None:
@@ -224,10 +226,29 @@ def resend(ctx: Context, endpoint_id: str, event_id: str) -> None:
     if sent is None or found is None:
         raise NotFound("event", event_id, param="event")
     _enqueue(ctx, ctx.platform, endpoint, found[1])
-    ctx.emulator.workers["webhooks"].wake()
 
 
 subscribers.append(queue)
+
+# How the worker finds where an endpoint-like object receives its deliveries, by its
+# ``object``; other resources that deliver through this worker (event destinations) add
+# theirs. Each must keep its signing secret at meta ``whsec:<id>``.
+delivery_urls: dict[str, Callable[[dict[str, Any]], str | None]] = {
+    "webhook_endpoint": lambda endpoint: endpoint.get("url"),
+}
+
+
+def enqueue(ctx: Context, platform: str, target: str, event: dict[str, Any],
+            payload: str) -> None:
+    """Queue one signed POST of ``payload`` (``event`` rendered) to ``target``, retried on
+    the emulator's clock like every webhook delivery."""
+    ctx.store.execute(
+        "INSERT INTO webhook_deliveries (platform, endpoint, event, event_type, payload,"
+        " status, next_attempt_at, created) VALUES (?,?,?,?,?,?,?,?)",
+        (platform, target, event["id"], event["type"], payload, "pending",
+         ctx.now(), ctx.now()),
+    )
+    ctx.emulator.workers["webhooks"].wake()
 
 
 def rendering(event: dict[str, Any], api_version: str | None) -> dict[str, Any]:
@@ -339,7 +360,14 @@ class DeliveryWorker(threading.Thread):
                 store.execute("UPDATE webhook_deliveries SET status='failed', last_error=?"
                               " WHERE seq=?", ("endpoint deleted", row["seq"]))
             return
-        status, error = post_signed(found[1]["url"], row["payload"], secret, connections)
+        url_of = delivery_urls.get(found[1].get("object", ""))
+        url = url_of(found[1]) if url_of else None
+        if not url:
+            with store.transaction():
+                store.execute("UPDATE webhook_deliveries SET status='failed', last_error=?"
+                              " WHERE seq=?", ("no delivery URL", row["seq"]))
+            return
+        status, error = post_signed(url, row["payload"], secret, connections)
         attempts = row["attempts"] + 1
         now = self.emulator.clock.now(row["platform"])
         with store.transaction():
@@ -348,7 +376,7 @@ class DeliveryWorker(threading.Thread):
                               " last_status=?, last_error=NULL WHERE seq=?",
                               (attempts, status, row["seq"]))
                 event = store.get(row["event"])
-                if event is not None:
+                if event is not None and "pending_webhooks" in event[1]:  # v1 Events
                     event[1]["pending_webhooks"] = max(0, event[1]["pending_webhooks"] - 1)
                     store.save(event[1])
             elif attempts > len(RETRY_DELAYS):
