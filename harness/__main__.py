@@ -82,12 +82,29 @@ def emulator_main(argv: list[str] | None = None) -> int:
     return _emulator(parser.parse_args(argv))
 
 
+DESCRIPTION = """Connect Lab: a Jupyter tutorial and test harness for Stripe Connect destination
+charges, with an offline Stripe emulator. Each command says its defaults with --help."""
+
+EXAMPLES = """examples:
+  python -m harness run                      every notebook, headless, on the emulator
+  python -m harness run 03 04b --update      re-execute two notebooks and keep their outputs
+  python -m harness emulator --port 12111    a standalone emulator (a workshop room: --host 0.0.0.0)
+  python -m harness platform --api-base http://127.0.0.1:12111 --api-key sk_test_me \\
+      --webhook-secret whsec_...             the platform app, for `stripe listen` to forward to
+  python -m harness coverage                 what of Stripe's API the emulator models
+  python -m harness drift                    the emulator against Stripe test mode, field by field
+"""
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m harness")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(prog="python -m harness", description=DESCRIPTION,
+                                     epilog=EXAMPLES,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     emu = sub.add_parser("emulator", help="run the offline Stripe emulator standalone")
     add_emulator_arguments(emu)
-    run = sub.add_parser("run", help="execute every notebook headless on the emulator")
+    run = sub.add_parser("run", help="execute every notebook headless on the emulator "
+                         "(report: build/report.html)")
     run.add_argument("names", nargs="*", help="only notebooks whose name contains these")
     run.add_argument("--update", action="store_true",
                      help="write the outputs back into notebooks/ (to commit them)")
@@ -104,7 +121,15 @@ def main(argv: list[str] | None = None) -> int:
     from .tools import coverage
 
     coverage.add_arguments(cover)
+    plat = sub.add_parser("platform", help="the guide's platform app (the marketplace) on its "
+                          "own port, for the Stripe CLI or a browser",
+                          formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    from .tools import platform_cmd
+
+    platform_cmd.add_arguments(plat)
     args = parser.parse_args(argv)
+    if args.command == "platform":
+        return platform_cmd.main(args)
     if args.command == "emulator":
         return _emulator(args)
     if args.command == "coverage":

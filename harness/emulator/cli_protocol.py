@@ -23,6 +23,14 @@ The protocol, as the CLI speaks it (github:stripe/stripe-cli ``pkg/stripeauth``,
    ``--forward-connect-to`` (default: ``--forward-to``), the others to ``--forward-to``; it
    filters ``--events`` locally. It answers ``event_ack``, then ``webhook_response`` with
    the endpoint's status and body; those are kept for ``GET /_emulator/stripecli/responses``.
+5. Thin events (websocket feature ``v2_events``, asked for by ``--all-thin`` or a thin type
+   in ``--events``; CLI 1.52 ``pkg/cmd/listen.go``) come as ``v2_event`` messages:
+   ``payload`` (the notification's JSON), ``http_headers`` (signed with the same session
+   secret) and ``destination_id``. The CLI acks them with ``event_ack`` (``event_id``,
+   ``webhook_id`` = the destination ID), posts them to the same ``--forward-to`` URL
+   (``--forward-connect-to`` when ``context`` is set) and answers ``webhook_response``.
+   One session may carry both features: ``websocket_authorized_feature`` lists them
+   comma-separated, and the CLI dials with that list.
 
 CLI sessions are not webhook endpoints: they do not count in an Event's
 ``pending_webhooks``.
@@ -47,12 +55,15 @@ from .errors import InvalidRequest, PermissionDenied
 from .params import Int, ListOf, Str, validate_fields
 from .pipeline import HttpLayer, Page, json_response
 from .registry import on_reset, on_start, on_stop, route
+from .resources import thin_events
 from .resources.events import subscribers
 from .resources.webhook_endpoints import rendering, sign
 from .settings import SDK_API_VERSION
 
 SUBPROTOCOL = "stripecli-devproxy-v1"
-FEATURE = "webhooks"  # snapshot events; thin (v2) events are not emulated
+SNAPSHOT = "webhooks"  # v1 snapshot Events
+THIN = "v2_events"  # thin events (API v2 notifications)
+FEATURES = (SNAPSHOT, THIN)
 RECONNECT_DELAY = 60  # seconds between the CLI's connection resets (its own default too)
 UNKNOWN_ID = "Unknown WebSocket ID."
 IDLE_SESSION_SECONDS = 3600  # sessions nobody connected to for this long are forgotten
@@ -76,14 +87,16 @@ class Session:
     id: str
     platform: str
     secret: str
-    feature: str
+    features: tuple[str, ...]
     device_name: str
     forward_to_url: str | None
     forward_connect_to_url: str | None
     created: float = field(default_factory=time.time)
     last_seen: float = field(default_factory=time.time)
     connections: int = 0
-    # (webhook_id, message) not yet sent; sent ones wait for the CLI's event_ack
+    # the "destination" the session's thin events come from (the CLI acks with it)
+    destination_id: str = field(default_factory=lambda: "ed_cli_" + secrets.token_hex(12))
+    # (ack key, message) not yet sent; sent ones wait for the CLI's event_ack
     outbox: deque = field(default_factory=lambda: deque(maxlen=MAX_OUTBOX))
 
 
@@ -154,16 +167,16 @@ def create_session(page: Page) -> Response:
             "key. You can find a list of your API keys at https://dashboard.stripe.com/account/"
             "apikeys.")
     params = validate_fields(SESSION_PARAMS, page.params)
-    features = params.get("websocket_features") or []
-    if FEATURE not in features:
+    asked = params.get("websocket_features") or []
+    features = tuple(f for f in FEATURES if f in asked)
+    if not features:
         raise InvalidRequest(
-            "The Connect Lab emulator streams snapshot events only (websocket feature "
-            f"'{FEATURE}'); thin events (v2_events) are not emulated. Use --events or "
-            "--all-snapshot.", param="websocket_features")
+            "websocket_features must include webhooks (snapshot events) or v2_events (thin "
+            "events), as stripe listen sends them.", param="websocket_features")
     device = params.get("device_name") or "unknown"
     session = Session(
         id="cliws_" + secrets.token_hex(16), platform=platform,
-        secret=_session_secret(key, device), feature=FEATURE, device_name=device,
+        secret=_session_secret(key, device), features=features, device_name=device,
         forward_to_url=params.get("forward_to_url"),
         forward_connect_to_url=params.get("forward_connect_to_url"),
     )
@@ -171,7 +184,7 @@ def create_session(page: Page) -> Response:
     return json_response(200, {
         "websocket_id": session.id,
         "websocket_url": f"ws://{request.host}/subscribe/{platform}",
-        "websocket_authorized_feature": session.feature,
+        "websocket_authorized_feature": ",".join(session.features),
         "secret": session.secret,
         "reconnect_delay": RECONNECT_DELAY,
         "display_connect_filter_warning": False,
@@ -226,9 +239,10 @@ def subscribe(emulator: Any, request: Request, platform: str) -> Response:
     session = hub.get(request.headers.get("Websocket-Id", ""))
     if session is None or session.platform != platform:
         return _refuse(400, UNKNOWN_ID)
-    wanted = request.args.get("websocket_feature", "")
-    if session.feature not in wanted.split(","):
-        return _refuse(400, f"This session is authorized for '{session.feature}' only.")
+    wanted = {f for f in request.args.get("websocket_feature", "").split(",") if f}
+    if not wanted or not wanted <= set(session.features):
+        return _refuse(400, "This session is authorized for "
+                            f"'{','.join(session.features)}' only.")
     if request.headers.get("Upgrade", "").lower() != "websocket" or \
             "werkzeug.socket" not in request.environ:
         return _refuse(400, "Expected a websocket upgrade.")
@@ -275,8 +289,8 @@ def _pump(hub: Hub, session: Session, ws: Any, closed: type[Exception]) -> None:
                 with hub.lock:
                     if not session.outbox:
                         break
-                    webhook_id, message = session.outbox.popleft()
-                unacked[webhook_id] = message
+                    ack_key, message = session.outbox.popleft()
+                unacked[ack_key] = message
                 ws.send(message)
             data = ws.receive(timeout=POLL_SECONDS)
             if data is None:
@@ -289,7 +303,8 @@ def _pump(hub: Hub, session: Session, ws: Any, closed: type[Exception]) -> None:
             if not isinstance(message, dict):
                 continue
             if message.get("type") == "event_ack":
-                unacked.pop(message.get("webhook_id"), None)
+                unacked.pop(_ack_key(message.get("webhook_id"), message.get("event_id")),
+                            None)
             elif message.get("type") == "webhook_response":
                 hub.record(session, message)
     except (closed, OSError):  # the CLI went away mid-send
@@ -300,13 +315,24 @@ def _pump(hub: Hub, session: Session, ws: Any, closed: type[Exception]) -> None:
 
 
 # -- 3. events into sessions ----------------------------------------------------------------
-def push(ctx: Context, event: dict[str, Any], platform: str) -> int:
-    """Queue ``event`` for every ``stripe listen`` session of ``platform``."""
+def _ack_key(webhook_id: Any, event_id: Any) -> str:
+    """What an ``event_ack`` names: the message's webhook (for a thin event, the session's
+    destination) and the event."""
+    return f"{webhook_id}|{event_id}"
+
+
+def _sessions(ctx: Context, platform: str, feature: str) -> tuple[Hub | None, list[Session]]:
     hub = ctx.emulator.workers.get("stripecli")
     if hub is None:
-        return 0
-    sessions = hub.for_platform(platform)
-    if not sessions:
+        return None, []
+    return hub, [s for s in hub.for_platform(platform) if feature in s.features]
+
+
+def push(ctx: Context, event: dict[str, Any], platform: str) -> int:
+    """Queue ``event`` for every ``stripe listen`` session of ``platform`` that asked for
+    snapshot events."""
+    hub, sessions = _sessions(ctx, platform, SNAPSHOT)
+    if hub is None or not sessions:
         return 0
     # The endpoint a CLI session stands for has no api_version: the account's default (the
     # event's own). The CLI drops a rendering whose api_version is set and not that default
@@ -332,11 +358,35 @@ def push(ctx: Context, event: dict[str, Any], platform: str) -> int:
                 "endpoint": {"api_version": api_version},
             })
             with hub.lock:
-                session.outbox.append((webhook_id, message))
+                session.outbox.append((_ack_key(webhook_id, event["id"]), message))
     return 0  # CLI sessions are not webhook endpoints (see the module docstring)
 
 
 subscribers.append(push)
+
+
+def push_thin(ctx: Context, event: dict[str, Any], platform: str) -> None:
+    """Queue a thin event's notification for every session that asked for thin events."""
+    hub, sessions = _sessions(ctx, platform, THIN)
+    if hub is None or not sessions:
+        return
+    payload = json.dumps(thin_events.notification(event), indent=2)
+    for session in sessions:
+        message = json.dumps({
+            "type": "v2_event",
+            "payload": payload,
+            "http_headers": {
+                "Content-Type": "application/json; charset=utf-8",
+                "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
+                "Stripe-Signature": sign(payload, session.secret),
+            },
+            "destination_id": session.destination_id,
+        })
+        with hub.lock:
+            session.outbox.append((_ack_key(session.destination_id, event["id"]), message))
+
+
+thin_events.subscribers.append(push_thin)
 
 
 # -- 4. what the CLI answered ---------------------------------------------------------------

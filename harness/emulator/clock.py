@@ -72,12 +72,14 @@ class IdFactory:
         # one urandom call per ID, not per character (62 letters: a negligible bias)
         return "".join(ALPHABET[b % 62] for b in secrets.token_bytes(length))
 
-    def secret(self, length: int = 24) -> str:
+    def secret(self, length: int = 24, *, outside_stream: bool = False) -> str:
         """A bearer secret (link token, client secret, ``whsec_``, OAuth code): always from
         ``secrets``, even when seeded, so two seeded runs never share one. A seeded stream
         still draws its characters and discards them, so the object IDs that follow are
-        the same as they always were (notebook outputs stay put)."""
-        if self._rng is not None:
+        the same as they always were (notebook outputs stay put). ``outside_stream``: a
+        secret the stream never sees (the Dashboard's links and sessions, which a notebook
+        or a reader's browser may ask for at any point without moving the IDs after it)."""
+        if self._rng is not None and not outside_stream:
             self._rng.choices(ALPHABET, k=length)
         return "".join(ALPHABET[b % 62] for b in secrets.token_bytes(length))
 

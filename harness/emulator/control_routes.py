@@ -9,7 +9,8 @@ from typing import Any
 from . import faults as faults_mod
 from .context import Context
 from .errors import InvalidRequest, PermissionDenied
-from .params import Enum, Int, ListOf, Str, Url
+from .hosted import dashboard_session
+from .params import Bool, Enum, Int, ListOf, Obj, Str, Url
 from .registry import registry, route
 from .resources import accounts, oauth, payment_intents, setup_intents
 
@@ -101,9 +102,16 @@ def platform(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 
 def _connect_settings(ctx: Context) -> dict[str, Any]:
     uris = oauth.redirect_uris(ctx.store, ctx.platform)
+    own = ctx.find(ctx.platform, "account")
+    account = own[1] if own else {}
+    look = (account.get("settings") or {}).get("branding") or {}
     return {"object": "emulator.connect_settings",
             "client_id": oauth.client_id_of(ctx.store, ctx.platform),
-            "redirect_uris": uris, "default_redirect_uri": uris[0] if uris else None}
+            "redirect_uris": uris, "default_redirect_uri": uris[0] if uris else None,
+            "express_oauth": oauth.express_oauth_enabled(ctx.store, ctx.platform),
+            "branding": {"name": accounts.display_name(account), "icon": look.get("icon"),
+                         "primary_color": look.get("primary_color"),
+                         "secondary_color": look.get("secondary_color")}}
 
 
 @route("GET", "/_emulator/connect/settings", params={})
@@ -114,14 +122,30 @@ def connect_settings(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 
 
 @route("POST", "/_emulator/connect/settings",
-       params={"redirect_uris": ListOf(item=Url(), max_items=20, nullable=True)})
+       params={"redirect_uris": ListOf(item=Url(), max_items=20, nullable=True),
+               "express_oauth": Bool(),
+               "branding": Obj(fields={"name": Str(max_length=100), "icon": Str(max_length=2000),
+                                       "primary_color": Str(), "secondary_color": Str()})})
 def update_connect_settings(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
-    """Replace the OAuth redirect URIs (the first is the default), as the Dashboard's
-    "Redirects" setting does; each must be a valid URL."""
+    """What the Dashboard's Connect settings change: the OAuth redirect URIs (replaced; the
+    first is the default; each a valid URL), onboarding Express accounts with OAuth on or
+    off, and the branding the hosted pages show (name, icon URL, ``#rrggbb`` colours)."""
     _platform_only(ctx)
     if "redirect_uris" in params:
-        oauth.set_redirect_uris(ctx.emulator, ctx.platform, params["redirect_uris"])
+        oauth.set_redirect_uris(ctx.emulator, ctx.platform, params["redirect_uris"] or [])
+    if "express_oauth" in params:
+        oauth.set_express_oauth(ctx.emulator, ctx.platform, params["express_oauth"])
+    if params.get("branding"):
+        oauth.set_branding(ctx, params["branding"])
     return _connect_settings(ctx)
+
+
+@route("POST", "/_emulator/dashboard/login_links", params={"page": Str(max_length=300)})
+def dashboard_login_link(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    """A single-use link into this platform's Dashboard (``hosted/dashboard_session.py``),
+    landing on ``page`` (a path inside the Dashboard, such as ``connect/accounts``)."""
+    _platform_only(ctx)
+    return dashboard_session.new_login_link(ctx, params.get("page") or "")
 
 
 @route("GET", "/_emulator/clock", params={})

@@ -100,23 +100,32 @@ def migrate(store: Store) -> None:
 # An OAuth access token is a secret key of the platform's bound to the account it was
 # granted for (kind ``access:<account>``); the account's publishable key is
 # ``publishable:<account>``. A revoked token stays known (``revoked:<account>``), so it is
-# refused rather than taken for a new platform's key.
-ACCESS, REVOKED = "access", "revoked"
+# refused rather than taken for a new platform's key. A token granted ``scope=read_only``
+# is kind ``access_read_only:<account>``: "read-only access to the connected account"
+# (https://docs.stripe.com/connect/oauth-reference), so it may only read.
+ACCESS, READ_ONLY, REVOKED = "access", "access_read_only", "revoked"
 
 
 def split(kind: str) -> tuple[str, str | None]:
     """(key type, the account a key is bound to): ``("secret", "acct_…")`` for an access
     token, ``("publishable", None)`` for a platform's publishable key, and so on."""
     base, _, account = kind.partition(":")
-    return ("secret" if base == ACCESS else base), (account or None)
+    return ("secret" if base in (ACCESS, READ_ONLY) else base), (account or None)
 
 
-def issue_for_account(store: Store, platform: str, account: str) -> tuple[str, str]:
-    """A new access token acting as ``account``, and the account's publishable key (one per
-    account, issued once)."""
+def read_only(kind: str) -> bool:
+    """Whether a key of this kind may only read (an OAuth ``read_only`` access token)."""
+    return kind.partition(":")[0] == READ_ONLY
+
+
+def issue_for_account(store: Store, platform: str, account: str, *,
+                      read_only: bool = False) -> tuple[str, str]:
+    """A new access token acting as ``account`` (only reading, if ``read_only``), and the
+    account's publishable key (one per account, issued once)."""
     token = SECRET_PREFIXES[0] + "".join(ALPHABET[b % 62] for b in secrets.token_bytes(99))
+    kind = READ_ONLY if read_only else ACCESS
     store.execute("INSERT INTO api_keys (hash, platform, kind, publishable) VALUES (?,?,?,NULL)",
-                  (digest(token), platform, f"{ACCESS}:{account}"))
+                  (digest(token), platform, f"{kind}:{account}"))
     row = store.execute("SELECT publishable FROM api_keys WHERE platform=? AND kind=?",
                         (platform, f"publishable:{account}")).fetchone()
     if row is not None:
@@ -130,5 +139,5 @@ def issue_for_account(store: Store, platform: str, account: str) -> tuple[str, s
 def revoke_account(store: Store, platform: str, account: str) -> None:
     """End every key issued for ``account`` (its deauthorization)."""
     store.execute("UPDATE api_keys SET kind=?, publishable=NULL WHERE platform=? AND kind IN "
-                  "(?, ?)", (f"{REVOKED}:{account}", platform, f"{ACCESS}:{account}",
-                             f"publishable:{account}"))
+                  "(?, ?, ?)", (f"{REVOKED}:{account}", platform, f"{ACCESS}:{account}",
+                                f"{READ_ONLY}:{account}", f"publishable:{account}"))

@@ -37,6 +37,7 @@ from .errors import (
 from .expand import expand
 from .faults import drop_connection
 from .forms import MAX_FIELDS, decode, decode_json, decode_pairs
+from .keys import read_only as read_only_key
 from .keys import split as split_key_kind
 from .params import validate_fields
 from .registry import Route
@@ -50,6 +51,7 @@ IDEMPOTENCY_TTL = 24 * 3600
 # Stripe documents no request-size limit; 1 MiB is far above any real request (50 metadata
 # keys of 500 characters and 100 line items stay under 100 KB) and bounds unauthenticated work.
 MAX_BODY = 1 << 20
+MAX_IDEMPOTENCY_KEY = 255
 MAX_QUERY = 64 << 10  # a query string this long is no list filter
 LOG_ENTRY = "connect_lab.log_entry"  # what the request log keeps of an API call
 DROP_RESPONSE = "connect_lab.drop_response"  # environ flag set by an injected ``drop`` fault
@@ -203,17 +205,31 @@ class HttpLayer:
                 "https://dashboard.stripe.com/account/apikeys."
             )
         account = self.acting_account(request, platform, key, bound)
+        if read_only_key(kind) and request.method not in ("GET", "HEAD"):
+            # The docs give no wording for a write with a read_only token; this is the
+            # answer Stripe gives a key without the permission an endpoint needs.
+            raise PermissionDenied(
+                f"The provided key '{mask_key(key)}' does not have the required permissions "
+                f"for this endpoint on account '{account}': it was granted scope=read_only.")
+        idem_key = request.headers.get("Idempotency-Key")
+        if idem_key and len(idem_key) > MAX_IDEMPOTENCY_KEY:
+            # "Idempotency keys are up to 255 characters long"
+            # (https://docs.stripe.com/api/idempotent_requests; the error's wording is not
+            # documented). Checked before the key is kept anywhere (log, table, controls).
+            raise InvalidRequest(
+                f"Invalid Idempotency-Key: it is {len(idem_key)} characters long; keys are up "
+                f"to {MAX_IDEMPOTENCY_KEY} characters.", param="Idempotency-Key")
         if not route.path.startswith("/_emulator/"):
             request.environ[LOG_ENTRY] = (platform, {
                 "id": request_id, "method": request.method, "path": request.path,
                 "params": dict(params), "account": account if account != platform else None,
-                "key_type": key_type, "idempotency_key": request.headers.get("Idempotency-Key"),
+                "key_type": key_type, "idempotency_key": idem_key,
                 "created": self.emulator.clock.now(platform)})
         version = request.headers.get("Stripe-Version") or self.emulator.platform_version(platform)
         self.emulator.check_version(version)
         ctx = Context(self.emulator, platform, account, version, key_type,
                       request_id=request_id, base_url=public_base(self.emulator, request),
-                      idempotency_key=request.headers.get("Idempotency-Key"),
+                      idempotency_key=idem_key,
                       masked_key=mask_key(key))
         # API v2 has no expand[] (it has ``include``, a parameter of the routes that take it):
         # there ``expand`` is a parameter like any other, unknown unless a route declares it.
@@ -225,7 +241,6 @@ class HttpLayer:
         if self.emulator.faults.check(request.method, request.path, platform):
             request.environ[DROP_RESPONSE] = True  # run and commit, then answer nothing
 
-        idem_key = request.headers.get("Idempotency-Key")
         headers = {"Stripe-Version": version}
         if ctx.is_connected:
             headers["Stripe-Account"] = account

@@ -191,7 +191,8 @@ def _offset(page: str, query: str) -> int:
     try:
         raw = base64.urlsafe_b64decode(page + "=" * (-len(page) % 4)).decode()
         offset, digest = raw.split(":", 1)
-        if _token(int(offset), query) == page:
+        # a negative offset was never handed out (it would read from the end)
+        if int(offset) >= 0 and _token(int(offset), query) == page:
             return int(offset)
     except (ValueError, UnicodeDecodeError):
         pass

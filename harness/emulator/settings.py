@@ -61,4 +61,14 @@ class Settings:
         Japan's for one has none), so the emulator charges the same 30 cents converted at
         its own rate into that currency's own unit: 45 yen, not 30 (``fx.USD_PER_UNIT``)."""
         percent = self.fee_percent + (self.conversion_fee_percent if converted else 0.0)
-        return int(amount * percent / 100 + 0.5) + fx.convert(self.fee_fixed, "usd", currency)
+        return int(amount * percent / 100 + 0.5) + self.in_currency(self.fee_fixed, currency)
+
+    def dispute_fee_in(self, currency: str) -> int:
+        """The dispute fee (``dispute_fee``, US cents) on a balance in ``currency``: priced
+        in US cents like the card fee's fixed part, and converted the same way (2239 yen)."""
+        return self.in_currency(self.dispute_fee, currency)
+
+    @staticmethod
+    def in_currency(us_cents: int, currency: str) -> int:
+        """A fee Stripe prices in US cents, in minor units of the settlement ``currency``."""
+        return fx.convert(us_cents, "usd", currency)

@@ -29,8 +29,9 @@ from typing import Any
 from .errors import InvalidRequest
 from .registry import registry
 
+# ASCII digits only: ``\d`` alone takes "２０２４" or "١٩٩٠" for a year, which Stripe does not
 _PATTERN = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})(?:\.([a-z]+))?((?:;\s*[a-z0-9_]+=v\d+)*)$"
+    r"^(\d{4})-(\d{2})-(\d{2})(?:\.([a-z]+))?((?:;\s*[a-z0-9_]+=v\d+)*)$", re.ASCII
 )
 PREVIEW = "preview"
 

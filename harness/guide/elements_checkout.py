@@ -341,3 +341,20 @@ __all__ = [
     "CheckoutPage", "CheckoutResult", "connect_homeowner", "platform_rows",
     "start_marketplace_platform",
 ]
+
+
+def page_payments(lab: Lab, platform: PlatformHandle, listing: str):
+    """The PaymentIntents the platform's checkout page made for ``listing`` (one per page
+    load), with what Stripe says of each now: pay in the page above by hand, run this, and
+    your payment is the ``succeeded`` row."""
+    import pandas as pd
+
+    rows = []
+    for booking in platform.db.query(
+            "SELECT payment_intent, nights FROM bookings WHERE listing_id=? AND payment_intent"
+            " IS NOT NULL ORDER BY id", (listing,)):
+        pi = lab.client.v1.payment_intents.retrieve(booking["payment_intent"])
+        rows.append({"payment_intent": pi.id, "nights": booking["nights"], "amount": pi.amount,
+                     "status": pi.status, "amount_received": pi.amount_received})
+    columns = ["payment_intent", "nights", "amount", "status", "amount_received"]
+    return pd.DataFrame(rows, columns=columns).set_index("payment_intent")

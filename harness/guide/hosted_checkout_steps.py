@@ -527,3 +527,9 @@ def catalog_table(lab: Lab, catalog: Mapping[str, str]):
                      "name": price.product.name, "unit_amount": price.unit_amount,
                      "currency": price.currency, "type": price.type})
     return pd.DataFrame(rows)
+
+
+def paid_by_hand(lab: Lab, session_id: str) -> bool:
+    """Has this Session been paid already (the learner opened the printed link and paid)?
+    Then the notebook reads that payment instead of paying the Session a second time."""
+    return lab.client.v1.checkout.sessions.retrieve(session_id).status == "complete"

@@ -314,7 +314,10 @@ class _Driver:
 
     def close(self) -> None:
         if self._pool is not None:
-            self._pool.submit(self._shutdown).result(timeout=30)
+            try:
+                self._pool.submit(self._shutdown).result(timeout=30)
+            except RuntimeError:  # at exit, after concurrent.futures stopped its threads
+                pass
             self._pool.shutdown()
             self._pool = None
 
@@ -426,7 +429,13 @@ def complete_oauth(lab: Lab, platform: PlatformHandle, homeowner_id: str, *,
         with page.expect_response(lambda r: r.url.startswith(back)) as info:
             page.click("#deny" if deny else "#submit")
         response = info.value
-        return Outcome(response.status, response.url, _body_of(response))
+        body = _body_of(response)
+        if isinstance(body, str):  # the page the homeowner ends on: what it tells her
+            page.wait_for_selector("h1")
+            body = {"page": page.inner_text("h1"),
+                    "says": page.inner_text("#connected") if page.locator("#connected").count()
+                    else page.inner_text("body")[:200]}
+        return Outcome(response.status, response.url, body)
 
     return _driver.run(run)
 
@@ -568,3 +577,36 @@ def express_dashboard(lab: Lab, account_id: str) -> Dashboard:
         tables[name] = (pd.DataFrame(rows[1:], columns=rows[0]) if rows
                         else parser.texts.get(name, "").strip())
     return Dashboard(link.url, page.status, parser.texts.get("heading", "").strip(), tables)
+
+
+def complete_link(lab: Lab, url: str, account_id: str, *, fill: dict[str, str] | None = None,
+                  timeout: float = 600) -> Outcome:
+    """Open an Account Link (v1 or v2: the same hosted form) as the homeowner would, type
+    what ``fill`` gives (her name, say), keep Stripe's test values for the rest and submit;
+    returns the page it ends on. In test
+    mode a person must do it: the link is printed and the account is watched until its
+    requirements are met."""
+    if not lab.config.is_emulator:
+        print("open this link and finish Stripe's onboarding form:", url)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            entries = lab.client.v2.core.accounts.retrieve(
+                account_id, {"include": ["requirements"]}).requirements.entries
+            if not entries:
+                return Outcome(None, None, "onboarding completed by hand")
+            time.sleep(3)
+        raise TimeoutError("the onboarding form was not completed in time")
+
+    def run(context: Any) -> Outcome:
+        page = context.new_page()
+        page.goto(url)
+        page.wait_for_selector("#onboarding-form")
+        due = int(page.inner_text("#currently-due") or 0) \
+            if page.locator("#currently-due").count() else 0
+        _fill(page, fill)
+        page.click("#submit")
+        page.wait_for_load_state()
+        heading = page.locator("h1").first.inner_text() if page.locator("h1").count() else ""
+        return Outcome(200, page.url, heading, {"due_before": due})
+
+    return _driver.run(run)

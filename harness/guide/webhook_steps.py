@@ -5,6 +5,7 @@ The pieces, each a short call from a notebook cell:
 * :func:`start_platform`: the platform app with the marketplace and Maya connected;
 * :func:`listen`: ``stripe listen --events … --forward-to <platform>/webhook`` in the
   background, its ``whsec_`` given to the platform (:func:`use_secrets`);
+  :func:`listen_thin` the same for thin events (``--all-thin``, ``/webhook/thin``);
 * :func:`book` and :func:`pay`: a booking made through the platform's ``/checkout`` route,
   then paid the way a browser would, server-side here;
 * :func:`cli_log`, :func:`decisions`, :func:`bookings`: what the CLI printed (timestamps
@@ -38,9 +39,9 @@ from .elements_checkout import start_marketplace_platform
 
 __all__ = [
     "FULFILMENT_EVENTS", "bare_listen", "book", "bookings", "cli_log", "decisions",
-    "deliveries", "event_payload", "listen", "masked", "pay", "post_webhook", "redeliver",
-    "sign", "start_platform", "trigger", "use_secrets", "wait_for_booking",
-    "wait_for_decision", "wait_for_delivery",
+    "deliveries", "event_payload", "listen", "listen_thin", "masked", "pay", "post_webhook",
+    "redeliver", "sign", "start_platform", "thin_decisions", "trigger", "use_secrets",
+    "wait_for_booking", "wait_for_decision", "wait_for_delivery",
 ]
 
 # The events the platform's /webhook acts on (harness/platform/webhooks.py).
@@ -111,6 +112,20 @@ def listen(lab: Lab, platform: PlatformHandle,
     platform is told its signing secret. Stop it with ``listener.stop()``."""
     listener = StripeCLI.for_lab(lab).listen(platform.url_for("/webhook"), events=list(events))
     use_secrets(platform, listener.secret)
+    return listener
+
+
+def listen_thin(lab: Lab, platform: PlatformHandle,
+                events: Sequence[str] | str = "all-thin") -> Listener:
+    """``stripe listen --all-thin --forward-to <platform>/webhook/thin`` (or ``--events`` with
+    thin types such as ``v2.core.account[requirements].updated``) in the background: the
+    Accounts v2 notifications, verified by the platform with ``parse_event_notification``.
+    CLI 1.52 refuses to send snapshot and thin events to one URL, so this is a listener of
+    its own; the platform is told its secret beside the ones it has."""
+    chosen = events if isinstance(events, str) else list(events)
+    listener = StripeCLI.for_lab(lab).listen(platform.url_for("/webhook/thin"), events=chosen)
+    kept = [s for s in (platform.config.webhook_secret or "").split(",") if s]
+    use_secrets(platform, *kept, listener.secret)
     return listener
 
 
@@ -216,6 +231,29 @@ def decisions(platform: PlatformHandle):
     rows = platform.db.query(
         "SELECT id AS event, type, object_id, decision FROM webhook_events ORDER BY rowid")
     return pd.DataFrame(rows, columns=["event", "type", "object_id", "decision"])
+
+
+def thin_decisions(lab: Lab, platform: PlatformHandle, object_id: str | None = None,
+                   timeout: float = 15):
+    """What ``/webhook/thin`` decided, one row per thin event of the platform (about
+    ``object_id`` when given), in the order Stripe created them: the CLI forwards events
+    in parallel, so arrival order varies from run to run and this order does not (pandas).
+    Waits until the handler has seen every listed event."""
+    import pandas as pd
+
+    params: dict[str, Any] = {"limit": 100}
+    if object_id:
+        params["object_id"] = object_id
+    events = list(reversed(lab.client.v2.core.events.list(params).data))
+
+    def decided() -> dict[str, str] | None:
+        rows = {r["id"]: r["decision"] for r in platform.db.query(
+            "SELECT id, decision FROM webhook_events")}
+        return rows if all(e.id in rows for e in events) else None
+
+    found = _wait(decided, "the thin handler to decide on every event", timeout)
+    return pd.DataFrame([{"type": e.type, "decision": found[e.id]} for e in events],
+                        columns=["type", "decision"])
 
 
 # -- forged and repeated deliveries ------------------------------------------------------------

@@ -15,7 +15,8 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
-__all__ = ["call", "connect_settings", "emulator_keys", "oauth_client_id", "platform_info",
+__all__ = ["call", "connect_settings", "dashboard_login_link", "emulator_keys",
+           "oauth_client_id", "platform_info", "set_branding", "set_express_oauth",
            "set_redirect_uris"]
 
 
@@ -61,6 +62,30 @@ def set_redirect_uris(api_base: str, secret_key: str, uris: list[str]) -> list[s
     params = {"redirect_uris": ""} if not uris else {
         f"redirect_uris[{i}]": uri for i, uri in enumerate(uris)}
     return call(api_base, secret_key, "/_emulator/connect/settings", params)["redirect_uris"]
+
+
+def set_branding(api_base: str, secret_key: str, *, name: str | None = None,
+                 primary_color: str | None = None, secondary_color: str | None = None,
+                 icon: str | None = None) -> dict[str, Any]:
+    """Settings → Branding: the name, ``#rrggbb`` colours and icon URL that the hosted
+    onboarding and OAuth pages show. Returns the branding as saved."""
+    given = {"name": name, "primary_color": primary_color,
+             "secondary_color": secondary_color, "icon": icon}
+    params = {f"branding[{k}]": v for k, v in given.items() if v is not None}
+    return call(api_base, secret_key, "/_emulator/connect/settings", params)["branding"]
+
+
+def set_express_oauth(api_base: str, secret_key: str, enabled: bool) -> bool:
+    """Connect settings → OAuth: "Enable onboarding Express accounts with OAuth"."""
+    return call(api_base, secret_key, "/_emulator/connect/settings",
+                {"express_oauth": "true" if enabled else "false"})["express_oauth"]
+
+
+def dashboard_login_link(api_base: str, secret_key: str, page: str = "") -> str:
+    """``POST /_emulator/dashboard/login_links``: a single-use link into the platform's
+    Dashboard (it works once, for five minutes), landing on ``page``."""
+    params = {"page": page} if page else {}
+    return call(api_base, secret_key, "/_emulator/dashboard/login_links", params)["url"]
 
 
 def oauth_client_id(api_base: str, secret_key: str) -> str | None:

@@ -21,7 +21,9 @@ way the notebooks print them:
   emulator's and Stripe's shapes, https://docs.stripe.com/api/accounts/login_link/object)
   become ``…/acct_…/[redacted]``;
 * OAuth authorization codes ``ac_…`` (in a redirect's ``code=``, or a token request's
-  body): ``ac_[redacted]``.
+  body): ``ac_[redacted]``; OAuth refresh tokens ``rt_…`` (in the token answer the SDK
+  logs at DEBUG, and in a refresh request's body), which mint access tokens until the
+  account is deauthorized: ``rt_[redacted]``.
 
 Publishable keys (``pk_``) are public by design and left alone.
 """
@@ -46,13 +48,14 @@ CLIENT_SECRET = re.compile(
 LINK_TOKEN = re.compile(r"(/(?:setup/[a-z]|express)/acct_[A-Za-z0-9]+/)(?!\[redacted\])"
                         r"[^\s\"'<>?#&/]+")
 OAUTH_CODE = re.compile(r"(?<![A-Za-z0-9_])ac_[A-Za-z0-9]{8,}")
+REFRESH_TOKEN = re.compile(r"(?<![A-Za-z0-9_])rt_[A-Za-z0-9]{8,}")
 LOGGERS = ("stripe", "werkzeug", "urllib3", "urllib3.connectionpool", "urllib3.util.retry",
            "requests", "httpx", "flask.app", "harness", "harness.emulator", "harness.platform")
 
 
 def redact(text: str) -> str:
-    """``text`` with every API key, webhook secret, client secret, hosted-link token and
-    OAuth code masked."""
+    """``text`` with every API key, webhook secret, client secret, hosted-link token, OAuth
+    code and OAuth refresh token masked."""
     if "_secret_" in text:
         text = CLIENT_SECRET.sub(r"\1_secret_[redacted]", text)
     if "whsec_" in text:
@@ -63,6 +66,8 @@ def redact(text: str) -> str:
         text = LINK_TOKEN.sub(r"\1[redacted]", text)
     if "ac_" in text:
         text = OAUTH_CODE.sub("ac_[redacted]", text)
+    if "rt_" in text:
+        text = REFRESH_TOKEN.sub("rt_[redacted]", text)
     return text
 
 

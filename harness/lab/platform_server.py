@@ -181,9 +181,11 @@ def start_platform(
     webhook_secret: str | None = None,
     db_path: str = ":memory:",
     fee_percent: float = FEE_PERCENT,
+    port: int = 0,
 ) -> PlatformHandle:
-    """Start the platform app on 127.0.0.1 and a free port, seeded with the marketplace."""
-    server = BackgroundServer(None)  # app set below, once we know our own URL
+    """Start the platform app on 127.0.0.1 and a free port (or ``port``), seeded with the
+    marketplace."""
+    server = BackgroundServer(None, port=port)  # app set below, once we know our own URL
     config = PlatformConfig(
         secret_key=lab.config.secret_key,
         publishable_key=lab.publishable_key,

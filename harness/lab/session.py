@@ -19,6 +19,31 @@ from .emulator_controls import emulator_keys
 from .server import BackgroundServer
 
 STRIPE_API_BASE = "https://api.stripe.com"
+STRIPE_DASHBOARD = "https://dashboard.stripe.com/test/"
+# The emulator's Dashboard pages and where the same page is on dashboard.stripe.com in test
+# mode (a trailing "/" takes the rest of the path: an object's ID).
+DASHBOARD_PAGES = {
+    "": "dashboard",
+    "payments": "payments", "payments/": "payments/",
+    "disputes/": "disputes/",
+    "balance": "balance/overview",
+    "connect/accounts": "connect/accounts/overview", "connect/accounts/": "connect/accounts/",
+    "developers": "apikeys", "developers/logs": "logs",
+    "developers/webhooks": "webhooks", "developers/webhooks/": "webhooks/",
+    "developers/events": "events", "developers/events/": "events/",
+    "settings/connect": "settings/connect",
+}
+
+
+def stripe_dashboard_url(page: str = "") -> str:
+    """The dashboard.stripe.com (test mode) address of an emulator Dashboard ``page``."""
+    page = page.strip("/")
+    if page in DASHBOARD_PAGES:
+        return STRIPE_DASHBOARD + DASHBOARD_PAGES[page]
+    head, _, rest = page.rpartition("/")
+    if head + "/" in DASHBOARD_PAGES:
+        return STRIPE_DASHBOARD + DASHBOARD_PAGES[head + "/"] + rest
+    raise ValueError(f"No Dashboard page {page!r}; pages: {sorted(DASHBOARD_PAGES)}")
 
 
 @dataclass
@@ -96,6 +121,20 @@ class Lab:
         self._check_running()
         return int(emulator_controls.call(self.api_base, self.config.secret_key,
                                           "/_emulator/clock")["now"])
+
+    def dashboard_url(self, page: str = "") -> str:
+        """The platform's Dashboard at ``page`` (``""`` Home, ``"connect/accounts"``,
+        ``"payments/pi_…"``, ``"settings/connect"``, …, see ``DASHBOARD_PAGES``).
+
+        Emulator: a fresh single-use login link (it works once, for five minutes; opening
+        it logs the browser in with a cookie). Test mode: the same page on
+        dashboard.stripe.com, where you log in as usual."""
+        if not self.config.is_emulator:
+            return stripe_dashboard_url(page)
+        self._check_running()
+        stripe_dashboard_url(page)  # the same pages on both backends
+        return emulator_controls.dashboard_login_link(self.api_base, self.config.secret_key,
+                                                      page.strip("/"))
 
     @property
     def platform_id(self) -> str:

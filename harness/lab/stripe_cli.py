@@ -206,13 +206,22 @@ class StripeCLI:
         """Start ``stripe listen`` in the background and wait for its "Ready!" line.
 
         CLI 1.52 needs an explicit choice of events: ``events="all"`` becomes
-        ``--all-snapshot``, a list becomes ``--events a,b``. Platform events go to
-        ``forward_to``; Connect events (those with ``account``) to ``forward_connect_to``,
-        which defaults to ``forward_to``, as in the CLI.
+        ``--all-snapshot``, ``events="all-thin"`` becomes ``--all-thin`` (every thin v2
+        event), a list becomes ``--events a,b`` (thin types such as
+        ``v2.core.account.created`` may be in it: the CLI tells them apart by their ``v2.``
+        prefix). Platform events go to ``forward_to``; Connect events (those with
+        ``account``, or a thin event's ``context``) to ``forward_connect_to``, which
+        defaults to ``forward_to``, as in the CLI. CLI 1.52 refuses to forward snapshot and
+        thin events to the same URL: run one listener per kind. (1.52 still accepts the
+        older ``--thin-events``/``--forward-thin-to`` but hides them from ``--help``; the
+        CLI's ``v2`` branch refuses them (``pkg/cmd/listen.go``, ``checkRemovedFlags``), so
+        they are not used here.)
         """
         command = ["listen", "--skip-update"]
         if isinstance(events, str) and events == "all":
             command.append("--all-snapshot")
+        elif isinstance(events, str) and events == "all-thin":
+            command.append("--all-thin")
         else:
             names = [events] if isinstance(events, str) else list(events)
             if not names:

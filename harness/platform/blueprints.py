@@ -7,7 +7,8 @@ import pkgutil
 
 from flask import Blueprint
 
-STEP_MODULES = ("auth", "onboarding", "checkout", "webhooks", "hosted_checkout")
+STEP_MODULES = ("auth", "onboarding", "checkout", "webhooks", "thin_webhooks",
+                "hosted_checkout")
 
 
 def all_blueprints() -> list[Blueprint]:

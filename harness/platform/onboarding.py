@@ -129,6 +129,11 @@ Set up payouts</a> (Account Links, today's flow)</p>
 <form method="post" action="{{ request.script_root }}/logout">
 <button id="sign-out" type="submit">Sign out</button></form>"""
 
+CONNECTED = """<p id="connected">{{ homeowner.name }}, your Stripe account
+<code id="account">{{ account_id }}</code> is connected to Connect Lab Rentals. Your share of
+each booking will be paid out to the bank account you gave Stripe.</p>
+<p><a class="button secondary" href="/">Back to your listings</a></p>"""
+
 RETURNED = """<p id="status" data-status="{{ outcome }}">{{ message }}</p>
 <table><tr><td>account</td><td id="account">{{ account.id }}</td></tr>
 <tr><td>details_submitted</td><td id="details-submitted">{{ account.details_submitted }}</td></tr>
@@ -191,7 +196,10 @@ def handle_oauth_redirect() -> Any:
         # account stays connected to the platform without a homeowner.
         _release(connected_account_id)
         return jsonify(error=ALREADY_CONNECTED), 409
-    return jsonify(success=True), 200
+    if request.accept_mimetypes.accept_html:  # a person's browser: say so in words
+        return _page("You're connected", CONNECTED, homeowner=auth.acting_homeowner(),
+                     account_id=connected_account_id)
+    return jsonify(success=True), 200  # the guide's answer, for a script
 
 
 def _release(account_id: str) -> None:

@@ -54,9 +54,11 @@ def platform(lab: Lab) -> Iterator[PlatformHandle]:
 def test_oauth_form_in_a_browser_saves_an_enabled_account(lab: Lab,
                                                           platform: PlatformHandle) -> None:
     outcome = onboarding.complete_oauth(lab, platform, "ho_001")
-    assert (outcome.status, outcome.body) == (200, {"success": True})
     account_id = onboarding.saved_account(platform, "ho_001")
     assert account_id and account_id.startswith("acct_")
+    # a real browser asks for HTML: Maya reads that she is connected, not a JSON body
+    assert (outcome.status, outcome.body["page"]) == (200, "You're connected")
+    assert f"your Stripe account {account_id} is connected" in outcome.body["says"]
     account = lab.client.v1.accounts.retrieve(account_id)
     assert account.type == "express" and account.email == "maya.chen@example.com"
     assert account.charges_enabled and account.payouts_enabled

@@ -9,6 +9,7 @@ fixtures unchanged.
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import threading
 import time
@@ -180,6 +181,98 @@ def test_connect_events_go_to_forward_connect_to(
     listener.wait_for(f"connect account.updated [{event.id}]")
 
 
+# -- thin events: stripe listen --all-thin / --events v2.… ---------------------------------
+class ThinHandler:
+    """A platform's thin-event endpoint, as the docs write one: verify the notification
+    with ``client.parse_event_notification``, then fetch the full event. It answers 200
+    when both worked, 400 when the signature did not verify."""
+
+    def __init__(self, client: stripe.StripeClient) -> None:
+        self.client = client
+        self.secret = ""
+        self.handled: list[dict[str, Any]] = []
+        self.changed = threading.Condition()
+        self.server = BackgroundServer(self.app)
+
+    def app(self, environ: dict, start_response: Any) -> Any:
+        request = Request(environ)
+        body = request.get_data()
+        try:
+            note = self.client.parse_event_notification(
+                body, request.headers.get("Stripe-Signature"), self.secret)
+        except stripe.SignatureVerificationError:
+            return Response("bad signature", status=400)(environ, start_response)
+        event = note.fetch_event()
+        with self.changed:
+            self.handled.append({"path": request.path, "note": note, "event": event})
+            self.changed.notify_all()
+        return Response("handled", status=200)(environ, start_response)
+
+    def wait_for(self, event_type: str, timeout: float = 15) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        with self.changed:
+            while True:
+                for got in self.handled:
+                    if got["note"].type == event_type:
+                        return got
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"no {event_type} handled within {timeout} s")
+                self.changed.wait(left)
+
+
+def test_listen_all_thin_forwards_signed_thin_events_the_sdk_verifies(
+    server: BackgroundServer,
+) -> None:
+    key = _key()
+    cli = StripeCLI(key, api_base=server.url)
+    client = stripe.StripeClient(key, base_addresses={"api": server.url},
+                                 max_network_retries=0)
+    handler = ThinHandler(client)
+    with handler.server, cli.listen(handler.server.url_for("/thin"),
+                                    events="all-thin") as listening:
+        handler.secret = listening.secret or ""
+        assert "--all-thin" in listening.display
+        account = client.v2.core.accounts.create({"display_name": "Maya"})
+        client.v2.core.accounts.update(account.id, {"display_name": "Maya R."})
+        created = handler.wait_for("v2.core.account.created")
+        updated = handler.wait_for("v2.core.account.updated")
+        note, event = created["note"], created["event"]
+        assert created["path"] == "/thin"
+        assert type(note).__name__ == "V2CoreAccountCreatedEventNotification"
+        assert note.related_object.id == account.id and note.context is None
+        assert event.id == note.id and event.changes.before is None
+        assert updated["event"].changes.after.display_name == "Maya R."
+        assert note.fetch_related_object().display_name == "Maya R."
+        listening.wait_for(f"[200] POST {handler.server.url_for('/thin')} [{note.id}]")
+        responses = {r["event"]: r for r in listening.responses()}
+        assert responses[note.id]["status"] == 200
+        assert responses[note.id]["event_type"] == "v2.core.account.created"
+        assert {"type": "v2.core.account.created", "id": note.id, "connect": False} in \
+            listening.events()
+
+
+def test_listen_events_filters_thin_types_and_a_foreign_secret_fails(
+    server: BackgroundServer,
+) -> None:
+    """``--events v2.core.account.updated`` (CLI 1.52 tells thin from snapshot types by the
+    ``v2.`` prefix) forwards only that type; a handler holding another secret refuses it."""
+    key = _key()
+    cli = StripeCLI(key, api_base=server.url)
+    client = stripe.StripeClient(key, base_addresses={"api": server.url},
+                                 max_network_retries=0)
+    handler = ThinHandler(client)
+    handler.secret = "whsec_" + "0" * 64
+    with handler.server, cli.listen(handler.server.url_for("/only-updated"),
+                                    events=["v2.core.account.updated"]) as listening:
+        account = client.v2.core.accounts.create({"display_name": "Maya"})
+        client.v2.core.accounts.update(account.id, {"display_name": "Maya R."})
+        line = listening.wait_for(re.compile(r"<--\s+\[400\] POST .*only-updated"))
+        assert "[evt_test_" in line
+        assert [e["type"] for e in listening.events()] == ["v2.core.account.updated"]
+        assert handler.handled == []
+
+
 def test_supported_triggers_exit_zero(server: BackgroundServer) -> None:
     def run(chain: list[str]) -> dict[str, list[str]]:
         cli = StripeCLI(_key(), api_base=server.url)
@@ -226,8 +319,16 @@ def test_session_api_answers_what_the_cli_reads(server: BackgroundServer) -> Non
 
     thin = client.post("/v1/stripecli/sessions", headers={"Authorization": f"Bearer {key}"},
                        data={"device_name": "pytest", "websocket_features[]": "v2_events"})
-    assert thin.status_code == 400
-    assert thin.get_json()["error"]["param"] == "websocket_features"
+    assert thin.status_code == 200
+    assert thin.get_json()["websocket_authorized_feature"] == "v2_events"
+    both = client.post("/v1/stripecli/sessions", headers={"Authorization": f"Bearer {key}"},
+                       data={"device_name": "pytest",
+                             "websocket_features[]": ["webhooks", "v2_events"]})
+    assert both.get_json()["websocket_authorized_feature"] == "webhooks,v2_events"
+    neither = client.post("/v1/stripecli/sessions", headers={"Authorization": f"Bearer {key}"},
+                          data={"device_name": "pytest", "websocket_features[]": "request_logs"})
+    assert neither.status_code == 400
+    assert neither.get_json()["error"]["param"] == "websocket_features"
     unknown = client.post("/v1/stripecli/sessions", headers={"Authorization": f"Bearer {key}"},
                           data={"websocket_features[]": "webhooks", "forward_to": "x"})
     assert unknown.status_code == 400

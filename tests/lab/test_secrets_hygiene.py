@@ -256,6 +256,11 @@ def test_logsafe_masks_a_key_whatever_its_suffix(key: str) -> None:
     ("Location: http://p.test/connect/oauth?code=ac_Q2xB9nHd7TyuVwZk1&state=s",
      "Q2xB9nHd7TyuVwZk1"),
     ("post_data=code=ac_Q2xB9nHd7TyuVwZk1&grant_type=authorization_code", "Q2xB9nHd7TyuVwZk1"),
+    # OAuth refresh tokens: long-lived, they mint new access tokens (third attack)
+    ("post_data=grant_type=refresh_token&refresh_token=rt_Zx81mQpLw3RtYvB2nC4dE6fG",
+     "Zx81mQpLw3RtYvB2nC4dE6fG"),
+    ('body={"refresh_token": "rt_Zx81mQpLw3RtYvB2nC4dE6fG", "scope": "express"}',
+     "Zx81mQpLw3RtYvB2nC4dE6fG"),
 ])
 def test_logsafe_masks_hosted_link_tokens_and_oauth_codes(text: str, secret: str) -> None:
     clean = logsafe.redact(text)
@@ -342,7 +347,7 @@ def test_debug_logs_of_every_logger_hold_no_bearer_secret(everything_log: io.Str
     # ... and no secret made it into a single line
     link_token, login_token = link.url.rsplit("/", 1)[1], login.url.rsplit("/", 1)[1]
     for secret in (key, key[len("sk_test_"):-4], pi.client_secret, link_token, login_token,
-                   code):
+                   code, token.access_token[8:], token.refresh_token):
         assert secret not in logs, secret
     assert leaks(logs) == []
 

@@ -139,6 +139,17 @@ def test_no_client_id_means_no_oauth_button(setup: Setup) -> None:
 
 
 # -- /connect/oauth --------------------------------------------------------------------------------
+def test_a_browser_lands_on_a_page_that_says_she_is_connected(setup: Setup) -> None:
+    """A person's browser (Accept: text/html) gets words, not the guide's JSON body."""
+    path = stripe_redirect(setup, "ho_001")
+    resp = setup.web.get(path, headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    text = resp.get_data(as_text=True)
+    account_id = setup.homeowner("ho_001")["stripe_account_id"]
+    assert resp.status_code == 200 and resp.mimetype == "text/html"
+    assert "<h1>You&#39;re connected</h1>" in text or "<h1>You're connected</h1>" in text
+    assert f'<code id="account">{account_id}</code> is connected' in text
+
+
 def test_full_oauth_signup_saves_the_account(setup: Setup) -> None:
     path = stripe_redirect(setup, "ho_001")
     resp = setup.web.get(path)

@@ -36,18 +36,30 @@ BAR_FORMAT = "{desc}: {percentage:3.0f}%|{bar:24}| {n_fmt}/{total_fmt} {unit}{po
 
 @contextmanager
 def progress(total: int, desc: str, unit: str, enabled: bool = True) -> Iterator[Any]:
-    """A tqdm bar on stderr whose text never depends on time: no elapsed time, no rate, and
-    redrawn every tenth of the way (by count, not by clock). A live notebook shows it moving;
-    a stored notebook holds the same few lines on every run, and nbval sees the final one."""
-    from tqdm import tqdm
+    """A progress bar whose text never depends on time: no elapsed time, no rate, and
+    redrawn every tenth of the way (by count, not by clock). In a notebook it is a widget
+    (tqdm.auto picks it where ipywidgets runs), not red text on stderr; in a terminal the
+    same bar on stderr. A stored notebook holds the same output on every run."""
+    from tqdm.auto import tqdm
 
-    bar = tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, bar_format=BAR_FORMAT,
-               mininterval=0, miniters=max(1, total // 10), maxinterval=math.inf,
-               dynamic_ncols=False, disable=not enabled)
+    where = {} if _in_notebook() else {"file": sys.stderr, "dynamic_ncols": False}
+    bar = tqdm(total=total, desc=desc, unit=unit, bar_format=BAR_FORMAT, mininterval=0,
+               miniters=max(1, total // 10), maxinterval=math.inf, disable=not enabled,
+               **where)
     try:
         yield bar
     finally:
         bar.close()
+
+
+def _in_notebook() -> bool:
+    """Is this a Jupyter kernel (where tqdm.auto draws a widget)?"""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
 
 
 # -- running it -------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Stripe's browser side, in one place: the hosted pages (Checkout's payment page, Connect
-onboarding, OAuth's authorize page, the Express Dashboard), their templates, and the
-Stripe.js stand-in with its static files.
+onboarding, OAuth's authorize page, the Express Dashboard, the platform's Dashboard), their
+templates, and the Stripe.js stand-in with its static files.
 
 These modules render pages and read forms; the rules and the records stay in the resource
 modules (``resources/``), whose functions the pages call. Every route here is a ``page``
@@ -9,4 +9,11 @@ adds the browser safety headers (``pipeline.harden``). Importing this package re
 the routes.
 """
 
-from . import checkout_page, dashboard_pages, oauth_pages, onboarding_pages, stripejs  # noqa: F401
+from . import (  # noqa: F401
+    checkout_page,
+    dashboard_pages,
+    oauth_pages,
+    onboarding_pages,
+    platform_dashboard,
+    stripejs,
+)

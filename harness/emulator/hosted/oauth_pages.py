@@ -23,7 +23,13 @@ from ..resources.account_links import (
     save_record,
     take_record,
 )
-from ..resources.oauth import grant, platform_of_client, redirect_uris, with_query
+from ..resources.oauth import (
+    express_oauth_enabled,
+    grant,
+    platform_of_client,
+    redirect_uris,
+    with_query,
+)
 from .details_form import form_values, read_form, validate
 from .rendering import branding, platform_brand, render, self_action
 
@@ -55,6 +61,13 @@ def _authorize(page: Page, express: bool) -> Response:
         # What Stripe's page answers to a client_id it does not know.
         return json_response(400, {"error": {
             "message": "No application matches the supplied client identifier"}})
+    if express and not express_oauth_enabled(emulator.store, platform):
+        # The platform turned "onboarding Express accounts with OAuth" off in its Connect
+        # settings (https://docs.stripe.com/connect/oauth-express-accounts); Stripe does not
+        # document the page shown then, so this one says what is off and where.
+        return _page_error("OAuth is off for Express accounts",
+                           "This platform has not enabled onboarding Express accounts with "
+                           "OAuth in its Connect settings.", 403)
     allowed = redirect_uris(emulator.store, platform)
     redirect_uri = args.get("redirect_uri")
     if redirect_uri is None:

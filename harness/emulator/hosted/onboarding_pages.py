@@ -9,6 +9,7 @@ and their records are ``resources/account_links.py``'s.
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 from werkzeug.utils import redirect
@@ -54,6 +55,18 @@ def _to_refresh(page: Page, link: dict[str, Any], code: int) -> Response:
 
 
 def _to_return(page: Page, link: dict[str, Any]) -> Response:
+    """Where the browser goes when the flow ends: ``return_url``, or the emulator's own page.
+
+    For an Accounts v2 account the platform also hears ``v2.core.account_link.returned``
+    (the SDK: data ``account_id``, ``configurations``, ``use_case``), whether the person
+    finished or left: the docs say the user returned, not how the flow ended."""
+    state = page.emulator.store.get_meta(accounts.v2_state_key(link["account"]))
+    if state is not None:
+        ctx = page.context(link["platform"])
+        ctx.emit("v2.core.account_link.returned", {
+            "account_id": link["account"],
+            "configurations": sorted(json.loads(state).get("configuration") or {}),
+            "use_case": link["type"]}, account=link["platform"])
     if link.get("return_url"):
         return redirect(link["return_url"], code=303)
     return message(page.emulator, link["platform"], "You can close this page",

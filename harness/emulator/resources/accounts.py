@@ -10,6 +10,7 @@ them through the API.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from ..context import Context
@@ -229,12 +230,27 @@ def refresh(ctx: Context, account: dict[str, Any]) -> dict[str, Any]:
     account["future_requirements"] = {**_requirements([]), "disabled_reason": None}
     for name in list(account["capabilities"]):
         account["capabilities"][name] = "inactive" if due else "active"
+    if is_closed(ctx, account["id"]):
+        # "Closed Accounts can no longer be operated on"
+        # (https://docs.stripe.com/api/v2/core/accounts/close): nothing supplied later (a v1
+        # update, onboarding) turns a closed account's capabilities back on
+        due = due or ["closed"]
+        for name in list(account["capabilities"]):
+            account["capabilities"][name] = "inactive"
     caps = account["capabilities"]
     account["charges_enabled"] = caps.get("card_payments") == "active"
     account["payouts_enabled"] = not due
     if not due:
         account["details_submitted"] = True
     return account
+
+
+def is_closed(ctx: Context, account_id: str) -> bool:
+    """Whether ``account_id`` is an Accounts v2 account that was closed."""
+    import json
+
+    raw = ctx.store.get_meta(v2_state_key(account_id))
+    return bool(raw and json.loads(raw).get("closed"))
 
 
 def _merge_details(ctx: Context, account_id: str, params: dict[str, Any]) -> None:
@@ -583,12 +599,19 @@ def _connected(ctx: Context, account_id: str) -> dict[str, Any]:
     return account
 
 
+# (ctx, before, after) for every account saved by save_and_announce
+saved_hooks: list[Callable[[Context, dict[str, Any], dict[str, Any]], None]] = []
+
+
 def save_and_announce(ctx: Context, before: dict[str, Any], account: dict[str, Any]) -> dict:
     """Save ``account`` and emit what changed since ``before``: ``account.updated``, then
     ``account.external_account.created``/``deleted`` for bank accounts that came or went, then
     ``capability.updated`` for each capability whose status moved. All on the account itself
-    (https://docs.stripe.com/connect/webhooks)."""
+    (https://docs.stripe.com/connect/webhooks). Then ``saved_hooks`` hear of it (Accounts v2
+    reports the same change as thin events)."""
     ctx.save(account)
+    for hook in saved_hooks:
+        hook(ctx, before, account)
     previous = changes(before, account)
     if previous:
         ctx.emit("account.updated", account, previous, account=account["id"])

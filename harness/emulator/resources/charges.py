@@ -5,9 +5,10 @@ The legacy create is what older destination-charge articles use
 (https://docs.stripe.com/api/charges/create, https://docs.stripe.com/connect/destination-charges):
 ``source=tok_visa``, ``transfer_data[destination]`` (or the older
 ``destination[account]``), ``application_fee_amount``, ``capture=false`` and a later
-``POST /v1/charges/{id}/capture``. Its money moves through :mod:`money` exactly as a
-PaymentIntent's destination charge does. The Charges API cannot authenticate, so a card
-that asks for 3D Secure is declined with ``authentication_required``
+``POST /v1/charges/{id}/capture``; an uncaptured charge's hold lapses after 7 days as a
+PaymentIntent's does (``capture_before``, ``charge.expired``). Its money moves through
+:mod:`money` exactly as a PaymentIntent's destination charge does. The Charges API cannot
+authenticate, so a card that asks for 3D Secure is declined with ``authentication_required``
 (https://docs.stripe.com/declines/codes: "The card was declined as the transaction
 requires authentication").
 """
@@ -142,9 +143,11 @@ def create(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
                         "checks": {"address_line1_check": checked["address_line1_check"],
                                    "address_postal_code_check": checked["address_zip_check"],
                                    "cvc_check": checked["cvc_check"]}}}
+    held = not params.get("capture", True)
+    capture_before = ctx.now() + intents.AUTHORIZATION_VALIDITY if held else None
     charge.update(source=card, payment_method=card["id"],
                   payment_method_details=intents._card_details(pm_like, charge["amount"],
-                                                               False),
+                                                               False, capture_before),
                   billing_details={**charge["billing_details"], "name": card["name"]})
     if test.three_d_secure or test.decline_code:
         if test.three_d_secure:
@@ -163,9 +166,11 @@ def create(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
         raise exc
     charge.update(status="succeeded", paid=True, captured=False, outcome=_outcome(True, None),
                   receipt_url=f"https://pay.stripe.com/receipts/payment/{ctx.token(40)}")
-    if params.get("capture", True):
+    if not held:
         money.capture_charge(ctx, charge, charge["amount"], bypass_pending=test.bypass_pending,
                              ns=ctx.account)
+    else:
+        intents.hold_until(ctx, charge, capture_before)
     ctx.insert(charge)
     ctx.emit("charge.succeeded", charge)
     if charge["captured"]:
@@ -199,6 +204,10 @@ def capture(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
     if charge["captured"]:
         raise InvalidRequest(f"Charge {id} has already been captured.",
                              code="charge_already_captured", param="charge")
+    if intents.lapsed(ctx, charge):  # expired, whether or not a tick has released it yet
+        if not charge["refunded"]:
+            intents.release_hold(ctx, ctx.account, charge)
+        raise intents.expired_for_capture()
     if charge["status"] != "succeeded" or charge["refunded"]:
         raise InvalidRequest(f"Charge {id} cannot be captured.", param="charge")
     amount = params.get("amount", charge["amount"])
@@ -219,6 +228,7 @@ def capture(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
     test = test_card_of(ctx, charge["id"])
     money.capture_charge(ctx, charge, amount, bypass_pending=test.bypass_pending,
                          ns=ctx.account)
+    ctx.store.drop_record(intents.HOLD, charge["id"])
     ctx.save(charge)
     ctx.emit("charge.captured", charge)
     intents._dispute_if_test_card(ctx, charge, test)

@@ -43,6 +43,7 @@ from ..params import (
 from ..registry import route
 from ..shapes import build, check_currency, iso_time, merge_metadata
 from . import accounts as v1
+from . import thin_events
 from .account_links import account_details
 
 CONFIGURATIONS = ("customer", "merchant", "recipient")
@@ -449,6 +450,7 @@ def create(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     v1.refresh(ctx, account)
     ctx.insert(account, ns=ctx.platform)
     save_v2_state(ctx, account["id"], state)
+    thin_events.account_changed(ctx, None, render(ctx, account, state, list(INCLUDABLE)))
     return render(ctx, account, state, params.get("include"))
 
 
@@ -464,9 +466,12 @@ def update(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
     if state.get("closed"):
         raise InvalidRequest("This account is closed and cannot be updated.", param="id")
     before = copy.deepcopy(account)
+    shown_before = copy.deepcopy(render(ctx, account, state, list(INCLUDABLE)))
     _apply(ctx, account, state, params)
     save_v2_state(ctx, id, state)
     v1.save_and_announce(ctx, before, v1.refresh(ctx, account))
+    thin_events.account_changed(ctx, shown_before,
+                                render(ctx, account, state, list(INCLUDABLE)))
     return render(ctx, account, state, params.get("include"))
 
 
@@ -483,12 +488,15 @@ def close(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
             param="applied_configurations")
     if not state.get("closed"):
         before = copy.deepcopy(account)
+        shown_before = copy.deepcopy(render(ctx, account, state, list(INCLUDABLE)))
         state["closed"] = True
         save_v2_state(ctx, id, state)
         for name in list(account["capabilities"]):
             account["capabilities"][name] = "inactive"
         account["charges_enabled"] = account["payouts_enabled"] = False
         v1.save_and_announce(ctx, before, account)
+        thin_events.account_changed(ctx, shown_before,
+                                    render(ctx, account, state, list(INCLUDABLE)))
     return render(ctx, account, state)
 
 
@@ -518,3 +526,18 @@ def list_(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 
     return store_v2_page(ctx, params, "/v2/core/accounts", type="account", ns=ctx.platform,
                          keep=keep, render=lambda a: render(ctx, a, state_of(a) or {}))
+
+
+def _announce_saved(ctx: Context, before: dict[str, Any], after: dict[str, Any]) -> None:
+    """A v2 account changed through v1's paths (hosted onboarding, the onboarding control,
+    ``POST /v1/accounts/{id}``): the same change as thin events. Both sides are rendered
+    with today's v2 state; what changed in it is reported by the v2 route that changed it
+    (one request's reports of one account become one event: thin_events)."""
+    state = v2_state(ctx, after["id"])
+    if state is None:
+        return
+    thin_events.account_changed(ctx, render(ctx, before, state, list(INCLUDABLE)),
+                                render(ctx, after, state, list(INCLUDABLE)))
+
+
+v1.saved_hooks.append(_announce_saved)

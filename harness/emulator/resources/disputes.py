@@ -1,9 +1,10 @@
 """Dispute: a cardholder's bank takes the money back, and the platform answers.
 
-For destination charges the platform is debited the disputed amount plus the dispute fee,
-in one balance transaction of type ``adjustment`` (category ``dispute``); a won dispute
-reinstates the amount (``dispute_reversal``), not the fee. Test evidence
-``winning_evidence`` / ``losing_evidence`` in ``uncategorized_text`` decides the outcome
+For destination charges the platform is debited the disputed amount (what was captured)
+plus the dispute fee (in the currency the charge settled in), in one balance transaction
+of type ``adjustment`` (category ``dispute``); a won dispute reinstates the amount
+(``dispute_reversal``), not the fee. Test evidence ``winning_evidence`` /
+``losing_evidence`` in ``uncategorized_text`` decides the outcome
 (https://docs.stripe.com/testing#disputes, https://docs.stripe.com/disputes/how-disputes-work,
 https://support.stripe.com/questions/dispute-fees-faq).
 
@@ -21,7 +22,7 @@ from typing import Any
 
 import stripe as _sdk
 
-from .. import money
+from .. import fx, money
 from ..context import Context
 from ..errors import InvalidRequest
 from ..listing import store_page
@@ -45,20 +46,32 @@ def open_dispute(ctx: Context, charge: dict[str, Any], kind: str) -> dict[str, A
     ``inquiry``). Inquiries move no money until they escalate."""
     inquiry = kind == "inquiry"
     dispute_id = ctx.new_id("dp")
+    # The bank takes back what the cardholder paid: a partially captured charge's
+    # amount_captured, not its authorization ("Stripe debits your balance the payment amount
+    # and the dispute fee", https://docs.stripe.com/disputes; Dispute.amount is "usually the
+    # amount of the charge", stripe-python 16).
+    amount = charge["amount_captured"]
     txns = []
     if not inquiry:
+        # Withdrawn from the balance the charge settled in (converted as the charge was),
+        # with the dispute fee in that balance's currency: a fee priced in US cents, so
+        # 1500 cents on a usd balance whatever the charge's currency (the docs name the fee
+        # in dollars only; Settings.dispute_fee_in converts it as the card fee's fixed part).
+        currency, settled = money.settled_amount(ctx, ctx.account, charge["currency"], amount)
+        rate = None if currency == charge["currency"] else str(
+            fx.exchange_rate(charge["currency"], currency))
         entry = money.post(
-            ctx, ctx.account, currency=charge["currency"], amount=-charge["amount"],
+            ctx, ctx.account, currency=currency, amount=-settled, exchange_rate=rate,
             type="adjustment", reporting_category="dispute", source=dispute_id,
             available_on=ctx.now(), description=f"Chargeback withdrawal for {charge['id']}",
-            fee_details=[{"amount": ctx.settings.dispute_fee, "application": None,
-                          "currency": charge["currency"], "description": "Dispute fee",
+            fee_details=[{"amount": ctx.settings.dispute_fee_in(currency), "application": None,
+                          "currency": currency, "description": "Dispute fee",
                           "type": "stripe_fee"}],
         )
         txns.append(render_entry(ctx, entry))
     card = (charge["payment_method_details"] or {}).get("card") or {}
     dispute = build(
-        "Dispute", id=dispute_id, object="dispute", amount=charge["amount"],
+        "Dispute", id=dispute_id, object="dispute", amount=amount,
         balance_transactions=txns, charge=charge["id"], created=ctx.now(),
         currency=charge["currency"], enhanced_eligibility_types=[],
         evidence={**{k: None for k in EVIDENCE_FIELDS}, "enhanced_evidence": {}},
@@ -86,24 +99,27 @@ def open_dispute(ctx: Context, charge: dict[str, Any], kind: str) -> dict[str, A
     return dispute
 
 
-def _close(ctx: Context, dispute: dict[str, Any], won: bool) -> dict[str, Any]:
+def _close(ctx: Context, dispute: dict[str, Any], won: bool,
+           account: str | None = None) -> dict[str, Any]:
+    """Close ``dispute``, which lives on ``account`` (the request's account by default)."""
+    account = account or ctx.account
     inquiry = dispute["status"].startswith("warning")
     if inquiry:
         dispute["status"] = "warning_closed"
     elif won:
         entry = money.post(
-            ctx, ctx.account, currency=dispute["currency"], amount=dispute["amount"],
+            ctx, account, currency=dispute["currency"], amount=dispute["amount"],
             type="adjustment", reporting_category="dispute_reversal", source=dispute["id"],
             available_on=ctx.now(), description=f"Chargeback reversal for {dispute['charge']}",
         )
         dispute["balance_transactions"].append(render_entry(ctx, entry))
         dispute["status"] = "won"
-        ctx.emit("charge.dispute.funds_reinstated", dispute)
+        ctx.emit("charge.dispute.funds_reinstated", dispute, account=account)
     else:
         dispute["status"] = "lost"
     dispute["is_charge_refundable"] = False
     ctx.save(dispute)
-    ctx.emit("charge.dispute.closed", dispute)
+    ctx.emit("charge.dispute.closed", dispute, account=account)
     return dispute
 
 
@@ -172,12 +188,19 @@ def list_(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 
 @on_tick
 def deadlines(ctx: Context, before: int) -> None:
-    """A dispute nobody answered by ``due_by`` is lost (an inquiry just closes)."""
-    for dispute in ctx.store.query(type="dispute", ns=ctx.platform, limit=10000):
-        if dispute["status"] in ("needs_response", "warning_needs_response") and \
-                dispute["evidence_details"]["due_by"] <= ctx.now():
-            dispute["evidence_details"]["past_due"] = True
-            _close(ctx, dispute, won=False)
+    """A dispute nobody answered by ``due_by`` is lost (an inquiry just closes), the
+    platform's and its connected accounts' (direct charges) alike, each closed as its own
+    account. ``past_due`` stays false: it tells whether "the last evidence submission was
+    submitted past the due date", false "if no evidence submissions have occurred"
+    (stripe-python 16, Dispute.EvidenceDetails.past_due)."""
+    rows = ctx.store.execute(
+        "SELECT id, ns FROM objects WHERE type='dispute' AND ns IN (SELECT id FROM objects"
+        " WHERE ns=? AND type='account') AND json_extract(data, '$.status') IN"
+        " ('needs_response', 'warning_needs_response')", (ctx.platform,)).fetchall()
+    for dispute_id, ns in rows:
+        found = ctx.store.get(dispute_id)
+        if found is not None and found[1]["evidence_details"]["due_by"] <= ctx.now():
+            _close(ctx, found[1], won=False, account=ns)
 
 
 @loader("dp", "du")

@@ -18,6 +18,7 @@ from ..params import LIST_PARAMS, Bool, ListOf, Range, Str
 from ..registry import loader, on_signals, route
 from ..shapes import build
 from ..versions import contents_at, render_partial
+from .thin_events import is_thin
 
 # Subscribers get (ctx, event, platform) for every new event: webhooks, CLI sessions.
 subscribers: list[Callable[[Context, dict[str, Any], str], int]] = []
@@ -26,6 +27,8 @@ subscribers: list[Callable[[Context, dict[str, Any], str], int]] = []
 @on_signals
 def record(ctx: Context) -> None:
     for event_type, obj, previous, account, when in ctx.signals:
+        if is_thin(event_type):  # a v2 change: a thin event (thin_events.py), not an Event
+            continue
         event = build(
             "Event",
             id=ctx.new_id("evt"), object="event",

@@ -14,9 +14,9 @@ The token and deauthorize endpoints answer errors in OAuth's shape, ``{"error": 
 "error_description": "…"}``, not the API's, so stripe-python raises
 ``stripe.oauth_error.InvalidGrantError`` and friends.
 
-A platform's redirect URIs are Dashboard settings on Stripe (Connect → Settings → OAuth).
-The emulator has no Dashboard, so :func:`set_redirect_uris` is the in-process equivalent;
-``harness.onboarding.connect_settings`` calls it.
+A platform's redirect URIs, its branding and the Express OAuth switch are Dashboard settings
+on Stripe (Connect → Settings). The emulator's Dashboard (``hosted/platform_dashboard.py``)
+and the ``/_emulator/connect/settings`` control both change them through the functions here.
 """
 
 from __future__ import annotations
@@ -66,6 +66,39 @@ def set_redirect_uris(emulator: Any, platform: str, uris: list[str]) -> list[str
     clean = list(dict.fromkeys(check_url(u, "redirect_uris") for u in uris if u))
     emulator.store.set_meta(f"oauth_redirect_uris:{platform}", json.dumps(clean))
     return clean
+
+
+def express_oauth_enabled(store: Any, platform: str) -> bool:
+    """Connect settings → OAuth: "Enable onboarding Express accounts with OAuth"
+    (https://docs.stripe.com/connect/oauth-express-accounts, step 1). On by default in the
+    emulator, since the guide's OAuth steps use it; turned off, the Express authorize page
+    refuses to open."""
+    return store.get_meta(f"express_oauth:{platform}") != "off"
+
+
+def set_express_oauth(emulator: Any, platform: str, enabled: bool) -> None:
+    emulator.store.set_meta(f"express_oauth:{platform}", "on" if enabled else "off")
+
+
+def set_branding(ctx: Context, branding: dict[str, Any]) -> dict[str, Any]:
+    """Settings → Branding: the name, icon and colours the hosted onboarding and OAuth pages
+    show. Stripe keeps them on the platform's own account (``business_profile.name`` and
+    ``settings.branding``, https://docs.stripe.com/connect/customize-express-dashboard), so this
+    is the same update as ``POST /v1/accounts/<platform>``, through its schema (a colour is
+    ``#rrggbb`` or refused). An empty name or icon leaves it as it was."""
+    from ..params import validate_fields
+
+    raw: dict[str, Any] = {}
+    if branding.get("name"):
+        raw["business_profile"] = {"name": branding["name"]}
+    # an empty colour unsets it (the schema makes it None); an empty icon is left as it was
+    look = {k: branding[k] or "" for k in ("primary_color", "secondary_color") if k in branding}
+    if branding.get("icon"):
+        look["icon"] = branding["icon"]
+    if look:
+        raw["settings"] = {"branding": look}
+    params = validate_fields(accounts.WRITABLE, raw)
+    return accounts.update(ctx, params, ctx.platform)
 
 
 # -- helpers ---------------------------------------------------------------------------------------
@@ -178,7 +211,8 @@ def _credentials(emulator: Any, platform: str, account_id: str, scope: str,
     The access token works as a secret key acting as the account, and the publishable key
     as the account's own; Express platforms are told to use Stripe-Account instead
     (https://docs.stripe.com/connect/oauth-express-accounts), which works as well."""
-    access_token, publishable = keys.issue_for_account(emulator.store, platform, account_id)
+    access_token, publishable = keys.issue_for_account(emulator.store, platform, account_id,
+                                                       read_only=scope == "read_only")
     return json_response(200, {
         "access_token": access_token, "livemode": False, "refresh_token": refresh_token,
         "scope": scope, "stripe_publishable_key": publishable, "stripe_user_id": account_id,

@@ -29,14 +29,12 @@ Capture methods (https://docs.stripe.com/payments/payment-intents/asynchronous-c
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from .. import money
 from ..cards import DECLINE_MESSAGES
 from ..context import Context
-from ..errors import CardDeclined, InvalidRequest, NotFound, StripeError, unknown_param
+from ..errors import CardDeclined, InvalidRequest, NotFound, unknown_param
 from ..listing import store_page
 from ..params import (
     LIST_PARAMS,
@@ -54,7 +52,7 @@ from ..params import (
 from ..registry import loader, on_start, on_tick, route
 from ..shapes import build, check_amount, check_currency, merge_metadata
 from ..versions import Change, renders
-from . import accounts, core_accounts
+from . import accounts, client_secrets, core_accounts
 from .events import changes
 from .payment_methods import (
     BILLING,
@@ -227,7 +225,12 @@ def _check_payment_method_types(ctx: Context, params: dict[str, Any]) -> None:
 
 
 def _connected_account(ctx: Context, account_id: str, param: str) -> dict[str, Any]:
+    """An account a payment names (destination, on_behalf_of): one of the platform's
+    connected accounts, and, for a request acting as a connected account, that account
+    itself (a sibling is not connected to it, so it is no such account from there)."""
     account = ctx.connected(account_id)
+    if ctx.is_connected and account_id != ctx.account:
+        account = None
     if account is None:
         raise InvalidRequest(f"No such destination: '{account_id}'", code="resource_missing",
                              param=param)
@@ -748,21 +751,59 @@ def expire_authorization(ctx: Context, ns: str, pi: dict[str, Any],
     own cancellations (``expired`` is not described). The charge is released in full
     (``charge.expired``, "an uncaptured charge expires")."""
     ctx.store.drop_record(HOLD, pi["id"])
-    charge.update(refunded=True, amount_refunded=charge["amount"])
-    ctx.save(charge)
-    ctx.emit("charge.expired", charge, account=ns)
+    release_hold(ctx, ns, charge)
     pi.update(status="canceled", canceled_at=ctx.now(), amount_capturable=0,
               cancellation_reason="automatic", next_action=None)
     ctx.save(pi)
     ctx.emit("payment_intent.canceled", pi, account=ns)
 
 
+def release_hold(ctx: Context, ns: str, charge: dict[str, Any]) -> None:
+    """An uncaptured charge lapsed: released in full, "marked as refunded"
+    (https://docs.stripe.com/api/charges/capture), with ``charge.expired``."""
+    ctx.store.drop_record(HOLD, charge["id"])
+    charge.update(refunded=True, amount_refunded=charge["amount"])
+    ctx.save(charge)
+    ctx.emit("charge.expired", charge, account=ns)
+
+
+def hold_until(ctx: Context, charge: dict[str, Any], capture_before: int) -> None:
+    """A legacy Charge created with ``capture=false`` holds its authorization as a
+    PaymentIntent's does ("Uncaptured payments expire a set number of days after they are
+    created (7 by default)", https://docs.stripe.com/api/charges/capture): found again by
+    its deadline as the clock moves."""
+    ctx.store.put_record(HOLD, charge["id"], {"platform": ctx.platform,
+                                              "created": capture_before,
+                                              "account": ctx.account})
+
+
+def lapsed(ctx: Context, charge: dict[str, Any]) -> bool:
+    deadline = _capture_before(charge)
+    return deadline is not None and deadline <= ctx.now()
+
+
+def expired_for_capture(extra: dict[str, Any] | None = None) -> InvalidRequest:
+    """Stripe's error for a capture after expiry
+    (https://docs.stripe.com/error-codes#charge-expired-for-capture); what the expiry
+    changed is kept."""
+    exc = InvalidRequest(
+        "The charge cannot be captured as the authorization has expired. Auth and "
+        "capture charges must be captured within seven days.",
+        code="charge_expired_for_capture", param="", extra=extra or {})
+    exc.commit = True
+    return exc
+
+
 def expire_authorizations(ctx: Context) -> None:
     """Every open authorization of the platform and its accounts whose ``capture_before``
-    has passed (checked as the clock moves)."""
-    for pi_id, _ in ctx.store.records_of(HOLD, ctx.platform, due_by=ctx.now()):
-        ctx.store.drop_record(HOLD, pi_id)
-        found = ctx.store.get(pi_id)
+    has passed (checked as the clock moves): a PaymentIntent's, or a legacy Charge's."""
+    for held_id, _ in ctx.store.records_of(HOLD, ctx.platform, due_by=ctx.now()):
+        ctx.store.drop_record(HOLD, held_id)
+        found = ctx.store.get(held_id)
+        if found is not None and found[1].get("object") == "charge":
+            if not found[1]["captured"] and not found[1]["refunded"]:
+                release_hold(ctx, *found)
+            continue
         if found is None or found[1]["status"] != "requires_capture":
             continue
         ns, pi = found
@@ -790,18 +831,11 @@ def capture_intent(ctx: Context, pi: dict[str, Any], params: dict[str, Any]) -> 
                        "statuses may be captured: requires_capture.")
         raise unexpected_state(pi, message)
     charge = ctx.get(pi["latest_charge"], "charge", param="charge")
-    deadline = _capture_before(charge)
-    if deadline is not None and deadline <= ctx.now():
-        # Lapsed, though no tick has canceled it yet: Stripe's error for a capture after
-        # expiry (https://docs.stripe.com/error-codes#charge-expired-for-capture); the
-        # PaymentIntent is canceled with it, and that is kept.
+    if lapsed(ctx, charge):
+        # Lapsed, though no tick has canceled it yet: the PaymentIntent is canceled with
+        # the error, and that is kept.
         expire_authorization(ctx, ctx.account, pi, charge)
-        exc = InvalidRequest(
-            "The charge cannot be captured as the authorization has expired. Auth and "
-            "capture charges must be captured within seven days.",
-            code="charge_expired_for_capture", param="", extra={"payment_intent": pi})
-        exc.commit = True
-        raise exc
+        raise expired_for_capture({"payment_intent": pi})
     amount = params.get("amount_to_capture", pi["amount_capturable"])
     if amount > pi["amount_capturable"]:
         raise InvalidRequest(
@@ -862,27 +896,12 @@ def cancel_intent(ctx: Context, pi: dict[str, Any], params: dict[str, Any],
 
 # -- HTTP ----------------------------------------------------------------------------------
 def _own(ctx: Context, pi_id: str, params: dict[str, Any]) -> dict[str, Any]:
-    """Load a PaymentIntent; a publishable key must also prove the client secret."""
-    pi = ctx.get(pi_id, "payment_intent", param="intent")
-    if ctx.key_type == "publishable":
-        secret = params.pop("client_secret", None)
-        if secret is None:
-            raise InvalidRequest("Missing required param: client_secret.",
-                                 code="parameter_missing", param="client_secret")
-        if secret != pi["client_secret"]:
-            raise InvalidRequest(
-                "The client_secret provided does not match the client_secret associated with "
-                "the PaymentIntent.", code="payment_intent_invalid_parameter",
-                param="client_secret")
-    else:
-        params.pop("client_secret", None)
-    return pi
+    """Load it; a publishable key must also prove the client secret (client_secrets.py)."""
+    return client_secrets.own(ctx, pi_id, "payment_intent", params)
 
 
 def public_view(ctx: Context, pi: dict[str, Any]) -> dict[str, Any]:
-    if ctx.key_type == "publishable":
-        return {k: v for k, v in pi.items() if k in PUBLIC_FIELDS}
-    return pi
+    return client_secrets.public_view(ctx, pi, PUBLIC_FIELDS)
 
 
 @route("POST", "/v1/payment_intents", params=CREATE)
@@ -947,16 +966,9 @@ def confirm(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
         return public_view(ctx, confirm_intent(ctx, pi, params))
 
 
-@contextmanager
-def publicly(ctx: Context) -> Iterator[None]:
-    """Errors carry the PaymentIntent (Stripe.js shows ``error.payment_intent``): with a
-    publishable key, only its public view, as on success."""
-    try:
-        yield
-    except StripeError as exc:
-        if isinstance(exc.extra.get("payment_intent"), dict):
-            exc.extra["payment_intent"] = public_view(ctx, exc.extra["payment_intent"])
-        raise
+def publicly(ctx: Context) -> Any:
+    """Errors carrying the intent show a publishable key only its public view."""
+    return client_secrets.publicly(ctx, "payment_intent", PUBLIC_FIELDS)
 
 
 @route("POST", "/v1/payment_intents/<id>/capture", params=CAPTURE)

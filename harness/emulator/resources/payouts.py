@@ -99,6 +99,15 @@ def create_payout(ctx: Context, ns: str, params: dict[str, Any], automatic: bool
     currency = check_currency(params["currency"])
     amount, method = params["amount"], params.get("method", "standard")
     account = _account(ctx, ns)
+    if not account["payouts_enabled"]:
+        # An account whose payouts are off (requirements due, paused, a closed v2 account)
+        # pays nothing out, manually or automatically
+        # (https://docs.stripe.com/connect/pausing-payments-or-payouts-on-connected-accounts:
+        # "blocks creation of both automatic and manual payouts"; the error code is Stripe's
+        # payouts_not_allowed, https://docs.stripe.com/error-codes#payouts-not-allowed).
+        raise InvalidRequest("Payouts have been disabled on this account. Check the account's "
+                             "requirements to see what it still needs.",
+                             code="payouts_not_allowed")
     banks = [b for b in account["external_accounts"]["data"] if b["currency"] == currency]
     if "destination" in params:
         banks = [b for b in banks if b["id"] == params["destination"]]

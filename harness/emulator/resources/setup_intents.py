@@ -19,13 +19,11 @@ SetupIntent", which only mandate-based methods such as SEPA Debit produce).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from ..cards import DECLINE_MESSAGES
 from ..context import Context
-from ..errors import CardDeclined, InvalidRequest, StripeError, unknown_param
+from ..errors import CardDeclined, InvalidRequest, unknown_param
 from ..listing import store_page
 from ..params import (
     LIST_PARAMS,
@@ -41,6 +39,7 @@ from ..params import (
 )
 from ..registry import loader, route
 from ..shapes import build, merge_metadata
+from . import client_secrets
 from . import payment_intents as intents
 from .payment_methods import attach_to_customer, test_card_for
 
@@ -327,37 +326,17 @@ def cancel_setup(ctx: Context, si: dict[str, Any], params: dict[str, Any]) -> di
 
 # -- HTTP ----------------------------------------------------------------------------------
 def own(ctx: Context, seti_id: str, params: dict[str, Any]) -> dict[str, Any]:
-    """Load a SetupIntent; a publishable key must also prove the client secret."""
-    si = ctx.get(seti_id, "setup_intent", param="intent")
-    secret = params.pop("client_secret", None)
-    if ctx.key_type == "publishable":
-        if secret is None:
-            raise InvalidRequest("Missing required param: client_secret.",
-                                 code="parameter_missing", param="client_secret")
-        if secret != si["client_secret"]:
-            raise InvalidRequest(
-                "The client_secret provided does not match the client_secret associated with "
-                "the SetupIntent.", code="setup_intent_invalid_parameter",
-                param="client_secret")
-    return si
+    """Load it; a publishable key must also prove the client secret (client_secrets.py)."""
+    return client_secrets.own(ctx, seti_id, "setup_intent", params)
 
 
 def public_view(ctx: Context, si: dict[str, Any]) -> dict[str, Any]:
-    if ctx.key_type == "publishable":
-        return {k: v for k, v in si.items() if k in PUBLIC_FIELDS}
-    return si
+    return client_secrets.public_view(ctx, si, PUBLIC_FIELDS)
 
 
-@contextmanager
-def publicly(ctx: Context) -> Iterator[None]:
-    """Errors carry the SetupIntent (Stripe.js shows ``error.setup_intent``): with a
-    publishable key, only its public view, as on success."""
-    try:
-        yield
-    except StripeError as exc:
-        if isinstance(exc.extra.get("setup_intent"), dict):
-            exc.extra["setup_intent"] = public_view(ctx, exc.extra["setup_intent"])
-        raise
+def publicly(ctx: Context) -> Any:
+    """Errors carrying the intent show a publishable key only its public view."""
+    return client_secrets.publicly(ctx, "setup_intent", PUBLIC_FIELDS)
 
 
 @route("POST", "/v1/setup_intents", params=CREATE)

@@ -5,17 +5,24 @@ Deliveries are POSTed by a background worker, signed as Stripe signs them
 https://docs.stripe.com/webhooks#verify-manually), and retried with backoff on the
 emulator's clock when the endpoint fails or times out. Test mode retries three times over a
 few hours (https://docs.stripe.com/webhooks#retries).
+
+The worker delivers for event destinations too (:mod:`.event_destinations`): ``enqueue``
+queues one signed POST to any endpoint-like object whose URL ``delivery_urls`` can read.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import json
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ..context import Context
@@ -165,6 +172,11 @@ def load(ctx: Context, object_id: str) -> dict[str, Any] | None:
 def deliveries(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
     """The delivery log of one endpoint (what Stripe's Dashboard shows), newest first."""
     ctx.get(id, "webhook_endpoint")
+    return delivery_log(ctx, params, id, f"/_emulator/webhook_endpoints/{id}/deliveries")
+
+
+def delivery_log(ctx: Context, params: dict[str, Any], id: str, url: str) -> dict[str, Any]:
+    """One page of the delivery log of ``id`` (the caller checked it is the caller's)."""
     for name in ("starting_after", "ending_before"):  # one page only: no cursor is valid
         if params.get(name):
             raise NotFound("webhook_delivery", params[name], param=name)
@@ -174,8 +186,7 @@ def deliveries(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
     ).fetchall()
     data = [{k: row[k] for k in ("event", "event_type", "status", "attempts", "last_status",
                                  "last_error", "next_attempt_at", "created")} for row in rows]
-    return {"object": "list", "data": data, "has_more": False,
-            "url": f"/_emulator/webhook_endpoints/{id}/deliveries"}
+    return {"object": "list", "data": data, "has_more": False, "url": url}
 
 
 # -- delivery ------------------------------------------------------------------------------
@@ -191,22 +202,53 @@ def queue(ctx: Context, event: dict[str, Any], platform: str) -> int:
     event["pending_webhooks"] = len(endpoints)
     if not endpoints:
         return 0
-    count = 0
     for endpoint in endpoints:
-        payload = json.dumps(rendering(event, endpoint["api_version"]), indent=2)
-        ctx.store.execute(
-            "INSERT INTO webhook_deliveries (platform, endpoint, event, event_type, payload,"
-            " status, next_attempt_at, created) VALUES (?,?,?,?,?,?,?,?)",
-            (platform, endpoint["id"], event["id"], event["type"], payload, "pending",
-             ctx.now(), ctx.now()),
-        )
-        count += 1
-    if count:
-        ctx.emulator.workers["webhooks"].wake()
-    return count
+        _enqueue(ctx, platform, endpoint, event)
+    return len(endpoints)
+
+
+def _enqueue(ctx: Context, platform: str, endpoint: dict[str, Any],
+             event: dict[str, Any]) -> None:
+    """One pending delivery of ``event`` to ``endpoint``, rendered at the endpoint's version."""
+    payload = json.dumps(rendering(event, endpoint["api_version"]), indent=2)
+    enqueue(ctx, platform, endpoint["id"], event, payload)
+
+
+def resend(ctx: Context, endpoint_id: str, event_id: str) -> None:
+    """The Dashboard's "Resend" on a delivery: the event goes to that endpoint once more, as
+    a new delivery (https://docs.stripe.com/webhooks/process-undelivered-events: events can be
+    resent manually from the Dashboard for up to 15 days; the emulator keeps no such limit).
+    Only an event this endpoint was already sent can be resent."""
+    endpoint = ctx.get(endpoint_id, "webhook_endpoint")
+    sent = ctx.store.execute("SELECT 1 FROM webhook_deliveries WHERE endpoint=? AND event=?",
+                             (endpoint_id, event_id)).fetchone()
+    found = ctx.store.get(event_id)
+    if sent is None or found is None:
+        raise NotFound("event", event_id, param="event")
+    _enqueue(ctx, ctx.platform, endpoint, found[1])
 
 
 subscribers.append(queue)
+
+# How the worker finds where an endpoint-like object receives its deliveries, by its
+# ``object``; other resources that deliver through this worker (event destinations) add
+# theirs. Each must keep its signing secret at meta ``whsec:<id>``.
+delivery_urls: dict[str, Callable[[dict[str, Any]], str | None]] = {
+    "webhook_endpoint": lambda endpoint: endpoint.get("url"),
+}
+
+
+def enqueue(ctx: Context, platform: str, target: str, event: dict[str, Any],
+            payload: str) -> None:
+    """Queue one signed POST of ``payload`` (``event`` rendered) to ``target``, retried on
+    the emulator's clock like every webhook delivery."""
+    ctx.store.execute(
+        "INSERT INTO webhook_deliveries (platform, endpoint, event, event_type, payload,"
+        " status, next_attempt_at, created) VALUES (?,?,?,?,?,?,?,?)",
+        (platform, target, event["id"], event["type"], payload, "pending",
+         ctx.now(), ctx.now()),
+    )
+    ctx.emulator.workers["webhooks"].wake()
 
 
 def rendering(event: dict[str, Any], api_version: str | None) -> dict[str, Any]:
@@ -219,8 +261,25 @@ def rendering(event: dict[str, Any], api_version: str | None) -> dict[str, Any]:
     return render({**event, "api_version": version}, version)
 
 
+# Each round takes, per endpoint, its oldest due deliveries (at most PER_ENDPOINT), for the
+# endpoints not already being posted to, and posts them on a pool of POSTERS threads, one
+# endpoint per thread: a dead or slow endpoint holds up only its own deliveries, never the
+# room's (ours: Stripe documents no delivery concurrency).
+POSTERS = 8
+PER_ENDPOINT = 10
+DUE_SQL = """
+SELECT seq, platform, endpoint, event, payload, attempts, next_attempt_at FROM (
+  SELECT d.*, ROW_NUMBER() OVER (PARTITION BY d.endpoint ORDER BY d.seq) AS nth
+  FROM webhook_deliveries d LEFT JOIN platforms p ON p.platform = d.platform
+  WHERE d.status = 'pending' AND d.next_attempt_at <= ? + COALESCE(p.clock_offset, 0)
+    AND d.endpoint NOT IN (SELECT value FROM json_each(?))
+) WHERE nth <= ? ORDER BY seq"""
+
+
 class DeliveryWorker(threading.Thread):
-    """POSTs due deliveries; sleeps until woken by a new event or a retry falls due."""
+    """Finds due deliveries (in SQL: each platform's own clock decides what is due) and
+    hands each endpoint's to a poster thread; sleeps until woken by a new event, a poster
+    finishing, or half a second."""
 
     def __init__(self, emulator: Any) -> None:
         super().__init__(name="webhook-delivery", daemon=True)
@@ -228,6 +287,10 @@ class DeliveryWorker(threading.Thread):
         self._wake = threading.Event()
         # not ``_stop``: that name is threading.Thread's own method, which join() calls
         self._stopping = threading.Event()
+        self._busy: set[str] = set()  # endpoints with a batch being posted
+        self._busy_lock = threading.Lock()
+        self._posters = ThreadPoolExecutor(max_workers=POSTERS,
+                                           thread_name_prefix="webhook-post")
 
     def wake(self) -> None:
         self._wake.set()
@@ -235,6 +298,7 @@ class DeliveryWorker(threading.Thread):
     def stop(self) -> None:
         self._stopping.set()
         self._wake.set()
+        self._posters.shutdown(wait=False, cancel_futures=True)
 
     def run(self) -> None:
         while not self._stopping.is_set():
@@ -249,28 +313,61 @@ class DeliveryWorker(threading.Thread):
                 self._wake.clear()
 
     def due(self) -> list[Any]:
-        store, clock = self.emulator.store, self.emulator.clock
-        rows = store.execute(
-            "SELECT seq, platform, endpoint, event, payload, attempts, next_attempt_at"
-            " FROM webhook_deliveries WHERE status='pending' ORDER BY seq LIMIT 50"
-        ).fetchall()
-        return [r for r in rows if r["next_attempt_at"] <= clock.now(r["platform"])]
+        """Due deliveries of the endpoints no poster is busy with, oldest first, at most
+        PER_ENDPOINT each (a dead endpoint's backlog cannot crowd out anyone else's)."""
+        with self._busy_lock:
+            busy = json.dumps(sorted(self._busy))
+        return self.emulator.store.execute(
+            DUE_SQL, (self.emulator.clock.now(), busy, PER_ENDPOINT)).fetchall()
 
     def deliver_due(self) -> bool:
-        rows = self.due()
-        for row in rows:
-            self.deliver(row)
-        return bool(rows)
+        batches: dict[str, list[Any]] = {}
+        for row in self.due():
+            batches.setdefault(row["endpoint"], []).append(row)
+        started = False
+        for endpoint, rows in batches.items():
+            with self._busy_lock:
+                if endpoint in self._busy:
+                    continue
+                self._busy.add(endpoint)
+            try:
+                self._posters.submit(self._post_batch, endpoint, rows)
+            except RuntimeError:  # shutting down
+                return False
+            started = True
+        return started
 
-    def deliver(self, row: Any) -> None:
+    def _post_batch(self, endpoint: str, rows: list[Any]) -> None:
+        try:
+            with _Connections() as connections:
+                for row in rows:
+                    if self._stopping.is_set():
+                        return
+                    self.deliver(row, connections)
+        except Exception:  # the store closing under us: the rows stay pending
+            pass
+        finally:
+            with self._busy_lock:
+                self._busy.discard(endpoint)
+            self.wake()
+
+    def deliver(self, row: Any, connections: _Connections | None = None) -> None:
         store = self.emulator.store
         found = store.get(row["endpoint"])
         secret = store.get_meta(f"whsec:{row['endpoint']}")
         if found is None or secret is None:  # endpoint deleted meanwhile
-            store.execute("UPDATE webhook_deliveries SET status='failed', last_error=?"
-                          " WHERE seq=?", ("endpoint deleted", row["seq"]))
+            with store.transaction():
+                store.execute("UPDATE webhook_deliveries SET status='failed', last_error=?"
+                              " WHERE seq=?", ("endpoint deleted", row["seq"]))
             return
-        status, error = post_signed(found[1]["url"], row["payload"], secret)
+        url_of = delivery_urls.get(found[1].get("object", ""))
+        url = url_of(found[1]) if url_of else None
+        if not url:
+            with store.transaction():
+                store.execute("UPDATE webhook_deliveries SET status='failed', last_error=?"
+                              " WHERE seq=?", ("no delivery URL", row["seq"]))
+            return
+        status, error = post_signed(url, row["payload"], secret, connections)
         attempts = row["attempts"] + 1
         now = self.emulator.clock.now(row["platform"])
         with store.transaction():
@@ -279,7 +376,7 @@ class DeliveryWorker(threading.Thread):
                               " last_status=?, last_error=NULL WHERE seq=?",
                               (attempts, status, row["seq"]))
                 event = store.get(row["event"])
-                if event is not None:
+                if event is not None and "pending_webhooks" in event[1]:  # v1 Events
                     event[1]["pending_webhooks"] = max(0, event[1]["pending_webhooks"] - 1)
                     store.save(event[1])
             elif attempts > len(RETRY_DELAYS):
@@ -293,20 +390,72 @@ class DeliveryWorker(threading.Thread):
                                row["seq"]))
 
 
-def post_signed(url: str, payload: str, secret: str) -> tuple[int | None, str | None]:
-    request = urllib.request.Request(
-        url, data=payload.encode(), method="POST",
-        headers={"Content-Type": "application/json; charset=utf-8",
-                 "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
-                 "Stripe-Signature": sign(payload, secret)},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
-            return response.status, None
-    except urllib.error.HTTPError as exc:
-        return exc.code, f"HTTP {exc.code}"
-    except Exception as exc:  # refused, timed out, bad URL: all are failed attempts
-        return None, type(exc).__name__ + ": " + str(exc)[:200]
+class _Connections:
+    """One kept-alive HTTP connection per host for a batch of deliveries to one endpoint
+    (a new one after any failure)."""
+
+    def __init__(self) -> None:
+        self._open: dict[tuple[str, str, int], http.client.HTTPConnection] = {}
+
+    def get(self, scheme: str, host: str, port: int) -> http.client.HTTPConnection:
+        key = (scheme, host, port)
+        if key not in self._open:
+            kind = http.client.HTTPSConnection if scheme == "https" else \
+                http.client.HTTPConnection
+            self._open[key] = kind(host, port, timeout=TIMEOUT_SECONDS)
+        return self._open[key]
+
+    def drop(self, scheme: str, host: str, port: int) -> None:
+        connection = self._open.pop((scheme, host, port), None)
+        if connection is not None:
+            connection.close()
+
+    def __enter__(self) -> _Connections:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for connection in self._open.values():
+            connection.close()
+        self._open.clear()
+
+
+def post_signed(url: str, payload: str, secret: str,
+                connections: _Connections | None = None) -> tuple[int | None, str | None]:
+    """POST a signed event; (HTTP status or None, what went wrong or None)."""
+    headers = {"Content-Type": "application/json; charset=utf-8",
+               "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
+               "Stripe-Signature": sign(payload, secret)}
+    parts = urllib.parse.urlsplit(url)
+    if connections is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        request = urllib.request.Request(url, data=payload.encode(), method="POST",
+                                         headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
+                return response.status, None
+        except urllib.error.HTTPError as exc:
+            return exc.code, f"HTTP {exc.code}"
+        except Exception as exc:  # refused, timed out, bad URL: all are failed attempts
+            return None, type(exc).__name__ + ": " + str(exc)[:200]
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    for attempt in (1, 2):  # a kept-alive connection the server closed: once more, fresh
+        connection = connections.get(parts.scheme, parts.hostname, port)
+        try:
+            connection.request("POST", target, body=payload.encode(), headers=headers)
+            response = connection.getresponse()
+            response.read()
+            if response.will_close:
+                connections.drop(parts.scheme, parts.hostname, port)
+            status = response.status
+            return status, None if 200 <= status < 300 else f"HTTP {status}"
+        except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as exc:
+            connections.drop(parts.scheme, parts.hostname, port)
+            if attempt == 2:
+                return None, type(exc).__name__ + ": " + str(exc)[:200]
+        except Exception as exc:  # refused, timed out, bad URL: all are failed attempts
+            connections.drop(parts.scheme, parts.hostname, port)
+            return None, type(exc).__name__ + ": " + str(exc)[:200]
+    return None, "unreachable"  # pragma: no cover - the loop always returns
 
 
 @on_start

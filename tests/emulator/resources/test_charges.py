@@ -9,7 +9,7 @@ import pytest
 import stripe
 
 from ...conftest import make_client
-from ..support import all_balance_transactions, onboarded_account
+from ..support import advance, all_balance_transactions, onboarded_account
 
 
 def _ledger(client: stripe.StripeClient, account: str | None = None) -> list[tuple]:
@@ -224,3 +224,34 @@ def test_an_application_fee_without_a_destination_names_the_charge(
     assert info.value.param == "application_fee_amount"
     assert "when the Charge is attempting" in str(info.value.user_message)
     assert client.v1.charges.list().data == []
+
+
+def test_an_uncaptured_legacy_charge_expires_after_seven_days(
+    emulator_server: Any, client: stripe.StripeClient, api_key: str
+) -> None:
+    """"Uncaptured payments expire a set number of days after they are created (7 by
+    default), after which they are marked as refunded and capture attempts will fail"
+    (https://docs.stripe.com/api/charges/capture): the hold of a ``capture=false`` Charge
+    lapses as a PaymentIntent's does, with ``card.capture_before``, ``charge.expired`` and
+    Stripe's charge_expired_for_capture (https://docs.stripe.com/error-codes)."""
+    host = onboarded_account(emulator_server, client, api_key)
+    held = client.v1.charges.create({
+        "amount": 5000, "currency": "usd", "source": "tok_visa", "capture": False,
+        "application_fee_amount": 500, "transfer_data": {"destination": host}})
+    assert held.payment_method_details.card.capture_before == held.created + 7 * 86400
+    kept = client.v1.charges.create({"amount": 2000, "currency": "usd", "source": "tok_visa",
+                                     "capture": False})
+    advance(emulator_server, api_key, 7 * 86400 - 60)
+    assert client.v1.charges.capture(kept.id, {"amount": 1500}).amount_captured == 1500
+    advance(emulator_server, api_key, 120)
+    lapsed = client.v1.charges.retrieve(held.id)
+    assert (lapsed.captured, lapsed.refunded, lapsed.amount_refunded) == (False, True, 5000)
+    events = client.v1.events.list({"type": "charge.expired"}).data
+    assert [e.data.object.id for e in events] == [held.id]
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        client.v1.charges.capture(held.id)
+    assert info.value.code == "charge_expired_for_capture"
+    # nothing of the lapsed one moved; the one captured in time did (fee 58 + 30)
+    assert [t for t in _ledger(client) if t[0] == "charge"] == [
+        ("charge", 2000, 88, 1912, "charge")]
+

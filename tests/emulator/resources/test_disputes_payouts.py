@@ -278,3 +278,85 @@ def test_manual_payouts_are_not_reconciled_nor_filterable(market: Market):
     with pytest.raises(stripe.InvalidRequestError) as err:
         market.client.v1.balance_transactions.list({"payout": payout.id}, options)
     assert err.value.param == "payout"
+
+
+def test_dispute_of_a_partial_capture_takes_back_what_was_captured(market: Market):
+    """The bank takes back the payment, and a partially captured charge paid only what was
+    captured: "Stripe debits your balance the payment amount and the dispute fee"
+    (https://docs.stripe.com/disputes); Dispute.amount is "usually the amount of the charge"
+    (stripe-python 16), here its amount_captured, never money the cardholder never paid."""
+    pi = market.client.v1.payment_intents.create({
+        "amount": 1000, "currency": "usd", "application_fee_amount": 123,
+        "transfer_data": {"destination": market.account},
+        "payment_method": "pm_card_createDispute", "capture_method": "manual",
+        "confirm": True, "return_url": "https://example.com/return"})
+    market.client.v1.payment_intents.capture(pi.id, {"amount_to_capture": 400})
+    dispute = _dispute(market, pi)
+    assert (dispute.amount, dispute.currency) == (400, "usd")
+    withdrawal = dispute.balance_transactions[0]
+    assert (withdrawal.amount, withdrawal.fee, withdrawal.net) == (-400, 1500, -1900)
+    # captured 400 (fee 30 + 12 = 42): 400 - 42 - 400 (transfer) + 123 - 1900
+    assert market.nets() == (400 - 42 - 400 + 123 - 1900, 400 - 123)
+    won = market.client.v1.disputes.update(
+        dispute.id, {"evidence": {"uncategorized_text": "winning_evidence"}})
+    assert won.balance_transactions[1].amount == 400
+
+
+@pytest.mark.parametrize(("currency", "amount", "settled", "rate"), [
+    ("eur", 1000, 1100, 1.1),    # 10.00 EUR at the emulator's 1.10
+    ("jpy", 10000, 6700, 0.0067),  # 10000 yen (zero-decimal) at 0.0067
+])
+def test_dispute_fee_of_a_converted_charge_is_the_settlement_currencys(
+        market: Market, currency: str, amount: int, settled: int, rate: float):
+    """The dispute fee is Stripe's $15.00 (https://stripe.com/pricing), debited with the
+    disputed amount from the balance the charge settled in
+    (https://docs.stripe.com/disputes/how-disputes-work#dispute-fees): on a usd balance it is
+    1500 cents whatever the charge's currency, not 1500 units of that currency converted."""
+    pi = market.client.v1.payment_intents.create({
+        "amount": amount, "currency": currency, "payment_method": "pm_card_createDispute",
+        "confirm": True, "return_url": "https://example.com/return"})
+    dispute = _dispute(market, pi)
+    assert (dispute.amount, dispute.currency) == (amount, currency)
+    withdrawal = dispute.balance_transactions[0]
+    assert (withdrawal.currency, withdrawal.amount, withdrawal.fee, withdrawal.net) == (
+        "usd", -settled, 1500, -settled - 1500)
+    assert withdrawal.exchange_rate == rate
+    assert [(d.amount, d.currency, d.type) for d in withdrawal.fee_details] == [
+        (1500, "usd", "stripe_fee")]
+
+
+def test_dispute_fee_on_a_yen_balance_is_counted_in_yen(market: Market):
+    """A direct charge on an account that settles in jpy: the $15.00 fee in yen, converted
+    as the card fee's fixed part is (Settings.card_fee: 30 cents are 45 yen), 2239 yen,
+    not 1500 yen (https://docs.stripe.com/currencies#zero-decimal: yen have no minor unit)."""
+    market.client.v1.accounts.update(market.account, {"default_currency": "jpy"})
+    pi = market.client.v1.payment_intents.create(
+        {"amount": 10000, "currency": "jpy", "payment_method": "pm_card_createDispute",
+         "confirm": True, "return_url": "https://example.com/return"},
+        {"stripe_account": market.account})
+    dispute = market.client.v1.disputes.list({"payment_intent": pi.id},
+                                             {"stripe_account": market.account}).data[0]
+    withdrawal = dispute.balance_transactions[0]
+    assert (withdrawal.currency, withdrawal.amount, withdrawal.fee) == ("jpy", -10000, 2239)
+    assert withdrawal.exchange_rate is None
+
+
+def test_an_unanswered_dispute_on_a_direct_charge_is_lost_at_its_deadline(market: Market):
+    """``due_by`` is the "Date by which evidence must be submitted in order to successfully
+    challenge dispute" (stripe-python 16, Dispute.EvidenceDetails): one nobody answered is
+    lost when it passes (the emulator's rule, disputes.deadlines), on a connected account's
+    own (direct) charge as on the platform's, with ``charge.dispute.closed`` on that
+    account. ``past_due`` stays false: it is "Whether the last evidence submission was
+    submitted past the due date. Defaults to `false` if no evidence submissions have
+    occurred" (the same docstring)."""
+    direct = {"stripe_account": market.account}
+    pi = market.client.v1.payment_intents.create(
+        {"amount": 1000, "currency": "usd", "payment_method": "pm_card_createDispute",
+         "confirm": True, "return_url": "https://example.com/return"}, direct)
+    dispute = market.client.v1.disputes.list({"payment_intent": pi.id}, direct).data[0]
+    assert dispute.status == "needs_response"
+    market.control("/_emulator/clock/advance", seconds=8 * DAY)
+    after = market.client.v1.disputes.retrieve(dispute.id, options=direct)
+    assert (after.status, after.evidence_details.past_due) == ("lost", False)
+    closed = market.client.v1.events.list({"type": "charge.dispute.closed"}, direct).data
+    assert [(e.data.object.id, e.account) for e in closed] == [(dispute.id, market.account)]

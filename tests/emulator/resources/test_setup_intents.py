@@ -196,7 +196,7 @@ def test_publishable_key_confirms_with_the_client_secret(
     si = client.v1.setup_intents.create({"customer": renter.id, "metadata": {"k": "v"}})
     pk = _pk(emulator_server, api_key)
     for secret, code in ((None, "parameter_missing"),
-                         (si.client_secret[:-1] + "x", "setup_intent_invalid_parameter")):
+                         (_wrong(si.client_secret), "setup_intent_invalid_parameter")):
         params = {"client_secret": secret} if secret else {}
         with pytest.raises(stripe.InvalidRequestError) as info:
             pk.v1.setup_intents.retrieve(si.id, params)
@@ -468,13 +468,18 @@ def test_a_connected_account_saves_its_own_customers_card(
     assert info.value.http_status == 404
 
 
+def _wrong(secret: str) -> str:
+    """The secret with its last character changed (never to itself)."""
+    return secret[:-1] + ("y" if secret.endswith("x") else "x")
+
+
 def test_the_3ds_control_checks_the_setup_intents_secret(
     emulator_server: Any, client: stripe.StripeClient, api_key: str
 ) -> None:
     si = client.v1.setup_intents.create({
         "payment_method": "pm_card_authenticationRequiredOnSetup", "confirm": True,
         "return_url": RETURN_URL})
-    for secret in (si.client_secret[:-1] + "x", client.v1.setup_intents.create({}).client_secret):
+    for secret in (_wrong(si.client_secret), client.v1.setup_intents.create({}).client_secret):
         resp = raw(emulator_server, "POST", f"/_emulator/3ds/{si.id}",
                    key=publishable(emulator_server, api_key),
                    params={"client_secret": secret, "outcome": "complete"})
