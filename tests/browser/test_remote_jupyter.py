@@ -39,6 +39,7 @@ pytest.importorskip("jupyterlab")
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "build" / "remote-jupyter"
 BASE_PATH = "/user/ada/"
+NB_04 = "04_checkout_elements.ipynb"
 NB_04B = "04b_checkout_hosted.ipynb"
 RUN_ALL_TIMEOUT = 600  # seconds: the notebooks' own headless payments run in the kernel
 
@@ -196,10 +197,25 @@ def cell_output(page: Any, notebook: str, pattern: str) -> str:
     raise AssertionError(f"no output matches {pattern!r}")
 
 
+def in_kernel(page: Any, notebook: str, code: str) -> str:
+    """Run ``code`` in the notebook's kernel (as a cell the learner adds would); its stdout."""
+    return page.evaluate(("""async (code) => {
+        const panel = """ + PANEL + """;
+        const future = panel.sessionContext.session.kernel.requestExecute({code});
+        let out = '';
+        future.onIOPub = (msg) => {
+            if (msg.header.msg_type === 'stream') { out += msg.content.text; }
+            if (msg.header.msg_type === 'error') { out += msg.content.evalue; }
+        };
+        await future.done;
+        return out;
+    }""").replace("NOTEBOOK", notebook), code)
+
+
 def test_pay_in_notebook_04s_iframe_through_the_jupyter_proxy(learner: Any,
                                                                jupyter: Jupyter) -> None:
     page, refused = learner
-    run_all(page, jupyter, "04_checkout_elements.ipynb")
+    run_all(page, jupyter, NB_04)
     proxied = f"{jupyter.base}proxy/" if jupyter.mode == "proxy" else "http://127.0.0.1:"
     frame_element = page.locator(f"iframe[src^='{proxied}']").first
     frame_element.scroll_into_view_if_needed()
@@ -218,6 +234,23 @@ def test_pay_in_notebook_04s_iframe_through_the_jupyter_proxy(learner: Any,
     # The stand-in, its card frame and the API calls all came through the proxy.
     frames = [f.url for f in page.frames if "/v3/elements-inner.html" in f.url]
     assert frames and all(u.startswith(proxied) for u in frames), frames
+
+    # The Dashboard shows the payment just made: its login link opens through the proxy.
+    link = in_kernel(page, NB_04, 'print(lab.dashboard_url("payments"))').strip()
+    assert link.startswith(proxied), link
+    tab = page.context.new_page()
+    tab.goto(link)
+    assert tab.inner_text("#heading") == "Payments"
+    assert checkout.payment_intent in tab.inner_text("#intents")
+    tab.click(f"#intents a:has-text('{checkout.payment_intent}')")
+    tab.wait_for_url(re.compile(re.escape(checkout.payment_intent)))
+    assert tab.url.startswith(proxied), tab.url
+    tab.screenshot(path=str(SHOTS / f"04-dashboard-payment-{jupyter.mode}.png"), full_page=True)
+    # A Dashboard form (CSRF token, Origin check) posts through the proxy too.
+    with tab.expect_navigation():
+        tab.click("#refund-form button")
+    assert tab.url.startswith(proxied), tab.url
+    assert "refunded $178.00" in tab.inner_text("body"), tab.inner_text("body")[:400]
     assert refused == [], refused
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hmac
 import re
 import time
+import urllib.parse
 from typing import Any
 
 from werkzeug.exceptions import HTTPException
@@ -28,6 +29,7 @@ from werkzeug.wrappers import Response
 from ..context import Context
 from ..errors import InvalidRequest
 from ..pipeline import Page
+from ..pipeline import public_base as public_page_base
 from ..resources.account_links import load_record, public_base, save_record
 from .rendering import message
 
@@ -106,8 +108,10 @@ def session_of(page: Page, platform: str) -> dict[str, Any]:
         origin = page.request.headers.get("Origin")
         # The pages send Referrer-Policy: no-referrer, under which a browser's form POST
         # says ``Origin: null``; the token is the check, a foreign origin is refused outright.
-        same_origin = origin in (None, "null") or \
-            origin.rstrip("/") == page.request.host_url.rstrip("/")
+        # Behind a proxy (Settings.public_url) the browser's origin is the public one.
+        public = urllib.parse.urlsplit(public_page_base(page.emulator, page.request))
+        same_origin = origin in (None, "null") or origin.rstrip("/") in (
+            page.request.host_url.rstrip("/"), f"{public.scheme}://{public.netloc}")
         if not (sent and hmac.compare_digest(sent, record["csrf"]) and same_origin):
             raise HTTPException(response=_refuse(
                 page, None, "This form has expired",
