@@ -1,11 +1,12 @@
 """The lab on a remote Jupyter: JupyterLab in Chromium, which may reach only Jupyter's port.
 
 A real JupyterLab server (``--ServerApp.base_url=/user/ada/``, as on a JupyterHub, with
-jupyter-server-proxy) runs notebooks 04 and 04b with Run All from its own menu; its kernel
+jupyter-server-proxy) runs notebooks 03, 04 and 04b with Run All from its own menu; its kernel
 has ``CONNECT_LAB_PUBLIC_URL`` set to that Jupyter base. Chromium's every request to any
 other port is aborted (and recorded), so the learner's steps work only if every URL a
 browser opens goes through ``/user/ada/proxy/<port>/``: paying in 04's card iframe, and
-opening 04b's printed Checkout link by hand and paying there.
+opening 04b's printed Checkout link by hand and paying there. In 03 the learner then types
+the exercise's answer into its cell in JupyterLab's editor and runs it and the check.
 
 Screenshots of what the learner sees land in ``build/remote-jupyter/``.
 """
@@ -39,6 +40,7 @@ pytest.importorskip("jupyterlab")
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "build" / "remote-jupyter"
 BASE_PATH = "/user/ada/"
+NB_03 = "03_destination_charge.ipynb"
 NB_04 = "04_checkout_elements.ipynb"
 NB_04B = "04b_checkout_hosted.ipynb"
 RUN_ALL_TIMEOUT = 600  # seconds: the notebooks' own headless payments run in the kernel
@@ -117,7 +119,7 @@ def jupyter(request: pytest.FixtureRequest,
     """The proxy path (the kernel's public URL is the Jupyter base) and, for comparison,
     the local one (no CONNECT_LAB_PUBLIC_URL: the browser opens 127.0.0.1 ports)."""
     root = tmp_path_factory.mktemp("remote-lab")
-    for name in ("04_checkout_elements.ipynb", "04b_checkout_hosted.ipynb"):
+    for name in (NB_03, NB_04, NB_04B):
         without_closing_cell(ROOT / "notebooks" / name, root / name)
     shutil.copytree(ROOT / "notebooks" / "solutions", root / "solutions")
     server = Jupyter(root, public=request.param == "proxy")
@@ -210,6 +212,57 @@ def in_kernel(page: Any, notebook: str, code: str) -> str:
         await future.done;
         return out;
     }""").replace("NOTEBOOK", notebook), code)
+
+
+def do_exercise(page: Any, notebook: str, solution: Path) -> Any:
+    """As a learner does the exercise: click into the answer cell, replace its text with the
+    solution's code in JupyterLab's editor, Shift+Enter it and the check cell below it.
+    Returns the check cell's element, once its output is the new verdict."""
+    index = page.evaluate(("""() => {
+        const panel = """ + PANEL + """;
+        const i = [...panel.content.model.cells].findIndex(
+            c => c.type === 'code' && c.sharedModel.getSource().startsWith('answer = None'));
+        panel.content.widgets[i].node.id = 'answer-cell';
+        panel.content.widgets[i + 1].node.id = 'check-cell';
+        return i;
+    }""").replace("NOTEBOOK", notebook))
+    assert index > 0
+    before = page.evaluate(("() => " + PANEL + ".content.model.cells.get(" + str(index + 1)
+                            + ").executionCount").replace("NOTEBOOK", notebook))
+    answer = page.locator("#answer-cell")
+    answer.scroll_into_view_if_needed()
+    answer.locator(".cm-content").click()
+    page.keyboard.press("Control+A")  # the whole cell, as a learner selects it
+    page.keyboard.insert_text(solution.read_text(encoding="utf-8").strip())  # a paste
+    page.keyboard.press("Shift+Enter")  # run it; the check cell below becomes the active one
+    page.locator("#check-cell.jp-mod-active").wait_for()
+    page.keyboard.press("Shift+Enter")
+    page.wait_for_function(("""(before) => {
+        const cell = """ + PANEL + """.content.model.cells.get(""" + str(index + 1) + """);
+        return cell.executionCount !== null && cell.executionCount > before
+            && cell.toJSON().outputs.length > 0;
+    }""").replace("NOTEBOOK", notebook), arg=before, timeout=60_000)
+    return page.locator("#check-cell")
+
+
+def test_run_all_03_then_do_its_exercise_in_jupyterlab(learner: Any, jupyter: Jupyter) -> None:
+    page, refused = learner
+    run_all(page, jupyter, NB_03)
+    check = do_exercise(page, NB_03, ROOT / "notebooks" / "solutions" / "03_destination_charge.py")
+    verdict = check.locator(".jp-OutputArea-output").inner_text()
+    answer_source = page.evaluate(("() => " + PANEL + ".content.widgets.find("
+                                   "w => w.node.id === 'answer-cell').model.sharedModel"
+                                   ".getSource()").replace("NOTEBOOK", NB_03))
+    assert answer_source.startswith("# Exercise 03"), answer_source[:200]
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    check.scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / f"03-exercise-{jupyter.mode}.png"))
+    assert verdict.startswith("✔ Correct: "), verdict
+    assert "Maya receives exactly $700.00" in verdict, verdict
+    # The answer cell's own output: the money table of the charge it made, no error.
+    answer_out = page.locator("#answer-cell .jp-OutputArea").inner_text()
+    assert "Error" not in answer_out, answer_out[:600]
+    assert refused == [], refused
 
 
 def test_pay_in_notebook_04s_iframe_through_the_jupyter_proxy(learner: Any,
