@@ -221,16 +221,23 @@ class CheckoutDriver:
     def __init__(self, base_url: str, *, viewport: tuple[int, int] = (1000, 640)) -> None:
         self.base_url = base_url
         self.viewport = {"width": viewport[0], "height": viewport[1]}
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="checkout-browser")
+        self._pool: ThreadPoolExecutor | None = None
         self._stack = ExitStack()
         self._browser: Any = None
-        try:
-            self._call(self._start)
-        except BaseException:
-            self._pool.shutdown(wait=False)
-            raise
+        self._call(lambda: None)  # start the browser now: a failure shows in this cell
 
     def _call(self, fn: Callable[[], T], timeout: float = 120.0) -> T:
+        """``fn`` on the browser's thread. After :meth:`close` the next call starts a fresh
+        browser: a notebook closes its driver in its last cell, yet after Run All the
+        learner still does the exercise above it with the same driver."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="checkout-browser")
+            try:
+                self._pool.submit(self._start).result(timeout)
+            except BaseException:
+                self._pool.shutdown(wait=False)
+                self._pool = None
+                raise
         return self._pool.submit(fn).result(timeout)
 
     def _start(self) -> None:
@@ -282,10 +289,13 @@ class CheckoutDriver:
         return self._call(run)
 
     def close(self) -> None:
+        if self._pool is None:
+            return
         if self._browser is not None:
             self._call(self._stack.close)
             self._browser = None
         self._pool.shutdown(wait=True)
+        self._pool = None
 
     def __enter__(self) -> CheckoutDriver:
         return self

@@ -5,8 +5,8 @@ jupyter-server-proxy) runs notebooks 03, 04 and 04b with Run All from its own me
 has ``CONNECT_LAB_PUBLIC_URL`` set to that Jupyter base. Chromium's every request to any
 other port is aborted (and recorded), so the learner's steps work only if every URL a
 browser opens goes through ``/user/ada/proxy/<port>/``: paying in 04's card iframe, and
-opening 04b's printed Checkout link by hand and paying there. In 03 the learner then types
-the exercise's answer into its cell in JupyterLab's editor and runs it and the check.
+opening 04b's printed Checkout link by hand and paying there. In 03 and 04 the learner then
+pastes the exercise's answer into its cell in JupyterLab's editor and runs it and the check.
 
 Screenshots of what the learner sees land in ``build/remote-jupyter/``.
 """
@@ -227,21 +227,26 @@ def do_exercise(page: Any, notebook: str, solution: Path) -> Any:
         return i;
     }""").replace("NOTEBOOK", notebook))
     assert index > 0
-    before = page.evaluate(("() => " + PANEL + ".content.model.cells.get(" + str(index + 1)
-                            + ").executionCount").replace("NOTEBOOK", notebook))
     answer = page.locator("#answer-cell")
     answer.scroll_into_view_if_needed()
     answer.locator(".cm-content").click()
     page.keyboard.press("Control+A")  # the whole cell, as a learner selects it
     page.keyboard.insert_text(solution.read_text(encoding="utf-8").strip())  # a paste
-    page.keyboard.press("Shift+Enter")  # run it; the check cell below becomes the active one
-    page.locator("#check-cell.jp-mod-active").wait_for()
-    page.keyboard.press("Shift+Enter")
-    page.wait_for_function(("""(before) => {
-        const cell = """ + PANEL + """.content.model.cells.get(""" + str(index + 1) + """);
-        return cell.executionCount !== null && cell.executionCount > before
-            && cell.toJSON().outputs.length > 0;
-    }""").replace("NOTEBOOK", notebook), arg=before, timeout=60_000)
+    for cell in (index, index + 1):  # Shift+Enter runs it; the cell below becomes active
+        before = page.evaluate(("() => " + PANEL + f".content.model.cells.get({cell})"
+                                ".executionCount").replace("NOTEBOOK", notebook))
+        page.keyboard.press("Shift+Enter")
+        outputs = page.evaluate(("""async ([cell, before]) => {
+            const model = """ + PANEL + """.content.model.cells.get(cell);
+            const deadline = Date.now() + 60000;
+            while (!(model.executionCount > before) && Date.now() < deadline) {
+                await new Promise(r => setTimeout(r, 200));
+            }
+            return model.executionCount > before ? model.toJSON().outputs : null;
+        }""").replace("NOTEBOOK", notebook), [cell, before or 0])
+        assert outputs is not None, f"cell {cell} of {notebook} did not finish in 60 s"
+        errors = [o for o in outputs if o["output_type"] == "error"]
+        assert not errors, re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(errors[0]["traceback"]))
     return page.locator("#check-cell")
 
 
@@ -304,6 +309,14 @@ def test_pay_in_notebook_04s_iframe_through_the_jupyter_proxy(learner: Any,
         tab.click("#refund-form button")
     assert tab.url.startswith(proxied), tab.url
     assert "refunded $178.00" in tab.inner_text("body"), tab.inner_text("body")[:400]
+    tab.close()
+
+    # The exercise, after Run All (whose last cell closed the notebook's driver).
+    check = do_exercise(page, NB_04, ROOT / "notebooks" / "solutions" / "04_checkout_elements.py")
+    check.scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / f"04-exercise-{jupyter.mode}.png"))
+    verdict = check.locator(".jp-OutputArea-output").inner_text()
+    assert verdict.startswith("✔ Correct: ") and "3D Secure" in verdict, verdict
     assert refused == [], refused
 
 
