@@ -33,8 +33,13 @@ def has_stripe_cli() -> bool:
     return find_binary() is not None
 
 
-def skip(tool: str, instead: str = "") -> None:
-    """Say, in one line, that this step is skipped because ``tool`` is not installed."""
+def skip_line(tool: str, instead: str = "") -> str:
+    """The one line that says this step is skipped because ``tool`` is not installed."""
     line = (f"skipped: this step {tool}, which is not installed here — "
             "`make system` installs it")
-    print(line + (f"; {instead}" if instead else ""))
+    return line + (f"; {instead}" if instead else "")
+
+
+def skip(tool: str, instead: str = "") -> None:
+    """Print :func:`skip_line`."""
+    print(skip_line(tool, instead))

@@ -31,7 +31,20 @@ def run(name: str, monkeypatch: pytest.MonkeyPatch, variable: str) -> list[str]:
             for c in nb.cells if c.cell_type == "code"]
 
 
-@pytest.mark.parametrize("name", ["01", "02", "04", "04b"])
+@pytest.mark.parametrize("name", ["01", "02", "02b", "04"])
 def test_without_chromium(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     texts = run(name, monkeypatch, "CONNECT_LAB_CHROMIUM")
     assert any(CHROMIUM_LINE in t for t in texts)
+
+
+@pytest.mark.parametrize("name", ["02b", "05"])
+def test_without_the_stripe_cli(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    texts = run(name, monkeypatch, "CONNECT_LAB_STRIPE_CLI")
+    assert any(CLI_LINE in t for t in texts)
+
+
+def test_05_fulfils_without_the_cli(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The webhook endpoint that stands in for ``stripe listen`` delivers the same events:
+    both bookings end paid."""
+    texts = run("05", monkeypatch, "CONNECT_LAB_STRIPE_CLI")
+    assert any("events handled: 2 | paid bookings: 1" in t for t in texts)
