@@ -41,10 +41,5 @@ def test_without_chromium(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_without_the_stripe_cli(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     texts = run(name, monkeypatch, "CONNECT_LAB_STRIPE_CLI")
     assert any(CLI_LINE in t for t in texts)
-
-
-def test_05_fulfils_without_the_cli(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The webhook endpoint that stands in for ``stripe listen`` delivers the same events:
-    both bookings end paid."""
-    texts = run("05", monkeypatch, "CONNECT_LAB_STRIPE_CLI")
-    assert any("events handled: 2 | paid bookings: 1" in t for t in texts)
+    if name == "05":  # the endpoint standing in for `stripe listen` fulfils both bookings
+        assert any("events handled: 2 | paid bookings: 1" in t for t in texts)
