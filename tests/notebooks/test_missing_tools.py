@@ -31,7 +31,7 @@ def run(name: str, monkeypatch: pytest.MonkeyPatch, variable: str) -> list[str]:
             for c in nb.cells if c.cell_type == "code"]
 
 
-@pytest.mark.parametrize("name", ["01", "02", "02b", "04"])
+@pytest.mark.parametrize("name", ["01", "02", "02b", "04", "04b"])
 def test_without_chromium(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     texts = run(name, monkeypatch, "CONNECT_LAB_CHROMIUM")
     assert any(CHROMIUM_LINE in t for t in texts)
