@@ -49,6 +49,18 @@ __all__ = [
 FULFILMENT_EVENTS = ("payment_intent.succeeded", "checkout.session.completed",
                      "charge.refunded", "charge.dispute.created")
 RETURN_URL = "https://example.com/return"
+# The Accounts v2 thin event types (docs.stripe.com/api/v2/core/events/event-types): what a
+# thin destination names one by one where ``stripe listen --all-thin`` is not available
+# (a thin destination has no "*").
+ACCOUNT_THIN_EVENTS = (
+    "v2.core.account.created", "v2.core.account.updated", "v2.core.account.closed",
+    "v2.core.account_link.returned",
+    *(f"v2.core.account[{part}].updated" for part in (
+        "requirements", "future_requirements", "identity", "defaults",
+        "configuration.customer", "configuration.merchant", "configuration.recipient")),
+    *(f"v2.core.account[configuration.{c}].capability_status_updated"
+      for c in ("customer", "merchant", "recipient")),
+)
 
 _WHSEC = re.compile(r"whsec_[A-Za-z0-9]+")
 _CLIENT_SECRET = re.compile(r'data-secret="((pi_[A-Za-z0-9]+)_secret_[^"]+)"')
@@ -113,9 +125,7 @@ def _endpoint_listener(lab: Lab, platform: PlatformHandle, path: str,
                        events: Sequence[str] | str) -> EndpointListener:
     url = platform.url_for(path)
     if path.endswith("/thin"):
-        from ..emulator.resources.thin_events import SENT
-
-        chosen = sorted(SENT) if isinstance(events, str) else list(events)
+        chosen = list(ACCOUNT_THIN_EVENTS) if isinstance(events, str) else list(events)
         dest = lab.client.v2.core.event_destinations.create({
             "name": "connect-lab-thin", "type": "webhook_endpoint", "event_payload": "thin",
             "enabled_events": chosen, "events_from": ["@self", "@accounts"],
