@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 from ..books import marketplace
 from ..lab.platform_server import PlatformHandle, start_platform
 from ..lab.session import Lab
+from ..lab.tools import CHROMIUM, has_chromium, skip
 
 T = TypeVar("T")
 
@@ -224,7 +225,14 @@ class CheckoutDriver:
         self._pool: ThreadPoolExecutor | None = None
         self._stack = ExitStack()
         self._browser: Any = None
+        self.available = has_chromium()
+        if not self.available:  # a falsy driver: the notebooks' `if driver` cells skip
+            skip(CHROMIUM, "pay by hand in your own browser instead")
+            return
         self._call(lambda: None)  # start the browser now: a failure shows in this cell
+
+    def __bool__(self) -> bool:
+        return self.available
 
     def _call(self, fn: Callable[[], T], timeout: float = 120.0) -> T:
         """``fn`` on the browser's thread. After :meth:`close` the next call starts a fresh

@@ -35,6 +35,7 @@ from ..lab.platform_server import PlatformHandle, running_at
 from ..lab.platform_server import start_platform as _start_platform
 from ..lab.public import route_to_local
 from ..lab.session import Lab
+from ..lab.tools import CHROMIUM, has_chromium, skip
 
 HIDDEN = {"state", "code"}  # query parameters never shown whole
 
@@ -371,11 +372,109 @@ def _brand(page: Any) -> dict[str, Any]:
     }
 
 
+# -- the same hosted forms as plain HTTP (emulator, no Chromium here) ----------------------------
+BY_HTTP = "the same hosted form is sent as plain HTTP requests instead"
+
+
+class _Form(HTMLParser):
+    """The first ``<form>``: its action and the values a browser would send (defaults kept,
+    the terms box ticked, as the Chromium helpers do)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.action: str | None = None
+        self.values: dict[str, str] = {}
+        self.ids: dict[str, dict[str, str]] = {}
+        self.texts: dict[str, str] = {}
+        self._open: list[tuple[str, str]] = []
+        self._done = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = {k: v or "" for k, v in attrs}
+        if found.get("id"):
+            self.ids[found["id"]] = found
+            self.texts.setdefault(found["id"], "")
+            if tag not in ("input", "br", "img"):
+                self._open.append((tag, found["id"]))
+        if tag == "form" and self.action is None:
+            self.action = html.unescape(found.get("action", ""))
+        elif tag == "input" and self.action is not None and not self._done and found.get("name"):
+            if found.get("type") == "checkbox":
+                self.values[found["name"]] = found.get("value") or "on"
+            elif found.get("type") not in ("submit", "button"):
+                self.values[found["name"]] = found.get("value", "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form" and self.action is not None:
+            self._done = True
+        if self._open and self._open[-1][0] == tag:
+            self._open.pop()
+
+    def handle_data(self, data: str) -> None:
+        for _, key in self._open:
+            self.texts[key] += data
+
+
+def _parse(text: str) -> _Form:
+    form = _Form()
+    form.feed(text)
+    return form
+
+
+class _Plain:
+    """A cookie-keeping HTTP client that follows redirects itself: on the platform's pages
+    it is the platform's own browser (signed in as the homeowner), elsewhere a plain opener."""
+
+    def __init__(self, platform: PlatformHandle | None) -> None:
+        import http.cookiejar
+
+        self.platform = platform
+        self._opener = urllib.request.build_opener(
+            _NoRedirect, urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+
+    def open(self, url: str, data: dict[str, str] | None = None) -> tuple[int, str, str]:
+        """Request ``url`` (POST ``data`` if given) and follow redirects: (status, url, body)."""
+        for _ in range(10):
+            here = running_at(url) if data is None else None
+            if here is not None:
+                answer = here.browser.get(url)
+                status, location, text = answer.status, answer.location, answer.text
+            else:
+                body = urllib.parse.urlencode(data).encode() if data is not None else None
+                request = urllib.request.Request(url, data=body, method="POST" if body else "GET")
+                try:
+                    with self._opener.open(request, timeout=30) as resp:
+                        status, location = resp.status, resp.headers.get("Location")
+                        text = resp.read().decode("utf-8", "replace")
+                except urllib.error.HTTPError as exc:
+                    status, location = exc.code, exc.headers.get("Location")
+                    text = exc.read().decode("utf-8", "replace")
+            if status not in (301, 302, 303, 307) or not location:
+                return status, url, text
+            url, data = urllib.parse.urljoin(url, location), None
+        raise RuntimeError("too many redirects")
+
+
+def _send_form(client: _Plain, url: str, button: str,
+               fill: dict[str, str] | None) -> tuple[int, str, str, _Form]:
+    """Open the hosted form at ``url``, type ``fill``, press ``button``; where it ends."""
+    status, at, text = client.open(url)
+    form = _parse(text)
+    if form.action is None:
+        raise RuntimeError(f"no form at {mask_link(at)} (HTTP {status})")
+    values = {**form.values, **(fill or {}), "action": button}  # all fields, as a browser
+    status, at, text = client.open(urllib.parse.urljoin(at, form.action), values)
+    return status, at, text, form
+
+
 def preview_signup(lab: Lab, platform: PlatformHandle, homeowner_id: str) -> Outcome:
     """Open the homeowner's OAuth link and look at Stripe's page without submitting it."""
     url = signup_link(platform, homeowner_id)
     if not lab.config.is_emulator:
         print("Open this link to see Stripe's hosted form:", url)
+        return Outcome(None, url, None)
+    if not has_chromium():
+        skip(CHROMIUM, "no picture of Stripe's page")
         return Outcome(None, url, None)
 
     def run(context: Any) -> Outcome:
@@ -416,6 +515,19 @@ def complete_oauth(lab: Lab, platform: PlatformHandle, homeowner_id: str, *,
                                 _sign_in_first(platform, homeowner_id) + "open the platform's "
                                 "signup page and click Connect with Stripe",
                                 platform.public_url_for(f"/?homeowner={homeowner_id}"))
+    if not has_chromium():
+        skip(CHROMIUM, BY_HTTP)
+        status, at, text, _ = _send_form(_Plain(platform), signup_link(platform, homeowner_id),
+                                         "deny" if deny else "submit", fill)
+        try:
+            body: Any = json.loads(text)
+        except ValueError:
+            page = _parse(text)
+            heading = _Heading()
+            heading.feed(text)
+            body = {"page": heading.text.strip(),
+                    "says": page.texts.get("connected", "").strip() or text[:200]}
+        return Outcome(status, at, body)
 
     def run(context: Any) -> Outcome:
         page = context.new_page()
@@ -451,6 +563,19 @@ def complete_account_link(lab: Lab, platform: PlatformHandle, homeowner_id: str,
                                 _sign_in_first(platform, homeowner_id) + "open this link and "
                                 "finish Stripe's onboarding form", entry,
                                 until=lambda: _details_submitted(lab, platform, homeowner_id))
+    if not has_chromium():
+        skip(CHROMIUM, BY_HTTP)
+        platform.browser.sign_in(homeowner_id)
+        status, at, text, form = _send_form(_Plain(platform), entry,
+                                            "leave" if leave_early else "submit", fill)
+        page = _parse(text)
+        due = form.texts.get("currently-due", "").strip()
+        details: dict[str, Any] = {"due_before": int(due or 0)}
+        details["status"] = page.ids.get("status", {}).get("data-status")
+        details["account"] = page.texts.get("account", "").strip()
+        for key in ("details-submitted", "charges-enabled", "payouts-enabled"):
+            details[key.replace("-", "_")] = page.texts.get(key, "").strip() == "True"
+        return Outcome(status, at, page.texts.get("status", "").strip(), details)
 
     def run(context: Any) -> Outcome:
         page = context.new_page()
@@ -596,6 +721,13 @@ def complete_link(lab: Lab, url: str, account_id: str, *, fill: dict[str, str] |
                 return Outcome(None, None, "onboarding completed by hand")
             time.sleep(3)
         raise TimeoutError("the onboarding form was not completed in time")
+    if not has_chromium():
+        skip(CHROMIUM, BY_HTTP)
+        status, at, text, form = _send_form(_Plain(None), url, "submit", fill)
+        heading = _Heading()
+        heading.feed(text)
+        due = form.texts.get("currently-due", "").strip()
+        return Outcome(status, at, heading.text.strip(), {"due_before": int(due or 0)})
 
     def run(context: Any) -> Outcome:
         page = context.new_page()

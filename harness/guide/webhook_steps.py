@@ -35,6 +35,7 @@ from ..lab import emulator_controls
 from ..lab.platform_server import PlatformHandle
 from ..lab.session import Lab
 from ..lab.stripe_cli import Listener, StripeCLI
+from ..lab.tools import STRIPE_CLI, has_stripe_cli, skip, skip_line
 from .elements_checkout import start_marketplace_platform
 
 __all__ = [
@@ -48,6 +49,18 @@ __all__ = [
 FULFILMENT_EVENTS = ("payment_intent.succeeded", "checkout.session.completed",
                      "charge.refunded", "charge.dispute.created")
 RETURN_URL = "https://example.com/return"
+# The Accounts v2 thin event types (docs.stripe.com/api/v2/core/events/event-types): what a
+# thin destination names one by one where ``stripe listen --all-thin`` is not available
+# (a thin destination has no "*").
+ACCOUNT_THIN_EVENTS = (
+    "v2.core.account.created", "v2.core.account.updated", "v2.core.account.closed",
+    "v2.core.account_link.returned",
+    *(f"v2.core.account[{part}].updated" for part in (
+        "requirements", "future_requirements", "identity", "defaults",
+        "configuration.customer", "configuration.merchant", "configuration.recipient")),
+    *(f"v2.core.account[configuration.{c}].capability_status_updated"
+      for c in ("customer", "merchant", "recipient")),
+)
 
 _WHSEC = re.compile(r"whsec_[A-Za-z0-9]+")
 _CLIENT_SECRET = re.compile(r'data-secret="((pi_[A-Za-z0-9]+)_secret_[^"]+)"')
@@ -93,8 +106,44 @@ def start_platform(lab: Lab, connect: Iterable[str] = ("ho_001",)) -> PlatformHa
     return start_marketplace_platform(lab, connect=connect)
 
 
+class EndpointListener:
+    """Without the Stripe CLI: a webhook endpoint (or, for thin events, an event
+    destination) that sends the platform the same events ``stripe listen`` would forward,
+    with the same attributes the notebooks read from a :class:`Listener`."""
+
+    def __init__(self, destination: str, url: str, secret: str) -> None:
+        self.destination = destination
+        self.secret = secret
+        self.lines: list[str] = []
+        self.display = f"(no Stripe CLI) events go to {url} from {destination}"
+
+    def stop(self) -> None:
+        """Nothing runs here to stop (the endpoint stays, as one made in the Dashboard)."""
+
+
+def _endpoint_listener(lab: Lab, platform: PlatformHandle, path: str,
+                       events: Sequence[str] | str) -> EndpointListener:
+    url = platform.url_for(path)
+    if path.endswith("/thin"):
+        chosen = list(ACCOUNT_THIN_EVENTS) if isinstance(events, str) else list(events)
+        dest = lab.client.v2.core.event_destinations.create({
+            "name": "connect-lab-thin", "type": "webhook_endpoint", "event_payload": "thin",
+            "enabled_events": chosen, "events_from": ["@self", "@accounts"],
+            "webhook_endpoint": {"url": url}, "include": ["webhook_endpoint.signing_secret"]})
+        destination, secret = dest.id, dest.webhook_endpoint.signing_secret
+    else:
+        endpoint = lab.client.v1.webhook_endpoints.create({
+            "url": url, "enabled_events": list(events),
+            "description": "instead of stripe listen"})
+        destination, secret = endpoint.id, endpoint.secret
+    skip(STRIPE_CLI, f"the platform gets the same events from {destination} instead")
+    return EndpointListener(destination, url, secret or "")
+
+
 def bare_listen(lab: Lab, platform: PlatformHandle, timeout: float = 30) -> str:
     """Run the guide's bare ``stripe listen --forward-to …`` and return what it says."""
+    if not has_stripe_cli():
+        return skip_line(STRIPE_CLI)
     cli = StripeCLI.for_lab(lab)
     command = ("listen", "--skip-update", "--forward-to", platform.url_for("/webhook"))
     try:
@@ -110,6 +159,10 @@ def listen(lab: Lab, platform: PlatformHandle,
            events: Sequence[str] = FULFILMENT_EVENTS) -> Listener:
     """``stripe listen --events … --forward-to <platform>/webhook`` in the background; the
     platform is told its signing secret. Stop it with ``listener.stop()``."""
+    if not has_stripe_cli() and lab.config.is_emulator:
+        stand_in = _endpoint_listener(lab, platform, "/webhook", events)
+        use_secrets(platform, stand_in.secret)
+        return stand_in  # type: ignore[return-value]
     listener = StripeCLI.for_lab(lab).listen(platform.url_for("/webhook"), events=list(events))
     use_secrets(platform, listener.secret)
     return listener
@@ -123,6 +176,11 @@ def listen_thin(lab: Lab, platform: PlatformHandle,
     CLI 1.52 refuses to send snapshot and thin events to one URL, so this is a listener of
     its own; the platform is told its secret beside the ones it has."""
     chosen = events if isinstance(events, str) else list(events)
+    if not has_stripe_cli() and lab.config.is_emulator:
+        stand_in = _endpoint_listener(lab, platform, "/webhook/thin", events)
+        kept = [s for s in (platform.config.webhook_secret or "").split(",") if s]
+        use_secrets(platform, *kept, stand_in.secret)
+        return stand_in  # type: ignore[return-value]
     listener = StripeCLI.for_lab(lab).listen(platform.url_for("/webhook/thin"), events=chosen)
     kept = [s for s in (platform.config.webhook_secret or "").split(",") if s]
     use_secrets(platform, *kept, listener.secret)
@@ -140,6 +198,8 @@ def cli_log(listener: Listener, start: int = 0, settle: float = 10) -> list[str]
     """What ``stripe listen`` printed (from line ``start``), without its timestamps and with
     the signing secret masked, so it reads the same on every run. Waits up to ``settle``
     seconds for the answers to events already received, so no ``<--`` line is cut off."""
+    if isinstance(listener, EndpointListener):
+        return []  # no CLI printed anything: the endpoint's delivery log is the record
     deadline = time.monotonic() + settle
     while not _settled(listener.lines) and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -148,7 +208,18 @@ def cli_log(listener: Listener, start: int = 0, settle: float = 10) -> list[str]
 
 
 def trigger(lab: Lab, event: str) -> list[str]:
-    """``stripe trigger EVENT``: the CLI's fixture, run against the active backend."""
+    """``stripe trigger EVENT``: the CLI's fixture, run against the active backend.
+    Without the CLI, ``payment_intent.succeeded`` comes from the same request made through
+    the API (a confirmed $20.00 card PaymentIntent); other events are skipped."""
+    if not has_stripe_cli():
+        if event != "payment_intent.succeeded":
+            skip(STRIPE_CLI)
+            return []
+        skip(STRIPE_CLI, "the same PaymentIntent is confirmed through the API instead")
+        intent = lab.client.v1.payment_intents.create({
+            "amount": 2000, "currency": "usd", "confirm": True, "payment_method": "pm_card_visa",
+            "automatic_payment_methods": {"enabled": True, "allow_redirects": "never"}})
+        return [f"{intent.id} {intent.status}"]
     result = StripeCLI.for_lab(lab).trigger(event)
     return [_clean(line) for line in result.lines if not line.startswith(_NOISE)]
 

@@ -70,7 +70,11 @@ def _native(root: Path) -> Path | None:
 
 
 def find_binary(root: Path = ROOT) -> Path | None:
-    """The project's Stripe CLI (``node_modules/.bin/stripe``), else one on PATH."""
+    """The project's Stripe CLI (``node_modules/.bin/stripe``), else one on PATH.
+    ``CONNECT_LAB_STRIPE_CLI`` names it instead (a path that does not exist: none here)."""
+    explicit = os.environ.get("CONNECT_LAB_STRIPE_CLI")
+    if explicit:
+        return Path(explicit) if Path(explicit).exists() else None
     shim = root / "node_modules" / ".bin" / "stripe"
     if shim.exists():
         return _native(root) or shim
