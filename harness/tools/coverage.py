@@ -22,17 +22,15 @@ Everything is read at run time from the emulator's registered routes and the ins
 from __future__ import annotations
 
 import argparse
-import io
-import urllib.parse
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import stripe
-import werkzeug.test
 
 from ..emulator import Emulator, emulator_only_routes, sdk_surface, surface_totals
+from ..lab.wsgi_client import WsgiTransport
 
 ROOT = Path(__file__).resolve().parents[2]
 MARKDOWN = ROOT / "docs" / "coverage.md"
@@ -77,29 +75,6 @@ def summary(numbers: dict[str, int]) -> str:
 
 
 # -- the probe: every parameter through the HTTP API ---------------------------------------------
-class _Wsgi(stripe.HTTPClient):
-    """The SDK's requests handed to the emulator's WSGI app in process (no sockets)."""
-
-    name = "wsgi"
-
-    def __init__(self, app: Any) -> None:
-        super().__init__()
-        self.client = werkzeug.test.Client(app)
-
-    def request(self, method, url, headers, post_data=None):  # type: ignore[override]
-        parts = urllib.parse.urlsplit(url)
-        resp = self.client.open(parts.path, query_string=parts.query, method=method.upper(),
-                                headers=dict(headers or {}), data=post_data)
-        return resp.get_data(as_text=True), resp.status_code, dict(resp.headers)
-
-    def request_stream(self, method, url, headers, post_data=None):  # type: ignore[override]
-        content, status, resp_headers = self.request(method, url, headers, post_data)
-        return io.BytesIO(content.encode()), status, resp_headers
-
-    def close(self) -> None:
-        pass
-
-
 def _sample(spec: Any) -> Any:
     """A plausible value of the declared type: the value may still be refused (a bad URL,
     a missing sibling); only the answer about the *name* counts."""
@@ -173,7 +148,7 @@ def probe(methods: list[Any]) -> Probe:
     fresh in-process emulator, and each not-modelled method once, and sort the answers."""
     emulator = Emulator()
     client = stripe.StripeClient(
-        "sk_test_coverageprobe", http_client=_Wsgi(emulator), max_network_retries=0,
+        "sk_test_coverageprobe", http_client=WsgiTransport(emulator), max_network_retries=0,
         base_addresses={"api": "http://emulator.invalid", "connect": "http://emulator.invalid",
                         "files": "http://emulator.invalid"})
     found = Probe()

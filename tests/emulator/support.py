@@ -17,6 +17,7 @@ from stripe._object_classes import OBJECT_CLASSES, get_object_class
 from stripe._stripe_object import StripeObject
 
 from harness.lab.server import BackgroundServer
+from harness.lab.wsgi_client import WsgiTransport
 
 from ..conftest import make_client
 
@@ -184,24 +185,6 @@ def recording_client(
 
 
 # -- in-process transport -------------------------------------------------------------------------
-class WsgiTransport(stripe.HTTPClient):
-    """The SDK's requests handed straight to the emulator's WSGI app: the whole HTTP layer
-    (routing, auth, form decoding, errors, headers) runs, without sockets or threads."""
-
-    name = "wsgi"
-
-    def __init__(self, app: Any) -> None:
-        super().__init__()
-        self.client = werkzeug.test.Client(app)
-
-    def request(self, method, url, headers, post_data=None):  # type: ignore[override]
-        parts = urllib.parse.urlsplit(url)
-        resp = self.client.open(parts.path, query_string=parts.query, method=method.upper(),
-                                headers=dict(headers or {}), data=post_data)
-        return resp.get_data(as_text=True), resp.status_code, dict(resp.headers)
-
-    def close(self) -> None:
-        pass
 
 
 def wsgi_client(app: Any, key: str, **kwargs: Any) -> stripe.StripeClient:

@@ -23,21 +23,6 @@ from ..support import advance, onboarded_account, raw
 from .test_events_webhooks import Receiver, wait_until
 
 
-@pytest.fixture(scope="module")
-def _receiver():
-    recv = Receiver()
-    with recv.server:
-        yield recv
-
-
-@pytest.fixture
-def receiver(_receiver: Receiver) -> Receiver:
-    with _receiver.changed:
-        _receiver.requests.clear()
-        _receiver.script.clear()
-    return _receiver
-
-
 def thin_destination(client: stripe.StripeClient, url: str, events: list[str],
                      **extra: Any) -> Any:
     return client.v2.core.event_destinations.create({

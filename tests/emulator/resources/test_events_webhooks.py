@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -60,22 +60,6 @@ class Receiver:
     def got(self, path: str) -> list[dict[str, Any]]:
         with self.changed:
             return [json.loads(r["body"]) for r in self.requests if r["path"] == path]
-
-
-@pytest.fixture(scope="module")
-def _receiver() -> Iterator[Receiver]:
-    recv = Receiver()
-    with recv.server:
-        yield recv
-
-
-@pytest.fixture
-def receiver(_receiver: Receiver) -> Receiver:
-    """The module's receiver, emptied (each test posts to paths of its own, too)."""
-    with _receiver.changed:
-        _receiver.requests.clear()
-        _receiver.script.clear()
-    return _receiver
 
 
 def wait_until(check: Callable[[], Any], timeout: float = 10, what: str = "condition") -> Any:
